@@ -1,0 +1,7 @@
+"""python -m alexphone."""
+
+import sys
+
+from alexphone.cli import main
+
+sys.exit(main())

@@ -1,0 +1,50 @@
+"""Commands the outside gives the engine: frozen dataclasses, imperative names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceCall:
+    """Call ``uri`` (a sip:/sips: URI or a name the engine can resolve)."""
+
+    uri: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """Accept the incoming call ``call_id``."""
+
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decline:
+    """Refuse the incoming call ``call_id`` (603 Decline, or 486 Busy Here when ``busy``)."""
+
+    call_id: str
+    busy: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HangUp:
+    """End the call ``call_id`` whatever its state (CANCEL, BYE or a final response)."""
+
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """Put the call on hold (re-INVITE with a=sendonly) or take it off (``on=False``)."""
+
+    call_id: str
+    on: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Shutdown:
+    """End every call, unregister, and stop the engine."""
+
+
+Command = PlaceCall | Answer | Decline | HangUp | Hold | Shutdown

@@ -1,0 +1,125 @@
+"""Drives the sans-I/O transaction layer with the asyncio transport and one loop timer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from alexphone.core.errors import ParseError, TransportError
+from alexphone.net.transport import Flow, ListenSpec, SipTransport, TransportKind
+from alexphone.sip.message import Message, Request, Response
+from alexphone.sip.transaction import TransactionEvent, TransactionId
+from alexphone.sip.transaction_layer import TransactionLayer, client_key
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where a request goes: a transport and a resolved address."""
+
+    kind: TransportKind
+    address: tuple[str, int]
+
+
+class SipStack:
+    """Feeds datagrams and timers into the transaction layer and sends what it queues."""
+
+    def __init__(self, on_event: Callable[[TransactionEvent], None]) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._on_event = on_event
+        self.layer = TransactionLayer()
+        self.transport = SipTransport(self._received, logger=log)
+        self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._by_key: dict[tuple[str, str], TransactionId] = {}
+
+    async def start(self, specs: Sequence[ListenSpec]) -> list[ListenSpec]:
+        """Open the listeners; return them with their real ports."""
+        return await self.transport.start(specs)
+
+    async def close(self) -> None:
+        """Stop timers and close every socket."""
+        if self._timer is not None:
+            self._timer.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        await self.transport.close()
+
+    def now(self) -> float:
+        """Return the loop's monotonic time, the clock every protocol core gets."""
+        return self._loop.time()
+
+    def start_client(self, request: Request, destination: Destination) -> TransactionId:
+        """Send ``request`` in a new client transaction."""
+        reliable = destination.kind is not TransportKind.UDP
+        tid = self.layer.start_client(request, destination, self.now(), reliable=reliable)
+        self._by_key[client_key(request)] = tid
+        self._pump()
+        return tid
+
+    def respond(self, transaction_id: TransactionId, response: Response) -> None:
+        """Answer a server transaction."""
+        self.layer.respond(transaction_id, response, self.now())
+        self._pump()
+
+    def send_stateless(self, message: Message, destination: Destination | Flow) -> None:
+        """Send outside any transaction: the ACK for a 2xx, a 2xx retransmission (§13.3.1.4)."""
+        self.layer.send(message, destination)
+        self._pump()
+
+    def _received(self, message: Message, flow: Flow) -> None:
+        try:
+            self.layer.receive(message, flow, self.now(), reliable=flow.kind is not TransportKind.UDP)
+        except ParseError as exc:
+            log.debug("dropped message from %s: %s", flow.remote, exc)
+        self._pump()
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self.layer.handle_timer(self.now())
+        self._pump()
+
+    def _pump(self) -> None:
+        while (item := self.layer.next_output()) is not None:
+            self._spawn(self._send(item.message, item.destination))
+        while (event := self.layer.next_event()) is not None:
+            try:
+                self._on_event(event)
+            except Exception:  # the TU must never take the stack down with it
+                log.exception("transaction user failed on %s", type(event).__name__)
+        self._arm()
+
+    def _arm(self) -> None:
+        deadline = self.layer.get_timer()
+        if self._timer is not None:
+            if deadline is not None and abs(self._timer.when() - deadline) < 1e-6:
+                return
+            self._timer.cancel()
+            self._timer = None
+        if deadline is not None:
+            self._timer = self._loop.call_at(deadline, self._on_timer)
+
+    def _spawn(self, coroutine: object) -> None:
+        task: asyncio.Task[None] = self._loop.create_task(coroutine)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, message: Message, destination: object) -> None:
+        try:
+            if isinstance(message, Response):
+                assert isinstance(destination, Flow)
+                await self.transport.send_response(message, destination)
+            elif isinstance(destination, Destination):
+                await self.transport.send_request(message, destination.kind, destination.address)
+            elif isinstance(destination, Flow):
+                await self.transport.send_request(message, destination.kind, destination.remote)
+        except TransportError as exc:
+            log.info("send to %s failed: %s", destination, exc)
+            if isinstance(message, Request) and message.method != "ACK":
+                tid = self._by_key.get(client_key(message))
+                if tid is not None:
+                    self.layer.transport_failed(tid, self.now())
+                    self._pump()

@@ -1,0 +1,46 @@
+"""Reserve RTP/RTCP port pairs so an SDP answer never announces a port someone else holds."""
+
+from __future__ import annotations
+
+import socket
+
+from alexphone.core.errors import TransportError
+
+_FIRST_PORT = 16384
+_PAIRS_TRIED = 512
+
+
+class MediaPort:
+    """An even RTP port and the odd RTCP port above it, both bound until ``close``."""
+
+    def __init__(self, host: str, start: int = _FIRST_PORT) -> None:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.host = host
+        self.sockets: tuple[socket.socket, socket.socket] | None = None
+        for port in range(start - start % 2, start + 2 * _PAIRS_TRIED, 2):
+            pair = self._try_pair(family, host, port)
+            if pair is not None:
+                self.sockets = pair
+                self.port = port
+                return
+        raise TransportError(f"no free RTP port pair on {host} from {start}")
+
+    @staticmethod
+    def _try_pair(family: int, host: str, port: int) -> tuple[socket.socket, socket.socket] | None:
+        rtp = socket.socket(family, socket.SOCK_DGRAM)
+        rtcp = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            rtp.bind((host, port))
+            rtcp.bind((host, port + 1))
+        except OSError:
+            rtp.close()
+            rtcp.close()
+            return None
+        return rtp, rtcp
+
+    def close(self) -> None:
+        """Release both ports."""
+        if self.sockets is not None:
+            for sock in self.sockets:
+                sock.close()
+            self.sockets = None

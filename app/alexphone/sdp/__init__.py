@@ -1,0 +1,1 @@
+"""sdp layer (see ARCHITECTURE.md §2)."""

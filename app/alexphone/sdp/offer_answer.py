@@ -1,0 +1,330 @@
+"""The offer/answer model for one audio stream (RFC 3264).
+
+Theory of operation: the offerer lists codecs in its preference order under its own payload
+type numbers (``make_offer``). The answerer keeps every m= line in order, rejects with port 0
+what it cannot use (non-audio, unknown profiles, a second audio stream), and answers the
+first usable audio stream with the common codecs in its own preference order but under the
+offerer's payload type numbers (``make_answer``, RFC 3264 §6.1). The offerer then reads the
+answer back against its offer (``apply_answer``, §7). Both sides end with a NegotiatedMedia:
+how *we* send (codec under the peer's payload type, peer address, ptime) and which way media
+flows from our point of view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from alexphone.core.errors import LocalProtocolError, ParseError, RemoteProtocolError
+from alexphone.sdp.attribute import Attribute, Direction, RtcpAddress
+from alexphone.sdp.codec import DEFAULT_CODECS, TELEPHONE_EVENT, Codec
+from alexphone.sdp.session import Connection, Media, Origin, SessionDescription, Timing
+
+__all__ = [
+    "Answer",
+    "InvalidAnswerError",
+    "LocalMedia",
+    "MediaRejectedError",
+    "NegotiatedMedia",
+    "NoCommonCodecError",
+    "OfferAnswerError",
+    "apply_answer",
+    "make_answer",
+    "make_offer",
+]
+
+DEFAULT_PTIME = 20  # ms; RFC 3551 §4.5 default packetisation for audio
+
+
+class OfferAnswerError(RemoteProtocolError):
+    """The peer's offer or answer cannot be used (RFC 3264)."""
+
+    status = 488
+
+
+class NoCommonCodecError(OfferAnswerError):
+    """The offer has no audio stream we can accept: answer 488 Not Acceptable Here."""
+
+
+class MediaRejectedError(OfferAnswerError):
+    """The answerer rejected our audio stream with port 0 (RFC 3264 §6)."""
+
+
+class InvalidAnswerError(OfferAnswerError):
+    """The answer does not fit the offer (m= line count, types or codecs, RFC 3264 §6)."""
+
+
+def addr_type(address: str) -> str:
+    """Return the SDP address type of an IP literal: ``IP6`` if it contains a colon."""
+    return "IP6" if ":" in address else "IP4"
+
+
+@dataclass(frozen=True, slots=True)
+class LocalMedia:
+    """What we can do: RTP address and port, codecs in preference order, direction wish."""
+
+    address: str
+    port: int
+    codecs: tuple[Codec, ...] = DEFAULT_CODECS
+    telephone_event: Codec | None = TELEPHONE_EVENT
+    direction: Direction = Direction.SENDRECV
+    ptime: int | None = DEFAULT_PTIME
+    username: str = "-"
+    session_name: str = "-"
+    alt_address: str | None = None  # an address of the other IP family, used if the peer is there
+    protos: tuple[str, ...] = ("RTP/AVP",)
+    prefer_offer_order: bool = False  # answer in the offerer's codec order instead of ours
+    rtcp_port: int | None = None  # written as a=rtcp when RTCP is not on port + 1 (RFC 3605)
+
+    def __post_init__(self) -> None:
+        if not self.codecs:
+            raise LocalProtocolError("LocalMedia needs at least one codec")
+        everything = (*self.codecs, *([self.telephone_event] if self.telephone_event else []))
+        if len({c.payload_type for c in everything}) != len(everything):
+            raise LocalProtocolError("LocalMedia codecs share a payload type")
+        if not 0 <= self.port <= 65535:
+            raise LocalProtocolError(f"bad RTP port {self.port}")
+
+    def address_for(self, family: str | None) -> str:
+        """Return our address in ``family`` (IP4/IP6) if we have one, else the main address."""
+        alt = self.alt_address
+        if family is not None and addr_type(self.address) != family and alt is not None:
+            return alt if addr_type(alt) == family else self.address
+        return self.address
+
+
+@dataclass(frozen=True, slots=True)
+class NegotiatedMedia:
+    """The outcome for one audio stream, seen from our side."""
+
+    codec: Codec  # how we send: the peer's payload type and fmtp
+    telephone_event: int | None  # payload type for RFC 4733 events, None if not agreed
+    local: tuple[str, int]
+    remote: tuple[str, int]
+    direction: Direction  # ours: SENDONLY means we send and do not receive
+    ptime: int
+    codecs: tuple[Codec, ...] = ()  # every agreed codec (the peer may switch among them)
+    telephone_event_rate: int | None = None
+    remote_rtcp: tuple[str, int] | None = None
+
+    @property
+    def remote_on_hold_address(self) -> bool:
+        """Tell whether the peer gave the RFC 2543 hold address (no media to send)."""
+        return self.remote[0] in ("0.0.0.0", "::")
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An answer body and the media it agrees to; ``index`` is the accepted m= line."""
+
+    sdp: SessionDescription
+    media: NegotiatedMedia
+    index: int
+
+
+def _audio_media(local: LocalMedia, port: int, codecs: list[Codec], proto: str) -> Media:
+    """Build our audio m= section; ``codecs`` are written in order under their own PTs."""
+    attributes: list[Attribute] = []
+    for codec in codecs:
+        attributes.append(Attribute("rtpmap", str(codec.rtpmap())))
+        if codec.fmtp:
+            attributes.append(Attribute("fmtp", f"{codec.payload_type} {codec.fmtp}"))
+    if local.ptime is not None:
+        attributes.append(Attribute("ptime", str(local.ptime)))
+    if local.rtcp_port is not None:
+        attributes.append(Attribute("rtcp", str(RtcpAddress(local.rtcp_port))))
+    attributes.append(local.direction.attribute())
+    formats = tuple(str(c.payload_type) for c in codecs)
+    return Media("audio", port, proto, formats, attributes=tuple(attributes))
+
+
+def _description(
+    local: LocalMedia, address: str, session_id: str, version: int, media: list[Media]
+) -> SessionDescription:
+    family = addr_type(address)
+    return SessionDescription(
+        origin=Origin(local.username, session_id, version, address, family),
+        session_name=local.session_name,
+        connection=Connection(address, family),
+        timings=(Timing(0, 0),),
+        media=tuple(media),
+    )
+
+
+def make_offer(
+    local: LocalMedia, *, session_id: int | str, session_version: int
+) -> SessionDescription:
+    """Return an offer with one audio stream listing our codecs in preference order."""
+    codecs = list(local.codecs)
+    if local.telephone_event is not None:
+        codecs.append(local.telephone_event)
+    media = _audio_media(local, local.port, codecs, local.protos[0])
+    return _description(local, local.address, str(session_id), session_version, [media])
+
+
+def _pairs(local: LocalMedia, offered: list[Codec]) -> list[tuple[Codec, Codec]]:
+    """Pair our codecs with the offered ones, in our order (or the offer's, if configured)."""
+    pairs: list[tuple[Codec, Codec]] = []
+    if local.prefer_offer_order:
+        for theirs in offered:
+            mine = next((c for c in local.codecs if c.matches(theirs)), None)
+            if mine is not None and all(mine is not p[0] for p in pairs):
+                pairs.append((mine, theirs))
+        return pairs
+    for ours in local.codecs:
+        theirs = next((c for c in offered if ours.matches(c)), None)
+        if theirs is not None:
+            pairs.append((ours, theirs))
+    return pairs
+
+
+def _telephone_event(local: LocalMedia, offered: list[Codec], rate: int) -> Codec | None:
+    """Pick the offered telephone-event, at the audio codec's rate if offered (RFC 4733 §7.1.1)."""
+    if local.telephone_event is None:
+        return None
+    events = [c for c in offered if c.is_telephone_event]
+    return next((c for c in events if c.clock_rate == rate), events[0] if events else None)
+
+
+def _remote_rtcp(media: Media, endpoint: tuple[str, int]) -> tuple[str, int]:
+    """Return where the peer takes RTCP: a=rtcp (RFC 3605) else RTP port + 1 (RFC 3550 §11)."""
+    rtcp = media.rtcp
+    if rtcp is None:
+        return (endpoint[0], endpoint[1] + 1)
+    return (rtcp.address or endpoint[0], rtcp.port)
+
+
+def _endpoint(sd: SessionDescription, media: Media) -> tuple[str, int]:
+    endpoint = sd.endpoint_of(media)
+    if endpoint is None:
+        raise ParseError("SDP media has no c= line at either level")  # RFC 8866 §5.7
+    return endpoint
+
+
+def _remote_direction(sd: SessionDescription, media: Media) -> Direction:
+    """Return the peer's direction; the hold address 0.0.0.0 means it receives nothing."""
+    direction = sd.direction_of(media)
+    connection = sd.connection_of(media)
+    if connection is not None and connection.is_hold:
+        # RFC 3264 §8.4: c=0.0.0.0 (RFC 2543 hold): send no RTP or RTCP to that peer
+        return Direction.of(direction.sends, False)
+    return direction
+
+
+def _answer_audio(
+    offer: SessionDescription, media: Media, local: LocalMedia, address: str
+) -> tuple[Media, NegotiatedMedia] | None:
+    """Answer one offered audio stream, or None if no codec is common."""
+    offered = [c for pt in media.payload_types if (c := Codec.from_media(media, pt)) is not None]
+    pairs = _pairs(local, [c for c in offered if not c.is_telephone_event])
+    if not pairs:
+        return None
+    event = _telephone_event(local, offered, pairs[0][1].clock_rate)
+    # RFC 3264 §6.1: same payload type numbers as the offer; fmtp says what we receive
+    answered = [theirs.with_payload_type(theirs.payload_type, ours.fmtp) for ours, theirs in pairs]
+    if event is not None and local.telephone_event is not None:
+        answered.append(event.with_payload_type(event.payload_type, local.telephone_event.fmtp))
+    # RFC 3264 §6.1: sendonly → recvonly, recvonly → sendonly, inactive → inactive
+    theirs_dir = _remote_direction(offer, media)
+    ours_dir = Direction.of(
+        theirs_dir.receives and local.direction.sends, theirs_dir.sends and local.direction.receives
+    )
+    answer_local = replace(local, direction=ours_dir)
+    answer_media = _audio_media(answer_local, local.port, answered, media.proto)
+    remote = _endpoint(offer, media)
+    negotiated = NegotiatedMedia(
+        codec=pairs[0][1],
+        telephone_event=event.payload_type if event is not None else None,
+        local=(address, local.port),
+        remote=remote,
+        direction=ours_dir,
+        ptime=media.ptime or local.ptime or DEFAULT_PTIME,
+        codecs=tuple(theirs for _, theirs in pairs),
+        telephone_event_rate=event.clock_rate if event is not None else None,
+        remote_rtcp=_remote_rtcp(media, remote),
+    )
+    return answer_media, negotiated
+
+
+def _rejected(media: Media) -> Media:
+    """Return the answer to a stream we do not take: same type, port 0 (RFC 3264 §6)."""
+    return Media(media.media, 0, media.proto, media.formats)
+
+
+def make_answer(
+    offer: SessionDescription, local: LocalMedia, *, session_id: int | str, session_version: int
+) -> Answer:
+    """Answer an offer (RFC 3264 §6); raises NoCommonCodecError when no audio stream is usable."""
+    family = next(
+        (c.addr_type for m in offer.media if (c := offer.connection_of(m)) is not None), None
+    )
+    address = local.address_for(family)
+    protos = {p.upper() for p in local.protos}
+    answered: list[Media] = []
+    accepted: tuple[int, NegotiatedMedia] | None = None
+    for index, media in enumerate(offer.media):
+        usable = media.media.lower() == "audio" and media.proto.upper() in protos
+        if accepted is None and usable and not media.rejected:
+            result = _answer_audio(offer, media, local, address)
+            if result is not None:
+                answered.append(result[0])
+                accepted = (index, result[1])
+                continue
+        answered.append(_rejected(media))
+    if accepted is None:
+        offered = ", ".join(f"{m.media} {m.proto} {' '.join(m.formats)}" for m in offer.media)
+        raise NoCommonCodecError(
+            f"no acceptable audio stream in offer ({offered or 'no m= lines'})"
+        )
+    sdp = _description(local, address, str(session_id), session_version, answered)
+    return Answer(sdp, accepted[1], accepted[0])
+
+
+def _answered_codecs(offered: list[Codec], media: Media) -> list[Codec]:
+    """Return the answer's codecs that we offered, in the answer's order."""
+    found: list[Codec] = []
+    for pt in media.payload_types:
+        codec = Codec.from_media(media, pt)
+        if codec is None:  # a dynamic type without rtpmap: read it as our own mapping
+            ours = next((c for c in offered if c.payload_type == pt), None)
+            if ours is not None:
+                codec = ours.with_payload_type(pt, media.fmtp(pt))
+        if codec is not None and any(o.matches(codec) for o in offered):
+            found.append(codec)
+    return found
+
+
+def apply_answer(offer: SessionDescription, answer: SessionDescription) -> NegotiatedMedia:
+    """Read the answer to our offer (RFC 3264 §7); raise MediaRejectedError or InvalidAnswerError."""
+    if len(answer.media) != len(offer.media):
+        raise InvalidAnswerError(
+            f"answer has {len(answer.media)} m= lines, the offer had {len(offer.media)}"
+        )
+    index = next(
+        (i for i, m in enumerate(offer.media) if m.media == "audio" and not m.rejected), None
+    )
+    if index is None:
+        raise LocalProtocolError("the offer has no active audio stream")
+    ours, theirs = offer.media[index], answer.media[index]
+    if theirs.media.lower() != ours.media.lower():
+        raise InvalidAnswerError(f"answer m= line {index + 1} is {theirs.media!r}, offered audio")
+    if theirs.rejected:
+        raise MediaRejectedError("the answer rejected the audio stream (port 0)")
+    offered = [c for pt in ours.payload_types if (c := Codec.from_media(ours, pt)) is not None]
+    codecs = _answered_codecs(offered, theirs)
+    audio = [c for c in codecs if not c.is_telephone_event]
+    if not audio:
+        raise InvalidAnswerError(f"answer formats {' '.join(theirs.formats)} are none we offered")
+    event = next((c for c in codecs if c.is_telephone_event), None)
+    remote = _endpoint(answer, theirs)
+    mine, peer = offer.direction_of(ours), _remote_direction(answer, theirs)
+    return NegotiatedMedia(
+        codec=audio[0],
+        telephone_event=event.payload_type if event is not None else None,
+        local=_endpoint(offer, ours),
+        remote=remote,
+        direction=Direction.of(mine.sends and peer.receives, mine.receives and peer.sends),
+        ptime=theirs.ptime or ours.ptime or DEFAULT_PTIME,
+        codecs=tuple(audio),
+        telephone_event_rate=event.clock_rate if event is not None else None,
+        remote_rtcp=_remote_rtcp(theirs, remote),
+    )

@@ -1,0 +1,1 @@
+"""sip layer (see ARCHITECTURE.md §2)."""

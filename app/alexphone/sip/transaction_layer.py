@@ -1,0 +1,227 @@
+"""The transaction layer (RFC 3261 §17): owns every transaction and routes messages to them.
+
+Sans-I/O: the owner feeds received messages with ``receive(message, source, now)``, starts
+client transactions, answers server transactions, and drains ``next_output()`` (messages
+with their destination) and ``next_event()`` (what the TU must hear about). It re-arms one
+timer at ``get_timer()`` and calls ``handle_timer(now)`` when it fires.
+
+Matching: responses by top-Via branch and CSeq method (§17.1.3); requests by branch,
+sent-by and method with ACK standing for INVITE (§17.2.3), or for requests without the
+RFC 3261 magic cookie by Request-URI, From tag, Call-ID, CSeq number, top Via and method.
+A CANCEL is its own transaction; ``RequestReceived.cancel_target`` names the INVITE server
+transaction it cancels (§9.2). An ACK matching nothing (the ACK for a 2xx) and a response
+matching nothing (a retransmitted 2xx after Timer M) are handed to the TU as they are.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from alexphone.core.errors import LocalProtocolError
+from alexphone.core.ids import BRANCH_MAGIC
+from alexphone.sip.client_transaction import (
+    ClientTransaction,
+    InviteClientTransaction,
+    NonInviteClientTransaction,
+)
+from alexphone.sip.message import Message, Request, Response
+from alexphone.sip.server_transaction import (
+    InviteServerTransaction,
+    NonInviteServerTransaction,
+    ServerTransaction,
+)
+from alexphone.sip.timer_config import TimerConfig
+from alexphone.sip.transaction import (
+    AckReceived,
+    Outgoing,
+    RequestReceived,
+    State,
+    StrayResponseReceived,
+    Transaction,
+    TransactionEvent,
+    TransactionId,
+    TransactionTerminated,
+)
+
+Key = tuple[object, ...]
+
+
+def client_key(message: Message) -> tuple[str, str]:
+    """Return the RFC 3261 §17.1.3 key: top-Via branch and CSeq method."""
+    return (message.top_via.branch or "", message.cseq.method)
+
+
+def server_key(request: Request, method: str | None = None) -> Key:
+    """Return the RFC 3261 §17.2.3 key of ``request`` (ACK keys as the INVITE it acknowledges)."""
+    via = request.top_via
+    method = method or ("INVITE" if request.method == "ACK" else request.method)
+    branch = via.branch
+    if branch is not None and branch.startswith(BRANCH_MAGIC):
+        return (branch, via.host.lower(), via.port, method)
+    # RFC 2543 peers: no usable branch. The To tag is left out so that the ACK (which
+    # carries our tag) still meets its INVITE (which carried none).
+    return (
+        str(request.uri),
+        request.from_.tag,
+        request.call_id,
+        request.cseq.seq,
+        via.transport,
+        via.host.lower(),
+        via.port,
+        via.branch,
+        method,
+    )
+
+
+class TransactionLayer:
+    """Creates, feeds and forgets client and server transactions; queues output and events."""
+
+    def __init__(self, config: TimerConfig | None = None) -> None:
+        self.config = config if config is not None else TimerConfig()
+        self._next_id = 1
+        self._transactions: dict[TransactionId, Transaction] = {}
+        self._clients: dict[Key, TransactionId] = {}
+        self._servers: dict[Key, TransactionId] = {}
+        self._keys: dict[TransactionId, Key] = {}
+        self._output: deque[Outgoing] = deque()
+        self._events: deque[TransactionEvent] = deque()
+
+    def __len__(self) -> int:
+        return len(self._transactions)
+
+    def state(self, transaction_id: TransactionId) -> State | None:
+        """Return the state of a live transaction, None once it is forgotten."""
+        transaction = self._transactions.get(transaction_id)
+        return None if transaction is None else transaction.state
+
+    def start_client(
+        self, request: Request, destination: object, now: float, *, reliable: bool
+    ) -> TransactionId:
+        """Send ``request`` in a new client transaction toward ``destination``."""
+        if request.method == "ACK":
+            raise LocalProtocolError("ACK is sent without a transaction (RFC 3261 §17.1)")
+        key = client_key(request)
+        if not key[0].startswith(BRANCH_MAGIC):
+            raise LocalProtocolError("request needs a top Via branch with the magic cookie")
+        if key in self._clients:
+            raise LocalProtocolError(f"a client transaction for branch {key[0]} already exists")
+        kind = InviteClientTransaction if request.method == "INVITE" else NonInviteClientTransaction
+        transaction = kind(
+            self._new_id(), request, destination, reliable=reliable, config=self.config
+        )
+        self._register(transaction, key, self._clients)
+        transaction.start(now)
+        self._drain(transaction)
+        return transaction.id
+
+    def receive(self, message: Message, source: object, now: float, *, reliable: bool) -> None:
+        """Route a received message; raises ParseError if its Via or CSeq is unreadable."""
+        if isinstance(message, Response):
+            self._receive_response(message, source, now)
+        else:
+            self._receive_request(message, source, now, reliable)
+
+    def respond(self, transaction_id: TransactionId, response: Response, now: float) -> bool:
+        """Send the TU's response in a server transaction; False if it is already gone."""
+        transaction = self._transactions.get(transaction_id)
+        if transaction is None:
+            return False
+        if not isinstance(transaction, ServerTransaction):
+            raise LocalProtocolError(f"transaction {transaction_id} is a client transaction")
+        transaction.respond(response, now)
+        self._drain(transaction)
+        return True
+
+    def transport_failed(self, transaction_id: TransactionId, now: float) -> None:
+        """Report that a message of this transaction could not be sent (RFC 3261 §17.1.4)."""
+        transaction = self._transactions.get(transaction_id)
+        if transaction is not None:
+            transaction.transport_failed(now)
+            self._drain(transaction)
+
+    def send(self, message: Message, destination: object) -> None:
+        """Queue a message sent outside any transaction (ACK for 2xx, 2xx retransmissions)."""
+        self._output.append(Outgoing(message, destination))
+
+    def get_timer(self) -> float | None:
+        """Return the earliest timer deadline over all transactions."""
+        deadlines = [t for tx in self._transactions.values() if (t := tx.get_timer()) is not None]
+        return min(deadlines, default=None)
+
+    def handle_timer(self, now: float) -> None:
+        """Fire every timer due at ``now``."""
+        for transaction in list(self._transactions.values()):
+            deadline = transaction.get_timer()
+            if deadline is not None and deadline <= now:
+                transaction.handle_timer(now)
+                self._drain(transaction)
+
+    def next_output(self) -> Outgoing | None:
+        """Pop the oldest message to send, None if there is none."""
+        return self._output.popleft() if self._output else None
+
+    def next_event(self) -> TransactionEvent | None:
+        """Pop the oldest event for the TU, None if there is none."""
+        return self._events.popleft() if self._events else None
+
+    def _receive_response(self, response: Response, source: object, now: float) -> None:
+        transaction_id = self._clients.get(client_key(response))
+        transaction = None if transaction_id is None else self._transactions[transaction_id]
+        if not isinstance(transaction, ClientTransaction):
+            self._events.append(StrayResponseReceived(response, source))
+            return
+        transaction.receive(response, now)
+        self._drain(transaction)
+
+    def _receive_request(
+        self, request: Request, source: object, now: float, reliable: bool
+    ) -> None:
+        key = server_key(request)
+        transaction_id = self._servers.get(key)
+        if transaction_id is not None:
+            transaction = self._transactions[transaction_id]
+            assert isinstance(transaction, ServerTransaction)
+            transaction.receive(request, now)
+            self._drain(transaction)
+            return
+        if request.method == "ACK":
+            self._events.append(AckReceived(request, source))  # RFC 3261 §17.2.3: for the TU
+            return
+        kind = InviteServerTransaction if request.method == "INVITE" else NonInviteServerTransaction
+        server = kind(self._new_id(), request, source, reliable=reliable, config=self.config)
+        self._register(server, key, self._servers)
+        target = None
+        if request.method == "CANCEL":
+            target = self._servers.get(server_key(request, "INVITE"))  # RFC 3261 §9.2
+        self._events.append(RequestReceived(server.id, request, source, target))
+        server.start(now)
+        self._drain(server)
+
+    def _new_id(self) -> TransactionId:
+        transaction_id = TransactionId(self._next_id)
+        self._next_id += 1
+        return transaction_id
+
+    def _register(
+        self,
+        transaction: Transaction,
+        key: Key,
+        index: dict[Key, TransactionId],
+    ) -> None:
+        self._transactions[transaction.id] = transaction
+        self._keys[transaction.id] = key
+        index[key] = transaction.id
+
+    def _drain(self, transaction: Transaction) -> None:
+        while (item := transaction.next_output()) is not None:
+            self._output.append(item)
+        while (event := transaction.next_event()) is not None:
+            self._events.append(event)
+            if isinstance(event, TransactionTerminated):
+                self._forget(transaction)
+
+    def _forget(self, transaction: Transaction) -> None:
+        key = self._keys.pop(transaction.id)
+        del self._transactions[transaction.id]
+        index = self._clients if isinstance(transaction, ClientTransaction) else self._servers
+        index.pop(key, None)
