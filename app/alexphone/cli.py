@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from alexphone.core.errors import ConfigError
+from alexphone.core.errors import AlexphoneError, ConfigError
 from alexphone.engine.client import PhoneClient
 from alexphone.engine.commands import HangUp, PlaceCall, Shutdown
 from alexphone.engine.events import CallChanged, CallState, Event
@@ -50,6 +50,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--proxy", metavar="URI", help="outbound proxy / registrar address")
     parser.add_argument("--expires", type=int, default=600, help="registration expiry (s)")
     parser.add_argument("--json", action="store_true", help="print events as JSON lines")
+    parser.add_argument("--no-mdns", action="store_true", help="do not use mDNS/DNS-SD on the LAN")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv: debug)")
 
 
@@ -203,6 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"alexphone: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except AlexphoneError as exc:
+        print(f"alexphone: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"alexphone: {exc.strerror or exc}", file=sys.stderr)
         return 1

@@ -54,6 +54,20 @@ TYPICAL_INVITE = (
 ).encode()
 
 
+def _distinct_invites(count: int) -> list[bytes]:
+    """Variants of the typical INVITE with distinct Request-URI, branch, tag and Call-ID.
+
+    More variants than the URI cache holds, so every parse starts cold.
+    """
+    variants = []
+    for index in range(count):
+        text = TYPICAL_INVITE.decode()
+        text = text.replace("bob@", f"bob{index}@").replace("776asdhds", f"776asd{index:06d}")
+        text = text.replace("1928301774", f"19{index:08d}").replace("a84b4c76e6", f"a8{index:08d}")
+        variants.append(text.encode())
+    return variants
+
+
 def _rate(messages: list[bytes], seconds: float) -> float:
     """Return parse+serialize operations per second over ``messages``, repeated for ``seconds``."""
     count = 0
@@ -79,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "typical_invite_bytes": len(TYPICAL_INVITE),
         "typical_invite_msgs_per_s": round(_rate([TYPICAL_INVITE], args.seconds)),
+        "distinct_invites_msgs_per_s": round(_rate(_distinct_invites(4096), args.seconds)),
         "torture_corpus_messages": len(torture),
         "torture_msgs_per_s": round(_rate(torture, args.seconds)) if torture else 0,
     }

@@ -26,7 +26,12 @@ APP_DIR = Path(__file__).resolve().parents[2] / "app"
 
 
 class Alexphone:
-    """One alexphone identity that the lab runs as `daemon` or `call`."""
+    """One alexphone identity that the lab runs as `daemon` or `call`.
+
+    Options follow the subcommand: `alexphone daemon --json --profile P --listen L ...`.
+    `audio_in`/`audio_out` add --audio-in/--audio-out (e.g. "tone:440", "null");
+    `mdns=False` (the default in the root namespace) adds --no-mdns.
+    """
 
     def __init__(
         self,
@@ -35,8 +40,8 @@ class Alexphone:
         name: str = "alexphone",
         listen: Sequence[str] = (),
         args: Sequence[str] = (),
-        audio_in: str | None = "tone:440",
-        audio_out: str | None = "null",
+        audio_in: str | None = None,
+        audio_out: str | None = None,
         mdns: bool | None = None,
         program: Sequence[str] | None = None,
     ) -> None:

@@ -62,7 +62,7 @@ class TcpConnection(asyncio.Protocol):
 
     def _receive(self, data: bytes) -> None:
         self._touch()
-        if self._framer.pending == 0:
+        if not self._unframed.strip(b"\r\n"):  # between messages
             self._answer_pings(data)
         try:
             messages = self._framer.feed(data)
@@ -79,7 +79,10 @@ class TcpConnection(asyncio.Protocol):
             self._pool.deliver(message, self.flow)
 
     def _answer_pings(self, data: bytes) -> None:
-        """Answer each CRLFCRLF seen between messages with one CRLF (RFC 5626 §3.5.1)."""
+        """Answer each CRLFCRLF seen between messages with one CRLF (RFC 5626 §3.5.1).
+
+        Counts CR/LF octets across reads, so a ping split over segments is still seen.
+        """
         leading = len(data) - len(data.lstrip(b"\r\n"))
         self._crlf += leading
         while self._crlf >= _PING:
@@ -198,7 +201,8 @@ class TcpPool:
 
     async def _connect(self, remote: Address, local_host: str | None) -> TcpConnection:
         if len(self._connections) >= self.max_connections:
-            raise TransportError(f"cannot connect to {format_address(remote)}: too many connections")
+            where = format_address(remote)
+            raise TransportError(f"cannot connect to {where}: too many connections")
         loop = asyncio.get_running_loop()
         local_addr = (local_host, 0) if local_host is not None else None
         try:

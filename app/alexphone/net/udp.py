@@ -6,6 +6,7 @@ import asyncio
 import logging
 import socket
 from collections.abc import Callable
+from typing import cast
 
 from alexphone.core.errors import ParseError, TransportError
 from alexphone.net.error_reply import error_reply
@@ -32,8 +33,8 @@ class UdpEndpoint(asyncio.DatagramProtocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Remember the socket and its bound address."""
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self._transport = transport
+        # cast: before Python 3.12 the selector transport does not subclass DatagramTransport
+        self._transport = cast(asyncio.DatagramTransport, transport)
         sockname = transport.get_extra_info("sockname")
         self.local = (str(sockname[0]), int(sockname[1]))
         self.family = ip_family(self.local[0].partition("%")[0])
@@ -96,7 +97,8 @@ async def open_udp(
         sock.setblocking(False)
     except OSError as error:
         sock.close()
-        raise TransportError(f"cannot listen on udp:{format_address((host, port))}: {error}") from error
+        where = format_address((host, port))
+        raise TransportError(f"cannot listen on udp:{where}: {error}") from error
     loop = asyncio.get_running_loop()
     _transport, endpoint = await loop.create_datagram_endpoint(
         lambda: UdpEndpoint(deliver, logger, max_size), sock=sock

@@ -109,10 +109,13 @@ class SdpSession:
         return result
 
     def _stamp(self, sdp: SessionDescription) -> SessionDescription:
-        """Give ``sdp`` the right version: +1 unless identical to the last body sent (§8)."""
+        """Give ``sdp`` the previous o= line, its version +1 unless the body is unchanged (§8)."""
         previous = self._last_sent
-        if previous is not None and sdp != previous:
-            self._version += 1
-            sdp = replace(sdp, origin=replace(sdp.origin, session_version=self._version))
+        if previous is not None:
+            # RFC 3264 §8: o= stays as it was (address too) except for the version
+            sdp = replace(sdp, origin=previous.origin)
+            if sdp != previous:
+                self._version += 1
+                sdp = replace(sdp, origin=replace(previous.origin, session_version=self._version))
         self._last_sent = sdp
         return sdp

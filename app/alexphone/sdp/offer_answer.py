@@ -171,9 +171,9 @@ def _pairs(local: LocalMedia, offered: list[Codec]) -> list[tuple[Codec, Codec]]
                 pairs.append((mine, theirs))
         return pairs
     for ours in local.codecs:
-        theirs = next((c for c in offered if ours.matches(c)), None)
-        if theirs is not None:
-            pairs.append((ours, theirs))
+        found = next((c for c in offered if ours.matches(c)), None)
+        if found is not None:
+            pairs.append((ours, found))
     return pairs
 
 
@@ -294,7 +294,7 @@ def _answered_codecs(offered: list[Codec], media: Media) -> list[Codec]:
 
 
 def apply_answer(offer: SessionDescription, answer: SessionDescription) -> NegotiatedMedia:
-    """Read the answer to our offer (RFC 3264 §7); raise MediaRejectedError or InvalidAnswerError."""
+    """Read the answer to our offer (RFC 3264 §7); MediaRejectedError, InvalidAnswerError."""
     if len(answer.media) != len(offer.media):
         raise InvalidAnswerError(
             f"answer has {len(answer.media)} m= lines, the offer had {len(offer.media)}"

@@ -96,6 +96,11 @@ class Via:
                 int(port) if port is not None else None,
                 _split_fast_params(param_text) if param_text else (),
             )
+        return cls._parse_general(text)
+
+    @classmethod
+    def _parse_general(cls, text: str) -> Self:
+        """Parse any Via value the grammar allows (LWS, IPv6, quoted params)."""
         match = _VIA.fullmatch(text.strip())
         if match is None:
             raise ParseError(f"Malformed Via: {text[:60]!r}")
@@ -171,6 +176,11 @@ class NameAddress:
             )
             fast_display = quoted if quoted is not None else token
             return cls(fast_uri, fast_display, _split_fast_params(params) if params else ())
+        return cls._parse_general(text)
+
+    @classmethod
+    def _parse_general(cls, text: str) -> Self:
+        """Parse any name-addr or addr-spec the grammar allows."""
         text = text.strip()
         if not text:
             raise ParseError("Empty address")

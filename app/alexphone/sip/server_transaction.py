@@ -125,9 +125,7 @@ class InviteServerTransaction(ServerTransaction):
         (State.COMPLETED, Input.TIMER_H): (State.TERMINATED, Transaction._report_timeout),
         (State.COMPLETED, Input.ACK): (State.CONFIRMED, _confirm),
         (State.CONFIRMED, Input.TIMER_I): (State.TERMINATED, Transaction._nothing),
-        **transport_error_rows(
-            State.PROCEEDING, State.ACCEPTED, State.COMPLETED, State.CONFIRMED
-        ),
+        **transport_error_rows(State.PROCEEDING, State.ACCEPTED, State.COMPLETED, State.CONFIRMED),
     }
 
 

@@ -13,6 +13,7 @@ from alexphone.core.errors import ConfigError
 from alexphone.core.ids import BRANCH_MAGIC, IdFactory
 from alexphone.sip.auth import Authorization, Credentials, verify
 from alexphone.sip.message import Request, Response, make_response
+from alexphone.sip.parser import parse
 from alexphone.sip.registration import (
     Account,
     Registration,
@@ -394,3 +395,30 @@ def test_tcp_contact_and_update_local() -> None:
     retry = take(reg)
     assert retry.top_via.sent_by == "192.0.2.4:5060"
     assert str(retry.contacts[0].uri) == "sip:alice@192.0.2.4:5060"
+
+
+def test_wire_round_trip_with_a_captured_style_401() -> None:
+    reg = make_registration()
+    reg.start(0.0)
+    sent = parse(bytes(take(reg)))
+    assert isinstance(sent, Request) and sent.method == "REGISTER"
+    via = sent.headers.get("Via")
+    wire = (
+        "SIP/2.0 401 Unauthorized\r\n"
+        f"Via: {via};received=203.0.113.5\r\n"
+        f"From: {sent.headers.get('From')}\r\n"
+        f"To: {sent.headers.get('To')};tag=as5d\r\n"
+        f"Call-ID: {sent.call_id}\r\n"
+        f"CSeq: {sent.cseq}\r\n"
+        "Server: Asterisk PBX 20\r\n"
+        'WWW-Authenticate: Digest algorithm=MD5, realm="asterisk",nonce="1a2b3c"\r\n'
+        "Content-Length: 0\r\n\r\n"
+    ).encode()
+    challenged = parse(wire)
+    assert isinstance(challenged, Response)
+    reg.receive_response(challenged, 0.0)
+    retry = parse(bytes(take(reg)))
+    assert isinstance(retry, Request)
+    value = retry.headers.get("Authorization") or ""
+    assert verify(value, "REGISTER", PASSWORD, username="alice")
+    assert Authorization.parse(value).uri == "sip:registrar.example.com:5080"

@@ -105,9 +105,11 @@ class Driver:
         return [t for t, _ in self.sent]
 
 
-def started(kind: type[InviteClientTransaction | NonInviteClientTransaction], req: Request,
-            reliable: bool = False) -> tuple[InviteClientTransaction | NonInviteClientTransaction,
-                                             Driver]:
+def started(
+    kind: type[InviteClientTransaction | NonInviteClientTransaction],
+    req: Request,
+    reliable: bool = False,
+) -> tuple[InviteClientTransaction | NonInviteClientTransaction, Driver]:
     transaction = kind(TID, req, PEER, reliable=reliable, config=CONFIG)
     transaction.start(0.0)
     return transaction, Driver(transaction)
@@ -168,7 +170,7 @@ def test_invite_client_timer_a_doubles_without_cap_until_timer_b() -> None:
     _, drive = started(InviteClientTransaction, request())
     drive.run_until(100.0)
     assert drive.times() == [0.0, 0.5, 1.5, 3.5, 7.5, 15.5, 31.5]
-    assert [e for e in drive.events] == [
+    assert drive.events == [
         (32.0, TransactionTimedOut(TID)),
         (32.0, TransactionTerminated(TID)),
     ]
@@ -264,7 +266,7 @@ def test_non_invite_client_timer_e_caps_at_t2_and_timer_f_times_out() -> None:
     _, drive = started(NonInviteClientTransaction, request("OPTIONS"))
     drive.run_until(100.0)
     assert drive.times() == [0.0, 0.5, 1.5, 3.5, 7.5, 11.5, 15.5, 19.5, 23.5, 27.5, 31.5]
-    assert [e for e in drive.events] == [
+    assert drive.events == [
         (32.0, TransactionTimedOut(TID)),
         (32.0, TransactionTerminated(TID)),
     ]
@@ -304,9 +306,11 @@ def test_non_invite_client_reliable_has_no_e_and_zero_k() -> None:
 # --- INVITE server ---------------------------------------------------------------------
 
 
-def server(kind: type[InviteServerTransaction | NonInviteServerTransaction], req: Request,
-           reliable: bool = False) -> tuple[InviteServerTransaction | NonInviteServerTransaction,
-                                            Driver]:
+def server(
+    kind: type[InviteServerTransaction | NonInviteServerTransaction],
+    req: Request,
+    reliable: bool = False,
+) -> tuple[InviteServerTransaction | NonInviteServerTransaction, Driver]:
     transaction = kind(TID, req, PEER, reliable=reliable, config=CONFIG)
     transaction.start(0.0)
     return transaction, Driver(transaction)
@@ -350,7 +354,17 @@ def test_invite_server_timer_g_caps_at_t2_and_timer_h_times_out() -> None:
     drive.collect()
     drive.run_until(100.0)
     assert [t for t, _ in statuses(drive)] == [
-        0.0, 0.5, 1.5, 3.5, 7.5, 11.5, 15.5, 19.5, 23.5, 27.5, 31.5,
+        0.0,
+        0.5,
+        1.5,
+        3.5,
+        7.5,
+        11.5,
+        15.5,
+        19.5,
+        23.5,
+        27.5,
+        31.5,
     ]
     assert drive.events == [(32.0, TransactionTimedOut(TID)), (32.0, TransactionTerminated(TID))]
 
@@ -485,4 +499,25 @@ def test_2xx_retransmitter_reliable_only_waits_for_the_ack() -> None:
     drive = Driver(TwoHundredRetransmitter(ok, PEER, 0.0, reliable=True))
     drive.run_until(100.0)
     assert drive.sent == []
+    assert drive.events == [(32.0, AckTimedOut(ok))]
+
+
+def test_timeout_wins_over_a_retransmission_due_at_the_same_instant() -> None:
+    config = TimerConfig(t1=0.5, t2=0.5)  # Timer E lands exactly on Timer F at 32 s
+    transaction = NonInviteClientTransaction(
+        TID, request("OPTIONS"), PEER, reliable=False, config=config
+    )
+    transaction.start(0.0)
+    drive = Driver(transaction)
+    drive.run_until(100.0)
+    assert drive.times()[-1] == 31.5 and len(drive.sent) == 64
+    assert drive.events[0] == (32.0, TransactionTimedOut(TID))
+
+
+def test_2xx_retransmitter_gives_up_rather_than_send_at_the_deadline() -> None:
+    ok = answer(request(), 200)
+    config = TimerConfig(t1=0.5, t2=0.5)
+    drive = Driver(TwoHundredRetransmitter(ok, PEER, 0.0, reliable=False, config=config))
+    drive.run_until(100.0)
+    assert drive.times()[-1] == 31.5 and len(drive.sent) == 63
     assert drive.events == [(32.0, AckTimedOut(ok))]

@@ -1,0 +1,129 @@
+"""Keeps one account registered: drives the sans-I/O Registration with loop timers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from alexphone.core.errors import ConfigError, TransportError
+from alexphone.core.ids import IdFactory
+from alexphone.engine.events import Event, RegistrationChanged, RegistrationState
+from alexphone.engine.settings import AccountSettings
+from alexphone.engine.sip_stack import Destination
+from alexphone.engine.user_agent import UserAgent
+from alexphone.sip.auth import Credentials
+from alexphone.sip.message import Response
+from alexphone.sip.registration import Account, Registration
+from alexphone.sip.registration import RegistrationState as MachineState
+
+log = logging.getLogger(__name__)
+
+_SHOWN = {
+    MachineState.UNREGISTERED: RegistrationState.UNREGISTERED,
+    MachineState.REGISTERING: RegistrationState.REGISTERING,
+    MachineState.REGISTERED: RegistrationState.REGISTERED,
+    MachineState.REFRESHING: RegistrationState.REGISTERED,
+    MachineState.UNREGISTERING: RegistrationState.REGISTERED,
+    MachineState.FAILED: RegistrationState.FAILED,
+}
+
+
+class AccountRegistration:
+    """REGISTERs an account, refreshes it, and unregisters on stop."""
+
+    def __init__(self, ua: UserAgent, settings: AccountSettings, emit: Callable[[Event], None],
+                 ids: IdFactory) -> None:
+        self.ua = ua
+        self.settings = settings
+        self.emit = emit
+        self.ids = ids
+        self.machine: Registration | None = None
+        self.destination: Destination | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._settled = asyncio.Event()
+
+    async def start(self) -> None:
+        """Resolve the registrar and send the first REGISTER."""
+        account = self.settings
+        proxy = self.ua.settings.proxy
+        target = proxy if proxy is not None else account.registrar_uri
+        self._emit(RegistrationState.REGISTERING, None, "")
+        try:
+            self.destination = await self.ua.resolve(target)
+        except (ConfigError, TransportError) as exc:
+            self._emit(RegistrationState.FAILED, 503, str(exc))
+            return
+        sent_by = self.ua.stack.transport.sent_by(self.destination.kind, self.destination.address[0])
+        credentials = (Credentials(account.auth_username, account.password)
+                       if account.password is not None else None)
+        machine_account = Account(aor=account.aor, registrar=account.registrar_uri,
+                                  credentials=credentials, expires=account.expires,
+                                  display_name=self.ua.settings.display_name,
+                                  user_agent=self.ua.settings.user_agent)
+        contact = self.ua.contact_for(self.destination).uri
+        self.machine = Registration(machine_account, self.ids, sent_by=sent_by,
+                                    transport=self.destination.kind.value, contact=contact)
+        self.machine.start(self.ua.stack.now())
+        self._pump()
+
+    async def stop(self, timeout: float = 3.0) -> None:
+        """Unregister (Expires: 0) and wait for the answer, at most ``timeout`` seconds."""
+        if self._timer is not None:
+            self._timer.cancel()
+        if self.machine is None:
+            return
+        self._settled.clear()
+        self.machine.stop(self.ua.stack.now())
+        self._pump()
+        if self.machine.state is MachineState.UNREGISTERING:
+            try:
+                await asyncio.wait_for(self._settled.wait(), timeout)
+            except TimeoutError:
+                log.info("no answer to un-REGISTER within %.1fs", timeout)
+
+    def on_response(self, response: Response) -> None:
+        """Feed a REGISTER response to the machine."""
+        if self.machine is not None and response.status >= 200:
+            self.machine.receive_response(response, self.ua.stack.now())
+            self._pump()
+
+    def on_failure(self, status: int, reason: str) -> None:
+        """A REGISTER timed out (408) or could not be sent (503)."""
+        if self.machine is None:
+            return
+        if status == 408:
+            self.machine.timed_out(self.ua.stack.now())
+        else:
+            self.machine.transport_failed(self.ua.stack.now())
+        self._pump()
+
+    def _pump(self) -> None:
+        machine = self.machine
+        assert machine is not None and self.destination is not None
+        while (request := machine.next_request()) is not None:
+            proxy = self.ua.settings.proxy
+            if proxy is not None and "Route" not in request.headers:
+                request.headers.add("Route", f"<{proxy.with_params(lr=None)}>")
+            self.ua.send_request(request, self, self.destination)
+        while (event := machine.next_event()) is not None:
+            self._emit(_SHOWN[event.state], event.code, event.reason, event.expires)
+            if event.state in (MachineState.UNREGISTERED, MachineState.FAILED):
+                self._settled.set()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        deadline = machine.get_timer()
+        if deadline is not None:
+            self._timer = asyncio.get_running_loop().call_at(deadline, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        if self.machine is not None:
+            self.machine.handle_timer(self.ua.stack.now())
+            self._pump()
+
+    def _emit(self, state: RegistrationState, code: int | None, reason: str,
+              expires: int | None = None) -> None:
+        self.emit(RegistrationChanged(str(self.settings.aor), state, code, reason, expires))
+

@@ -1,0 +1,105 @@
+"""The phone: composition root that wires transport, UA core, registration and commands."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from alexphone.core.errors import ConfigError
+from alexphone.core.ids import IdFactory
+from alexphone.engine.account_registration import AccountRegistration
+from alexphone.engine.client import PhoneClient
+from alexphone.engine.commands import Answer, Command, Decline, HangUp, Hold, PlaceCall, Shutdown
+from alexphone.engine.events import CallChanged, CallState, Direction, ErrorReported, Event, UaReady
+from alexphone.engine.settings import PhoneSettings, sip_uri_option
+from alexphone.engine.sip_stack import SipStack
+from alexphone.engine.user_agent import UserAgent
+from alexphone.sip.uri import SipUri
+
+log = logging.getLogger(__name__)
+SHUTDOWN_GRACE = 3.0
+
+
+class Phone:
+    """Runs one phone on the current event loop until told to shut down."""
+
+    def __init__(self, settings: PhoneSettings, emit: Callable[[Event], None],
+                 ids: IdFactory | None = None) -> None:
+        self.settings = settings
+        self.emit = emit
+        self.ids = ids if ids is not None else IdFactory()
+        self._stop = asyncio.Event()
+        self.ua: UserAgent | None = None
+        self.registration: AccountRegistration | None = None
+
+    async def run(self, on_started: Callable[[PhoneClient], None] | None = None) -> None:
+        """Listen, register, obey commands; return after Shutdown and a clean goodbye."""
+        loop = asyncio.get_running_loop()
+        self.settings.profile.mkdir(parents=True, exist_ok=True)
+        stack = SipStack(self._on_transaction_event)
+        bound = await stack.start(self.settings.listen)
+        self.ua = UserAgent(self.settings, stack, self.emit, self.ids)
+        self.emit(UaReady(tuple(str(spec) for spec in bound), str(self.settings.profile)))
+        if self.settings.account is not None:
+            self.registration = AccountRegistration(self.ua, self.settings.account, self.emit,
+                                                    self.ids)
+            await self.registration.start()
+        if on_started is not None:
+            on_started(PhoneClient(loop, self.execute))
+        await self._stop.wait()
+        await self._goodbye()
+        await stack.close()
+
+    def _on_transaction_event(self, event: object) -> None:
+        if self.ua is not None:
+            self.ua.on_transaction_event(event)  # type: ignore[arg-type]
+
+    def execute(self, command: Command) -> None:
+        """Carry out one command on the engine loop; failures become ``error`` events."""
+        ua = self.ua
+        if ua is None:
+            return
+        match command:
+            case PlaceCall(uri=text):
+                self._place_call(ua, text)
+            case Answer(call_id=call_id):
+                if (call := ua.calls.get(call_id)) is not None:
+                    call.answer()
+            case Decline(call_id=call_id, busy=busy):
+                if (call := ua.calls.get(call_id)) is not None:
+                    call.decline(busy)
+            case HangUp(call_id=call_id):
+                if (call := ua.calls.get(call_id)) is not None:
+                    call.hang_up()
+            case Hold(call_id=call_id, on=on):
+                if (call := ua.calls.get(call_id)) is not None:
+                    call.hold(on)
+            case Shutdown():
+                self._stop.set()
+
+    def _place_call(self, ua: UserAgent, text: str) -> None:
+        try:
+            target = self._target(text)
+        except ConfigError as exc:
+            self.emit(ErrorReported("call", str(exc)))
+            self.emit(CallChanged("", Direction.OUT, text, CallState.ENDED, 400, str(exc)))
+            return
+        ua.place_call(target)
+
+    def _target(self, text: str) -> SipUri:
+        account = self.settings.account
+        if account is not None and "@" not in text and ":" not in text:
+            return SipUri(host=account.aor.host, user=text, port=account.aor.port)
+        return sip_uri_option(text, "call")
+
+    async def _goodbye(self) -> None:
+        ua = self.ua
+        if ua is not None and ua.calls:
+            ua.hang_up_all()
+            for _ in range(int(SHUTDOWN_GRACE / 0.05)):
+                if not ua.calls:
+                    break
+                await asyncio.sleep(0.05)
+        if self.registration is not None:
+            await self.registration.stop(SHUTDOWN_GRACE)

@@ -1,0 +1,389 @@
+"""The UA core (RFC 3261 §8): answers requests, addresses our own, and owns the calls."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import socket
+from collections.abc import Callable, Coroutine
+from dataclasses import replace
+from typing import Any
+
+from alexphone.core.errors import ConfigError, ParseError, ProtocolError, TransportError
+from alexphone.core.ids import IdFactory
+from alexphone.engine.call import Call, ResponseHandler
+from alexphone.engine.events import CallChanged, Direction, Event
+from alexphone.engine.settings import PhoneSettings
+from alexphone.engine.sip_stack import Destination, SipStack
+from alexphone.net.media_port import MediaPort
+from alexphone.net.transport import Flow, TransportKind
+from alexphone.sdp.codec import DEFAULT_CODECS
+from alexphone.sdp.negotiation import SdpSession
+from alexphone.sdp.offer_answer import LocalMedia
+from alexphone.sip.auth import Credentials, DigestClient
+from alexphone.sip.dialog import Dialog, next_hop
+from alexphone.sip.headers import CSeq, NameAddress, Via
+from alexphone.sip.message import Headers, Request, Response, make_response
+from alexphone.sip.retransmitter import TwoHundredRetransmitter
+from alexphone.sip.transaction import (
+    AckReceived,
+    RequestReceived,
+    ResponseReceived,
+    StrayResponseReceived,
+    TransactionEvent,
+    TransactionId,
+    TransactionTerminated,
+    TransactionTimedOut,
+    TransportFailed,
+)
+from alexphone.sip.uri import SipUri, Uri
+from alexphone.sip.validation import check_request
+
+log = logging.getLogger(__name__)
+
+ALLOWED_METHODS = frozenset({"INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "UPDATE", "INFO"})
+SUPPORTED = frozenset({"replaces", "timer"})
+ACCEPTED_TYPES = frozenset({"application/sdp"})
+MAX_CALLS = 8
+
+
+class UserAgent:
+    """Routes transaction events to calls and answers what no call owns."""
+
+    def __init__(self, settings: PhoneSettings, stack: SipStack, emit: Callable[[Event], None],
+                 ids: IdFactory) -> None:
+        self.settings = settings
+        self.stack = stack
+        self.emit = emit
+        self.ids = ids
+        self.calls: dict[str, Call] = {}
+        self._handlers: dict[TransactionId, ResponseHandler] = {}
+        self._sources: dict[TransactionId, Flow] = {}
+        self._flows_by_call: dict[str, Flow] = {}
+        account = settings.account
+        self._digest = (
+            DigestClient(Credentials(account.auth_username, account.password), ids)
+            if account is not None and account.password is not None else None
+        )
+        self._by_invite_tid: dict[TransactionId, Call] = {}
+        self._retransmitters: dict[tuple[str, int], tuple[TwoHundredRetransmitter, asyncio.Handle]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._loop = asyncio.get_running_loop()
+
+    # -- identity ---------------------------------------------------------------------------
+    def local_aor(self) -> NameAddress:
+        """Return our From address: the account's AoR, else user@our address."""
+        account = self.settings.account
+        if account is not None:
+            uri: SipUri = SipUri(host=account.aor.host, user=account.aor.user, port=account.aor.port,
+                                 scheme=account.aor.scheme)
+        else:
+            spec = self.settings.listen[0]
+            host = spec.host if spec.host not in ("0.0.0.0", "::") else "localhost"
+            uri = SipUri(host=host, user=self.settings.user, port=spec.port)
+        return NameAddress(uri, display_name=self.settings.display_name)
+
+    def contact_for(self, destination: Destination) -> NameAddress:
+        """Return our Contact for messages toward ``destination``."""
+        host, port = self.stack.transport.sent_by(destination.kind, destination.address[0])
+        params: dict[str, str | None] = {}
+        if destination.kind is not TransportKind.UDP:
+            params["transport"] = destination.kind.value
+        user = self.settings.account.aor.user if self.settings.account else self.settings.user
+        return NameAddress(SipUri(host=host, user=user, port=port).with_params(**params))
+
+    # -- building requests ------------------------------------------------------------------
+    def new_request(self, method: str, request_uri: object, to: NameAddress) -> Request:
+        """Build an out-of-dialog request (§8.1.1); Via and Contact are added when sent."""
+        assert isinstance(request_uri, (SipUri,)), "only sip:/sips: targets can be called"
+        headers = Headers()
+        headers.add("Max-Forwards", "70")
+        headers.add("From", str(self.local_aor().with_tag(self.ids.tag())))
+        headers.add("To", str(to))
+        headers.add("Call-ID", self.ids.call_id("alexphone"))
+        headers.add("CSeq", str(CSeq(self.ids.cseq(), method)))
+        proxy = self.settings.proxy
+        if proxy is not None:  # §8.1.2: a pre-loaded route to the outbound proxy
+            headers.add("Route", f"<{proxy.with_params(lr=None)}>")
+        headers.add("Allow", ", ".join(sorted(ALLOWED_METHODS)))
+        headers.add("Supported", ", ".join(sorted(SUPPORTED)))
+        headers.add("User-Agent", self.settings.user_agent)
+        return Request(method, request_uri, headers)
+
+    def prepare_in_dialog(self, dialog: Dialog, method: str, cseq: int | None = None) -> Request:
+        """Build an in-dialog request; ACK carries the INVITE's CSeq number."""
+        placeholder = Via("UDP", "invalid", None, (("branch", self.ids.branch()),))
+        request = dialog.create_request(method, placeholder, cseq=cseq)
+        request.headers.remove("Via")
+        if method in ("INVITE", "UPDATE"):
+            request.headers.add("Allow", ", ".join(sorted(ALLOWED_METHODS)))
+        return request
+
+    def finish_response(self, response: Response) -> Response:
+        """Add Contact (for 2xx/1xx to dialog-creating requests), Allow, Supported."""
+        if response.cseq.method in ("INVITE", "UPDATE") and 100 < response.status < 300:
+            flow = self._flow_for(response)
+            if flow is not None:
+                dest = Destination(flow.kind, flow.remote)
+                response.headers.set("Contact", str(self.contact_for(dest)))
+        response.headers.set("Allow", ", ".join(sorted(ALLOWED_METHODS)))
+        response.headers.set("Supported", ", ".join(sorted(SUPPORTED)))
+        response.headers.set("Server", self.settings.user_agent)
+        return response
+
+    def _flow_for(self, response: Response) -> Flow | None:
+        return self._flows_by_call.get(response.call_id)
+
+    def authorize(self, request: Request, response: Response) -> Request | None:
+        """Answer a 401/407 challenge with our account's credentials (§22.2), None if we can't."""
+        if self._digest is None:
+            return None
+        try:
+            return self._digest.authorize(request, response)
+        except ProtocolError as exc:
+            log.info("cannot answer challenge: %s", exc)
+            return None
+
+    # -- sending ----------------------------------------------------------------------------
+    def send_request(self, request: Request, handler: ResponseHandler,
+                     destination: Destination | None = None) -> None:
+        """Address and send a request in a client transaction; failures reach ``handler``."""
+        self._spawn(self._send_request(request, handler, destination))
+
+    async def _send_request(self, request: Request, handler: ResponseHandler,
+                            destination: Destination | None) -> None:
+        try:
+            dest = destination or await self.resolve(next_hop(request))
+        except (ConfigError, TransportError) as exc:
+            handler.on_failure(503, str(exc))
+            return
+        if "Via" not in request.headers:
+            host, port = self.stack.transport.sent_by(dest.kind, dest.address[0])
+            via = Via(dest.kind.value.upper(), host, port, (("rport", None), ("branch", self.ids.branch())))
+            request.headers.prepend("Via", str(via))
+        if request.method in ("INVITE", "UPDATE", "SUBSCRIBE") and "Contact" not in request.headers:
+            request.headers.add("Contact", str(self.contact_for(dest)))
+        tid = self.stack.start_client(request, dest)
+        self._handlers[tid] = handler
+
+    def send_ack(self, ack: Request) -> None:
+        """Send the ACK for a 2xx straight to the next hop (§13.2.2.4)."""
+        self._spawn(self._send_ack(ack))
+
+    async def _send_ack(self, ack: Request) -> None:
+        try:
+            dest = await self.resolve(next_hop(ack))
+        except (ConfigError, TransportError) as exc:
+            log.info("cannot send ACK: %s", exc)
+            return
+        host, port = self.stack.transport.sent_by(dest.kind, dest.address[0])
+        via = Via(dest.kind.value.upper(), host, port, (("rport", None), ("branch", self.ids.branch())))
+        ack.headers.prepend("Via", str(via))
+        self.stack.send_stateless(ack, dest)
+
+    def respond(self, transaction_id: TransactionId, response: Response) -> None:
+        """Answer a server transaction."""
+        self.stack.respond(transaction_id, response)
+
+    def send_2xx_reliably(self, response: Response, transaction_id: TransactionId) -> None:
+        """Send a 2xx to an INVITE and keep re-sending it until the ACK (§13.3.1.4)."""
+        flow = self._sources.get(transaction_id)
+        self.stack.respond(transaction_id, response)
+        if flow is None:
+            return
+        retransmitter = TwoHundredRetransmitter(
+            response, flow, self.stack.now(), reliable=flow.kind is not TransportKind.UDP)
+        key = (response.call_id, response.cseq.seq)
+        self._arm_retransmitter(key, retransmitter)
+
+    def _arm_retransmitter(self, key: tuple[str, int], retransmitter: TwoHundredRetransmitter) -> None:
+        old = self._retransmitters.pop(key, None)
+        if old is not None:
+            old[1].cancel()
+        deadline = retransmitter.get_timer()
+        if deadline is None:
+            return
+        handle = self._loop.call_at(deadline, self._fire_retransmitter, key)
+        self._retransmitters[key] = (retransmitter, handle)
+
+    def _fire_retransmitter(self, key: tuple[str, int]) -> None:
+        entry = self._retransmitters.pop(key, None)
+        if entry is None:
+            return
+        retransmitter = entry[0]
+        retransmitter.handle_timer(self.stack.now())
+        while (out := retransmitter.next_output()) is not None:
+            assert isinstance(out.destination, Flow)
+            self.stack.send_stateless(out.message, out.destination)
+        if retransmitter.next_event() is not None:  # no ACK within 64·T1: end with BYE
+            call = self.calls.get(key[0])
+            if call is not None:
+                call.hang_up(408, "No ACK for 2xx")
+            return
+        self._arm_retransmitter(key, retransmitter)
+
+    # -- resolving --------------------------------------------------------------------------
+    async def resolve(self, uri: Uri) -> Destination:
+        """Turn a next-hop URI into a transport and address (numeric, or A/AAAA lookup)."""
+        if not isinstance(uri, SipUri):
+            raise ConfigError(f"cannot send to a {uri.scheme}: URI")
+        kind_name = uri.transport or ("tls" if uri.scheme == "sips" else "udp")
+        try:
+            kind = TransportKind(kind_name)
+        except ValueError:
+            raise TransportError(f"unsupported transport {kind_name!r}") from None
+        if kind is TransportKind.TLS:
+            raise TransportError("TLS transport is not available yet")
+        host = uri.param("maddr") or uri.host
+        port = uri.port or 5060
+        try:
+            ipaddress.ip_address(host)
+            return Destination(kind, (host, port))
+        except ValueError:
+            pass
+        try:
+            infos = await self._loop.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
+        except OSError as exc:
+            raise TransportError(f"cannot resolve {host}: {exc}") from None
+        address = infos[0][4]
+        return Destination(kind, (str(address[0]), int(address[1])))
+
+    # -- calls ------------------------------------------------------------------------------
+    def media_port(self) -> MediaPort:
+        """Reserve an RTP port pair on our first listening address."""
+        host = self.settings.listen[0].host
+        return MediaPort(host if host not in ("", "::") else "0.0.0.0")
+
+    def new_sdp_session(self, port: MediaPort) -> SdpSession:
+        """Start the SDP side of a call on ``port``."""
+        address = port.host
+        if address in ("0.0.0.0", "::"):
+            address = self.stack.transport.sent_by(TransportKind.UDP, "192.0.2.1")[0]
+        local = LocalMedia(address, port.port, codecs=DEFAULT_CODECS, username="alexphone")
+        return SdpSession(local, session_id=self.ids.cseq())
+
+    def call_ended(self, call: Call) -> None:
+        """Forget a finished call."""
+        self.calls.pop(call.call_id, None)
+        self._flows_by_call.pop(call.call_id, None)
+        for tid in [t for t, c in self._by_invite_tid.items() if c is call]:
+            del self._by_invite_tid[tid]
+
+    def place_call(self, target: SipUri) -> Call:
+        """Start an outgoing call to ``target``."""
+        to = NameAddress(replace(target, params=()) if target.params else target)
+        invite = self.new_request("INVITE", target, to)
+        call = Call(self, self._emit_call, Direction.OUT, invite.call_id, str(target))
+        self.calls[call.call_id] = call
+        call.place(invite)
+        return call
+
+    def _emit_call(self, event: CallChanged) -> None:
+        self.emit(event)
+
+    # -- transaction events -----------------------------------------------------------------
+    def on_transaction_event(self, event: TransactionEvent) -> None:
+        """Dispatch one event of the transaction layer."""
+        match event:
+            case ResponseReceived(transaction_id=tid, response=response):
+                handler = self._handlers.get(tid)
+                if handler is not None:
+                    handler.on_response(response)
+            case RequestReceived():
+                self._on_request(event)
+            case AckReceived(request=ack):
+                self._on_ack(ack)
+            case StrayResponseReceived(response=response):
+                call = self.calls.get(response.call_id)
+                if call is not None and 200 <= response.status < 300:
+                    call.on_stray_2xx(response)
+            case TransactionTimedOut(transaction_id=tid):
+                self._fail(tid, 408, "Request Timeout")
+            case TransportFailed(transaction_id=tid):
+                self._fail(tid, 503, "Service Unavailable (transport error)")
+            case TransactionTerminated(transaction_id=tid):
+                self._handlers.pop(tid, None)
+                self._sources.pop(tid, None)
+
+    def _fail(self, tid: TransactionId, status: int, reason: str) -> None:
+        handler = self._handlers.pop(tid, None)
+        if handler is not None:
+            handler.on_failure(status, reason)
+
+    def _on_ack(self, ack: Request) -> None:
+        try:
+            key = (ack.call_id, ack.cseq.seq)
+        except ParseError:
+            return
+        entry = self._retransmitters.pop(key, None)
+        if entry is not None:
+            entry[0].ack_received()
+            entry[1].cancel()
+        call = self.calls.get(key[0])
+        if call is not None:
+            call.on_ack(ack)
+
+    def _on_request(self, event: RequestReceived) -> None:
+        request, tid = event.request, event.transaction_id
+        if isinstance(event.source, Flow):
+            self._sources[tid] = event.source
+            if request.method == "INVITE":
+                self._flows_by_call[request.headers.get("Call-ID") or ""] = event.source
+        error = check_request(request, allowed_methods=ALLOWED_METHODS,
+                              supported_extensions=SUPPORTED, accepted_types=ACCEPTED_TYPES)
+        if error is not None:
+            self.respond(tid, error)
+            return
+        if request.method == "CANCEL":
+            self._on_cancel(tid, request, event.cancel_target)
+            return
+        if request.to.tag is not None:
+            call = self.calls.get(request.call_id)
+            if call is None or call.dialog is None or not call.dialog.matches(request):
+                self.respond(tid, make_response(request, 481, "Call/Transaction Does Not Exist"))
+                return
+            call.on_request(tid, request)
+            return
+        if request.method == "INVITE":
+            self._on_invite(tid, request)
+        elif request.method == "OPTIONS":
+            response = self.finish_response(make_response(request, 200, to_tag=self.ids.tag()))
+            response.headers.set("Accept", ", ".join(sorted(ACCEPTED_TYPES)))
+            self.respond(tid, response)
+        else:
+            self.respond(tid, make_response(request, 481, "Call/Transaction Does Not Exist",
+                                            to_tag=self.ids.tag()))
+
+    def _on_cancel(self, tid: TransactionId, request: Request, target: TransactionId | None) -> None:
+        call = self._by_invite_tid.get(target) if target is not None else None
+        if call is None:
+            self.respond(tid, make_response(request, 481, "Call/Transaction Does Not Exist"))
+            return
+        self.respond(tid, make_response(request, 200, to_tag=call.to_tag))
+        call.cancelled()
+
+    def _on_invite(self, tid: TransactionId, request: Request) -> None:
+        if request.call_id in self.calls:
+            self.respond(tid, make_response(request, 482, "Loop Detected", to_tag=self.ids.tag()))
+            return
+        if len(self.calls) >= MAX_CALLS:
+            self.respond(tid, make_response(request, 486, "Busy Here", to_tag=self.ids.tag()))
+            return
+        call = Call(self, self._emit_call, Direction.IN, request.call_id, str(request.from_.uri))
+        self.calls[call.call_id] = call
+        self._by_invite_tid[tid] = call
+        call.offered(tid, request, self.ids.tag())
+        delay = self.settings.auto_answer
+        if delay is not None and call.call_id in self.calls:
+            self._loop.call_later(delay, call.answer)
+
+    def hang_up_all(self) -> None:
+        """End every call."""
+        for call in list(self.calls.values()):
+            call.hang_up()
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = self._loop.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

@@ -1,0 +1,219 @@
+"""The SIP transport layer on asyncio: UDP and TCP listeners, outbound sends (RFC 3261 §18).
+
+Theory of operation: every listener and connection parses what it receives and hands
+each message to ``SipTransport._dispatch`` with the Flow it came on.  Inbound requests get
+``received``/``rport`` stamped on their top Via first (RFC 3261 §18.2.1, RFC 3581 §4), so
+the layers above can address responses without knowing about NATs.  Unparseable requests
+are answered right here (400/505/513) and never reach the caller.  Responses go back the
+way RFC 3261 §18.2.2 says: over the request's connection, or for UDP to received/rport
+from the very socket the request arrived on, so that NAT bindings let them through.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from alexphone.core.errors import ConfigError, ParseError, TransportError
+from alexphone.net.flow import (
+    Address,
+    Flow,
+    ListenSpec,
+    TransportKind,
+    address_key,
+    format_address,
+    ip_family,
+    is_ip_literal,
+    is_wildcard,
+)
+from alexphone.net.rport import reliable_destination, stamp_received, udp_destination
+from alexphone.net.source_address import source_address
+from alexphone.net.tcp import TcpPool
+from alexphone.net.udp import UdpEndpoint, open_udp
+from alexphone.sip.message import Message, Request, Response
+from alexphone.sip.parser import MAX_MESSAGE_BYTES
+
+__all__ = ["Flow", "ListenSpec", "SipTransport", "TransportKind"]
+
+OnMessage = Callable[[Message, Flow], None]
+
+
+class SipTransport:
+    """Listens on UDP/TCP, hands up parsed messages with their Flow, sends requests/responses."""
+
+    def __init__(
+        self,
+        on_message: OnMessage,
+        *,
+        logger: logging.Logger | None = None,
+        idle_timeout: float = 300.0,
+        max_connections: int = 256,
+        connect_timeout: float = 10.0,
+        max_datagram: int = MAX_MESSAGE_BYTES,
+    ) -> None:
+        self._on_message = on_message
+        self._logger = logger or logging.getLogger("alexphone.net")
+        self._max_datagram = max_datagram
+        self._udp: list[UdpEndpoint] = []
+        self._listeners: list[ListenSpec] = []
+        self._tcp = TcpPool(
+            self._dispatch,
+            self._logger,
+            idle_timeout=idle_timeout,
+            max_connections=max_connections,
+            connect_timeout=connect_timeout,
+        )
+
+    @property
+    def listeners(self) -> list[ListenSpec]:
+        """The bound listeners (real ports, not 0)."""
+        return list(self._listeners)
+
+    async def start(self, specs: Sequence[ListenSpec]) -> list[ListenSpec]:
+        """Open every listener; return them with their real ports (TransportError if busy)."""
+        bound: list[ListenSpec] = []
+        try:
+            for spec in specs:
+                bound.append(await self._listen(spec))
+        except BaseException:
+            await self.close()
+            raise
+        return bound
+
+    async def _listen(self, spec: ListenSpec) -> ListenSpec:
+        if not is_ip_literal(spec.host):
+            raise ConfigError(f"listen address {spec}: {spec.host!r} is not an IP address")
+        if spec.kind is TransportKind.UDP:
+            endpoint = await open_udp(
+                spec.host, spec.port, self._dispatch, self._logger, self._max_datagram
+            )
+            self._udp.append(endpoint)
+            local = endpoint.local
+        elif spec.kind is TransportKind.TCP:
+            local = await self._tcp.listen(spec.host, spec.port)
+        else:
+            raise ConfigError(f"listen address {spec}: TLS is not supported yet")
+        listener = ListenSpec(spec.kind, local[0], local[1])
+        self._listeners.append(listener)
+        self._logger.debug("listening on %s", listener)
+        return listener
+
+    def _dispatch(self, message: Message, flow: Flow) -> None:
+        """Stamp inbound requests and hand every message up; callback errors are logged."""
+        try:
+            if isinstance(message, Request):
+                stamp_received(message, flow.remote)
+            self._on_message(message, flow)
+        except Exception:
+            self._logger.exception("error handling a message from %s", flow)
+
+    async def send_request(self, request: Request, kind: TransportKind, remote: Address) -> Flow:
+        """Send a request to ``remote`` (an IP address); return the Flow it went on."""
+        _require_ip(remote)
+        data = bytes(request)
+        if kind is TransportKind.UDP:
+            endpoint = self._udp_for(remote[0])
+            endpoint.send(data, remote)
+            return Flow(TransportKind.UDP, endpoint.local, remote)
+        if kind is TransportKind.TCP:
+            connection = await self._tcp.connection_to(remote, self._bind_host(kind, remote[0]))
+            connection.send(data)
+            return connection.flow
+        raise TransportError("TLS is not supported yet")
+
+    async def send_response(self, response: Response, flow: Flow) -> None:
+        """Send a response back the way its request came (RFC 3261 §18.2.2, RFC 3581 §4)."""
+        try:
+            via = response.top_via
+        except ParseError as error:
+            raise TransportError(f"cannot route a response: {error}") from error
+        data = bytes(response)
+        if flow.kind is TransportKind.UDP:
+            destination = udp_destination(via)
+            _require_ip(destination)
+            self._udp_by_local(flow.local, destination[0]).send(data, destination)
+            return
+        if flow.kind is TransportKind.TLS:
+            raise TransportError("TLS is not supported yet")
+        connection = self._tcp.find(flow.remote)
+        if connection is None:
+            # RFC 3261 §18.2.2: the connection is gone, open one to received + sent-by port
+            destination = reliable_destination(via)
+            _require_ip(destination)
+            host = self._bind_host(flow.kind, destination[0])
+            connection = await self._tcp.connection_to(destination, host)
+        connection.send(data)
+
+    def is_open(self, flow: Flow) -> bool:
+        """Tell whether a flow can still carry messages (its connection or socket is open)."""
+        if flow.kind is TransportKind.UDP:
+            return any(address_key(e.local) == address_key(flow.local) for e in self._udp)
+        return self._tcp.find(flow.remote) is not None
+
+    def sent_by(self, kind: TransportKind, remote_host: str) -> tuple[str, int]:
+        """Return the host and port to put in Via/Contact for messages toward ``remote_host``."""
+        listener = self._listener_for(kind, remote_host)
+        if not is_wildcard(listener.host):
+            return listener.host, listener.port
+        family = ip_family(listener.host)
+        target = remote_host if is_ip_literal(remote_host) else None
+        return source_address(target, family), listener.port
+
+    async def close(self) -> None:
+        """Close every socket and connection."""
+        for endpoint in self._udp:
+            endpoint.close()
+        self._udp.clear()
+        self._listeners.clear()
+        await self._tcp.close()
+
+    def _listener_for(self, kind: TransportKind, remote_host: str) -> ListenSpec:
+        """The listener of ``kind`` in the remote's address family (the first one for names)."""
+        candidates = [spec for spec in self._listeners if spec.kind is kind]
+        if is_ip_literal(remote_host):
+            family = ip_family(remote_host)
+            candidates = [spec for spec in candidates if ip_family(spec.host) == family]
+        if not candidates:
+            raise TransportError(f"no {kind.value} listener can reach {remote_host}")
+        if len(candidates) > 1 and is_ip_literal(remote_host):
+            source = address_key((source_address(remote_host, ip_family(remote_host)), 0))
+            for spec in candidates:
+                if address_key((spec.host, 0)) == source:
+                    return spec
+            for spec in candidates:
+                if is_wildcard(spec.host):
+                    return spec
+        return candidates[0]
+
+    def _bind_host(self, kind: TransportKind, remote_host: str) -> str | None:
+        """The source address for an outbound connection: a specific listener's, else any."""
+        try:
+            listener = self._listener_for(kind, remote_host)
+        except TransportError:
+            return None
+        return None if is_wildcard(listener.host) else listener.host
+
+    def _udp_for(self, remote_host: str) -> UdpEndpoint:
+        """The UDP socket to send from toward ``remote_host``."""
+        listener = self._listener_for(TransportKind.UDP, remote_host)
+        for endpoint in self._udp:
+            if endpoint.local == (listener.host, listener.port):
+                return endpoint
+        raise TransportError(f"no UDP socket for {listener}")
+
+    def _udp_by_local(self, local: Address, remote_host: str) -> UdpEndpoint:
+        """The socket a request arrived on (symmetric response), else one that can reach."""
+        for endpoint in self._udp:
+            same_socket = address_key(endpoint.local) == address_key(local)
+            if same_socket and endpoint.family == ip_family(remote_host):
+                return endpoint
+        return self._udp_for(remote_host)
+
+
+def _require_ip(address: Address) -> None:
+    """Refuse names: resolving them (RFC 3263) happens before the transport."""
+    host, port = address
+    if not is_ip_literal(host):
+        raise TransportError(f"{format_address(address)}: the transport needs an IP address")
+    if not 0 < port <= 65535:
+        raise TransportError(f"{format_address(address)}: port out of range")
