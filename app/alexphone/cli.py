@@ -40,7 +40,10 @@ class _Parser(argparse.ArgumentParser):
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", type=Path, help="profile directory (config, database, logs)")
     parser.add_argument(
-        "--listen", action="append", default=[], metavar="udp:HOST:PORT",
+        "--listen",
+        action="append",
+        default=[],
+        metavar="udp:HOST:PORT",
         help="where to listen (repeatable; udp: or tcp:; default udp:0.0.0.0:5060)",
     )
     parser.add_argument("--user", default="alexphone", help="local user name for Contact/From")
@@ -61,7 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     daemon = sub.add_parser("daemon", help="headless phone: registers, answers per --auto-answer")
     _common(daemon)
     daemon.add_argument(
-        "--auto-answer", nargs="?", const=0.0, type=float, metavar="SECONDS",
+        "--auto-answer",
+        nargs="?",
+        const=0.0,
+        type=float,
+        metavar="SECONDS",
         help="answer incoming calls (after SECONDS, default at once)",
     )
     call = sub.add_parser("call", help="place one call; exit 0 if answered and ended normally")
@@ -82,8 +89,9 @@ def settings_from(args: argparse.Namespace) -> PhoneSettings:
             try:
                 password = args.password_file.read_text(encoding="utf-8").strip()
             except OSError as exc:
-                raise ConfigError(f"--password-file: cannot read {args.password_file}: "
-                                  f"{exc.strerror}") from None
+                raise ConfigError(
+                    f"--password-file: cannot read {args.password_file}: {exc.strerror}"
+                ) from None
         account = AccountSettings(
             aor=sip_uri_option(args.account, "--account"),
             password=password,
@@ -118,7 +126,9 @@ def _printer(as_json: bool) -> Callable[[Event], None]:
         else:
             fields = event.to_json()
             name = fields.pop("event")
-            line = f"{name}: " + " ".join(f"{k}={v}" for k, v in fields.items() if v not in ("", None))
+            line = f"{name}: " + " ".join(
+                f"{k}={v}" for k, v in fields.items() if v not in ("", None)
+            )
         print(line, flush=True)
 
     return emit
@@ -155,12 +165,17 @@ class _CallScript:
 
 def _configure_logging(verbosity: int) -> None:
     level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
 
-def _run(settings: PhoneSettings, emit: Callable[[Event], None],
-         started: Callable[[PhoneClient], None] | None, timeout: float | None) -> None:
+def _run(
+    settings: PhoneSettings,
+    emit: Callable[[Event], None],
+    started: Callable[[PhoneClient], None] | None,
+    timeout: float | None,
+) -> None:
     async def main() -> None:
         loop = asyncio.get_running_loop()
         holder: list[PhoneClient] = []

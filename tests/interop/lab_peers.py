@@ -209,7 +209,8 @@ class Sipp:
         self.process = self.lab.spawn(self.ns, self.argv, log, timeout=timeout, cwd=self.workdir)
         if self.scenario == "uas":
             ip, port = self.argv[self.argv.index("-i") + 1], self.argv[self.argv.index("-p") + 1]
-            self.lab.wait_listening(self.ns, "udp", ip, int(port), timeout=10)
+            proto = "tcp" if any(a in ("t1", "tn") for a in self.argv) else "udp"
+            self.lab.wait_listening(self.ns, proto, ip, int(port), timeout=10)
         return self
 
     def wait(self, timeout: float = 60.0) -> SippResult:

@@ -16,6 +16,7 @@ from alexphone.sip.auth import Credentials
 from alexphone.sip.message import Response
 from alexphone.sip.registration import Account, Registration
 from alexphone.sip.registration import RegistrationState as MachineState
+from alexphone.sip.uri import SipUri
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,13 @@ _SHOWN = {
 class AccountRegistration:
     """REGISTERs an account, refreshes it, and unregisters on stop."""
 
-    def __init__(self, ua: UserAgent, settings: AccountSettings, emit: Callable[[Event], None],
-                 ids: IdFactory) -> None:
+    def __init__(
+        self,
+        ua: UserAgent,
+        settings: AccountSettings,
+        emit: Callable[[Event], None],
+        ids: IdFactory,
+    ) -> None:
         self.ua = ua
         self.settings = settings
         self.emit = emit
@@ -54,16 +60,31 @@ class AccountRegistration:
         except (ConfigError, TransportError) as exc:
             self._emit(RegistrationState.FAILED, 503, str(exc))
             return
-        sent_by = self.ua.stack.transport.sent_by(self.destination.kind, self.destination.address[0])
-        credentials = (Credentials(account.auth_username, account.password)
-                       if account.password is not None else None)
-        machine_account = Account(aor=account.aor, registrar=account.registrar_uri,
-                                  credentials=credentials, expires=account.expires,
-                                  display_name=self.ua.settings.display_name,
-                                  user_agent=self.ua.settings.user_agent)
+        sent_by = self.ua.stack.transport.sent_by(
+            self.destination.kind, self.destination.address[0]
+        )
+        credentials = (
+            Credentials(account.auth_username, account.password)
+            if account.password is not None
+            else None
+        )
+        machine_account = Account(
+            aor=account.aor,
+            registrar=account.registrar_uri,
+            credentials=credentials,
+            expires=account.expires,
+            display_name=self.ua.settings.display_name,
+            user_agent=self.ua.settings.user_agent,
+        )
         contact = self.ua.contact_for(self.destination).uri
-        self.machine = Registration(machine_account, self.ids, sent_by=sent_by,
-                                    transport=self.destination.kind.value, contact=contact)
+        assert isinstance(contact, SipUri)
+        self.machine = Registration(
+            machine_account,
+            self.ids,
+            sent_by=sent_by,
+            transport=self.destination.kind.value,
+            contact=contact,
+        )
         self.machine.start(self.ua.stack.now())
         self._pump()
 
@@ -123,7 +144,7 @@ class AccountRegistration:
             self.machine.handle_timer(self.ua.stack.now())
             self._pump()
 
-    def _emit(self, state: RegistrationState, code: int | None, reason: str,
-              expires: int | None = None) -> None:
+    def _emit(
+        self, state: RegistrationState, code: int | None, reason: str, expires: int | None = None
+    ) -> None:
         self.emit(RegistrationChanged(str(self.settings.aor), state, code, reason, expires))
-

@@ -15,13 +15,13 @@ from typing import Protocol
 from alexphone.core.errors import ParseError, ProtocolError
 from alexphone.engine.events import CallChanged, CallState, Direction
 from alexphone.net.media_port import MediaPort
+from alexphone.sdp.negotiation import SdpSession
 from alexphone.sdp.offer_answer import OfferAnswerError
 from alexphone.sdp.session import SessionDescription
 from alexphone.sip.dialog import Dialog, DialogState
 from alexphone.sip.headers import NameAddress
 from alexphone.sip.message import Request, Response, make_response
 from alexphone.sip.transaction import TransactionId
-from alexphone.sdp.negotiation import SdpSession
 
 log = logging.getLogger(__name__)
 SDP_TYPE = "application/sdp"
@@ -262,7 +262,9 @@ class Call:
         assert self.dialog is not None
         error = self.dialog.receive_request(request)
         if error is not None:
-            self.signaling.respond(transaction_id, make_response(request, error, "CSeq out of order"))
+            self.signaling.respond(
+                transaction_id, make_response(request, error, "CSeq out of order")
+            )
             return
         if request.method == "BYE":
             self.signaling.respond(transaction_id, make_response(request, 200))
@@ -270,8 +272,9 @@ class Call:
         elif request.method in ("INVITE", "UPDATE"):
             self._reoffer(transaction_id, request)
         else:
-            self.signaling.respond(transaction_id, self.signaling.finish_response(
-                make_response(request, 200)))
+            self.signaling.respond(
+                transaction_id, self.signaling.finish_response(make_response(request, 200))
+            )
 
     def _reoffer(self, transaction_id: TransactionId, request: Request) -> None:
         if self.sdp.offer_pending:
@@ -391,11 +394,13 @@ class _ByeOutcome:
         self.call, self.code, self.reason = call, code, reason
 
     def on_response(self, response: Response) -> None:
-        if response.status >= 200:
+        if 200 <= response.status < 300:
             self.call._end(self.code, self.reason or "Hung up")
+        elif response.status >= 300:  # the dialog is gone all the same (RFC 3261 §15.1.1)
+            self.call._end(response.status, f"BYE answered {response.status} {response.reason}")
 
     def on_failure(self, status: int, reason: str) -> None:
-        self.call._end(self.code, self.reason or "Hung up")
+        self.call._end(status, f"BYE failed: {reason}")
 
 
 class _Ignore:

@@ -24,8 +24,9 @@ SHUTDOWN_GRACE = 3.0
 class Phone:
     """Runs one phone on the current event loop until told to shut down."""
 
-    def __init__(self, settings: PhoneSettings, emit: Callable[[Event], None],
-                 ids: IdFactory | None = None) -> None:
+    def __init__(
+        self, settings: PhoneSettings, emit: Callable[[Event], None], ids: IdFactory | None = None
+    ) -> None:
         self.settings = settings
         self.emit = emit
         self.ids = ids if ids is not None else IdFactory()
@@ -42,8 +43,9 @@ class Phone:
         self.ua = UserAgent(self.settings, stack, self.emit, self.ids)
         self.emit(UaReady(tuple(str(spec) for spec in bound), str(self.settings.profile)))
         if self.settings.account is not None:
-            self.registration = AccountRegistration(self.ua, self.settings.account, self.emit,
-                                                    self.ids)
+            self.registration = AccountRegistration(
+                self.ua, self.settings.account, self.emit, self.ids
+            )
             await self.registration.start()
         if on_started is not None:
             on_started(PhoneClient(loop, self.execute))

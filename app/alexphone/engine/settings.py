@@ -33,7 +33,9 @@ class AccountSettings:
 
     def __post_init__(self) -> None:
         if self.aor.user is None:
-            raise ConfigError(f"--account {self.aor}: the account needs a user part (sip:user@domain)")
+            raise ConfigError(
+                f"--account {self.aor}: the account needs a user part (sip:user@domain)"
+            )
         if not 60 <= self.expires <= 86400:
             raise ConfigError(f"registration expiry {self.expires}s: use 60..86400 seconds")
 

@@ -72,7 +72,9 @@ class SipStack:
 
     def _received(self, message: Message, flow: Flow) -> None:
         try:
-            self.layer.receive(message, flow, self.now(), reliable=flow.kind is not TransportKind.UDP)
+            self.layer.receive(
+                message, flow, self.now(), reliable=flow.kind is not TransportKind.UDP
+            )
         except ParseError as exc:
             log.debug("dropped message from %s: %s", flow.remote, exc)
         self._pump()

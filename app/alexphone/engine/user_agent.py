@@ -51,8 +51,13 @@ MAX_CALLS = 8
 class UserAgent:
     """Routes transaction events to calls and answers what no call owns."""
 
-    def __init__(self, settings: PhoneSettings, stack: SipStack, emit: Callable[[Event], None],
-                 ids: IdFactory) -> None:
+    def __init__(
+        self,
+        settings: PhoneSettings,
+        stack: SipStack,
+        emit: Callable[[Event], None],
+        ids: IdFactory,
+    ) -> None:
         self.settings = settings
         self.stack = stack
         self.emit = emit
@@ -64,10 +69,13 @@ class UserAgent:
         account = settings.account
         self._digest = (
             DigestClient(Credentials(account.auth_username, account.password), ids)
-            if account is not None and account.password is not None else None
+            if account is not None and account.password is not None
+            else None
         )
         self._by_invite_tid: dict[TransactionId, Call] = {}
-        self._retransmitters: dict[tuple[str, int], tuple[TwoHundredRetransmitter, asyncio.Handle]] = {}
+        self._retransmitters: dict[
+            tuple[str, int], tuple[TwoHundredRetransmitter, asyncio.Handle]
+        ] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop = asyncio.get_running_loop()
 
@@ -76,8 +84,12 @@ class UserAgent:
         """Return our From address: the account's AoR, else user@our address."""
         account = self.settings.account
         if account is not None:
-            uri: SipUri = SipUri(host=account.aor.host, user=account.aor.user, port=account.aor.port,
-                                 scheme=account.aor.scheme)
+            uri: SipUri = SipUri(
+                host=account.aor.host,
+                user=account.aor.user,
+                port=account.aor.port,
+                scheme=account.aor.scheme,
+            )
         else:
             spec = self.settings.listen[0]
             host = spec.host if spec.host not in ("0.0.0.0", "::") else "localhost"
@@ -146,13 +158,15 @@ class UserAgent:
             return None
 
     # -- sending ----------------------------------------------------------------------------
-    def send_request(self, request: Request, handler: ResponseHandler,
-                     destination: Destination | None = None) -> None:
+    def send_request(
+        self, request: Request, handler: ResponseHandler, destination: Destination | None = None
+    ) -> None:
         """Address and send a request in a client transaction; failures reach ``handler``."""
         self._spawn(self._send_request(request, handler, destination))
 
-    async def _send_request(self, request: Request, handler: ResponseHandler,
-                            destination: Destination | None) -> None:
+    async def _send_request(
+        self, request: Request, handler: ResponseHandler, destination: Destination | None
+    ) -> None:
         try:
             dest = destination or await self.resolve(next_hop(request))
         except (ConfigError, TransportError) as exc:
@@ -160,7 +174,12 @@ class UserAgent:
             return
         if "Via" not in request.headers:
             host, port = self.stack.transport.sent_by(dest.kind, dest.address[0])
-            via = Via(dest.kind.value.upper(), host, port, (("rport", None), ("branch", self.ids.branch())))
+            via = Via(
+                dest.kind.value.upper(),
+                host,
+                port,
+                (("rport", None), ("branch", self.ids.branch())),
+            )
             request.headers.prepend("Via", str(via))
         if request.method in ("INVITE", "UPDATE", "SUBSCRIBE") and "Contact" not in request.headers:
             request.headers.add("Contact", str(self.contact_for(dest)))
@@ -178,7 +197,9 @@ class UserAgent:
             log.info("cannot send ACK: %s", exc)
             return
         host, port = self.stack.transport.sent_by(dest.kind, dest.address[0])
-        via = Via(dest.kind.value.upper(), host, port, (("rport", None), ("branch", self.ids.branch())))
+        via = Via(
+            dest.kind.value.upper(), host, port, (("rport", None), ("branch", self.ids.branch()))
+        )
         ack.headers.prepend("Via", str(via))
         self.stack.send_stateless(ack, dest)
 
@@ -193,11 +214,14 @@ class UserAgent:
         if flow is None:
             return
         retransmitter = TwoHundredRetransmitter(
-            response, flow, self.stack.now(), reliable=flow.kind is not TransportKind.UDP)
+            response, flow, self.stack.now(), reliable=flow.kind is not TransportKind.UDP
+        )
         key = (response.call_id, response.cseq.seq)
         self._arm_retransmitter(key, retransmitter)
 
-    def _arm_retransmitter(self, key: tuple[str, int], retransmitter: TwoHundredRetransmitter) -> None:
+    def _arm_retransmitter(
+        self, key: tuple[str, int], retransmitter: TwoHundredRetransmitter
+    ) -> None:
         old = self._retransmitters.pop(key, None)
         if old is not None:
             old[1].cancel()
@@ -330,8 +354,12 @@ class UserAgent:
             self._sources[tid] = event.source
             if request.method == "INVITE":
                 self._flows_by_call[request.headers.get("Call-ID") or ""] = event.source
-        error = check_request(request, allowed_methods=ALLOWED_METHODS,
-                              supported_extensions=SUPPORTED, accepted_types=ACCEPTED_TYPES)
+        error = check_request(
+            request,
+            allowed_methods=ALLOWED_METHODS,
+            supported_extensions=SUPPORTED,
+            accepted_types=ACCEPTED_TYPES,
+        )
         if error is not None:
             self.respond(tid, error)
             return
@@ -352,10 +380,16 @@ class UserAgent:
             response.headers.set("Accept", ", ".join(sorted(ACCEPTED_TYPES)))
             self.respond(tid, response)
         else:
-            self.respond(tid, make_response(request, 481, "Call/Transaction Does Not Exist",
-                                            to_tag=self.ids.tag()))
+            self.respond(
+                tid,
+                make_response(
+                    request, 481, "Call/Transaction Does Not Exist", to_tag=self.ids.tag()
+                ),
+            )
 
-    def _on_cancel(self, tid: TransactionId, request: Request, target: TransactionId | None) -> None:
+    def _on_cancel(
+        self, tid: TransactionId, request: Request, target: TransactionId | None
+    ) -> None:
         call = self._by_invite_tid.get(target) if target is not None else None
         if call is None:
             self.respond(tid, make_response(request, 481, "Call/Transaction Does Not Exist"))

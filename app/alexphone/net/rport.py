@@ -5,9 +5,8 @@ from __future__ import annotations
 import ipaddress
 
 from alexphone.net.flow import Address, TransportKind
-from alexphone.sip.grammar import split_values
 from alexphone.sip.headers import Via
-from alexphone.sip.message import Request
+from alexphone.sip.message import Request, split_values
 
 __all__ = ["reliable_destination", "stamp_received", "udp_destination"]
 
