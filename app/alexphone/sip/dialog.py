@@ -78,14 +78,14 @@ class Dialog:
         """Create the UAS's dialog from an INVITE we answer with ``local_tag`` (§12.1.1)."""
         remote = request.from_
         contacts = request.contacts
-        if not contacts:
-            raise RemoteProtocolError("dialog-creating request has no Contact")
+        # RFC 2543 peers may leave Contact out; their From is then the only target known.
+        target = contacts[0].uri if contacts else remote.uri
         routes = [NameAddress.parse(v) for v in request.headers.get_all("Record-Route")]
         return cls(
             id=DialogId(request.call_id, local_tag, remote.tag or ""),
             local_uri=request.to.with_tag(local_tag),
             remote_uri=remote,
-            remote_target=contacts[0].uri,
+            remote_target=target,
             route_set=routes,
             local_seq=0,
             remote_seq=request.cseq.seq,
