@@ -67,6 +67,12 @@ def assert_confirmed_then_ended(states: list[str]) -> None:
     assert states.count("ended") == 1, states
 
 
+def relayed(kamailio: Kamailio, method: str, source: Host) -> bool:
+    """Tell whether Kamailio received `method` from `source` (a NAT router's public side)."""
+    prefix = f"LAB-REQUEST {method} "
+    return any(s.startswith(prefix) and f" {source.ipv4}:" in s for s in kamailio.events())
+
+
 # -- 1. registration with digest auth --------------------------------------------------
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_daemon_registers_at_kamailio_with_digest_auth(
@@ -115,6 +121,9 @@ def test_cli_call_to_baresip_through_kamailio(
     assert bob.wait_event("CALL_CLOSED", timeout=10)["class"] == "call"
     invites = [s for s in kamailio.events() if s.startswith("LAB-REQUEST INVITE ")]
     assert invites and invites[0].endswith(f" {transport}")
+    # RFC 3261 §12.2.1.1: ACK and BYE follow the route set Kamailio recorded.
+    assert relayed(kamailio, "ACK", nat_net.nat1)
+    assert relayed(kamailio, "BYE", nat_net.nat1)
 
 
 @pytest.mark.slow
@@ -144,6 +153,10 @@ def test_baresip_calls_the_daemon_through_kamailio(
     assert len(ids) == 1
     assert_confirmed_then_ended(states)
     assert bob.wait_event("CALL_CLOSED", timeout=5)["class"] == "call"
+    # RFC 3261 §12.1.1: our 2xx echoed Record-Route, so bob's ACK and BYE came via Kamailio
+    # (the ended call is bob's BYE, not our 2xx retransmissions giving up, §13.3.1.4).
+    assert relayed(kamailio, "ACK", nat_net.nat2)
+    assert relayed(kamailio, "BYE", nat_net.nat2)
 
 
 # -- 3. the same with 20 % packet loss on both NAT routers -------------------------------
@@ -168,6 +181,8 @@ def test_register_and_call_survive_packet_loss(
     assert len(ids) == 1
     assert_confirmed_then_ended(states)
     assert bob.wait_event("CALL_CLOSED", timeout=60)["class"] == "call"
+    assert relayed(kamailio, "ACK", nat_net.nat1)
+    assert relayed(kamailio, "BYE", nat_net.nat1)
 
 
 @pytest.mark.slow
@@ -195,6 +210,8 @@ def test_daemon_registers_and_answers_despite_packet_loss(
     assert event["code"] == 200
     assert ended["call_id"] == confirmed["call_id"]
     assert_confirmed_then_ended(call_states(alice.events.snapshot(), "in")[1])
+    assert relayed(kamailio, "ACK", nat_net.nat2)
+    assert relayed(kamailio, "BYE", nat_net.nat2)
 
 
 # -- 4. registrars that do not answer ----------------------------------------------------
