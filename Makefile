@@ -8,13 +8,15 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 # Debian packages the app and its interop tests need (real peers, NAT labs).
-SYSTEM_PACKAGES := sip-tester kamailio baresip iproute2 iptables procps \
+SYSTEM_PACKAGES := sip-tester kamailio baresip iproute2 iptables iputils-ping procps \
 	libopus0 portaudio19-dev libegl1 libgl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3
 
 .PHONY: run test test-fast lint typecheck layers unit bench dist sysdeps venv clean
 
+# Until the desktop window lands, `make run` starts the headless phone (ARGS adds options,
+# e.g. make run ARGS="--listen udp:0.0.0.0:5060 --auto-answer").
 run: $(STAMP)
-	$(BIN)/alexphone
+	$(BIN)/alexphone daemon $(ARGS)
 
 test: $(STAMP) lint typecheck layers
 	$(BIN)/pytest -p no:cacheprovider

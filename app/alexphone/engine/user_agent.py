@@ -124,10 +124,8 @@ class UserAgent:
         return Request(method, request_uri, headers)
 
     def prepare_in_dialog(self, dialog: Dialog, method: str, cseq: int | None = None) -> Request:
-        """Build an in-dialog request; ACK carries the INVITE's CSeq number."""
-        placeholder = Via("UDP", "invalid", None, (("branch", self.ids.branch()),))
-        request = dialog.create_request(method, placeholder, cseq=cseq)
-        request.headers.remove("Via")
+        """Build an in-dialog request (Via comes when sent); ACK carries the INVITE's CSeq."""
+        request = dialog.create_request(method, cseq=cseq)
         if method in ("INVITE", "UPDATE"):
             request.headers.add("Allow", ", ".join(sorted(ALLOWED_METHODS)))
         return request
@@ -173,14 +171,7 @@ class UserAgent:
             handler.on_failure(503, str(exc))
             return
         if "Via" not in request.headers:
-            host, port = self.stack.transport.sent_by(dest.kind, dest.address[0])
-            via = Via(
-                dest.kind.value.upper(),
-                host,
-                port,
-                (("rport", None), ("branch", self.ids.branch())),
-            )
-            request.headers.prepend("Via", str(via))
+            self._add_via(request, dest)
         if request.method in ("INVITE", "UPDATE", "SUBSCRIBE") and "Contact" not in request.headers:
             request.headers.add("Contact", str(self.contact_for(dest)))
         tid = self.stack.start_client(request, dest)
@@ -196,12 +187,14 @@ class UserAgent:
         except (ConfigError, TransportError) as exc:
             log.info("cannot send ACK: %s", exc)
             return
-        host, port = self.stack.transport.sent_by(dest.kind, dest.address[0])
-        via = Via(
-            dest.kind.value.upper(), host, port, (("rport", None), ("branch", self.ids.branch()))
-        )
-        ack.headers.prepend("Via", str(via))
+        self._add_via(ack, dest)
         self.stack.send_stateless(ack, dest)
+
+    def _add_via(self, request: Request, dest: Destination) -> None:
+        """Put our Via on top: sent-by toward ``dest``, rport asked for (RFC 3581 §3)."""
+        host, port = self.stack.transport.sent_by(dest.kind, dest.address[0])
+        params = (("rport", None), ("branch", self.ids.branch()))
+        request.headers.prepend("Via", str(Via(dest.kind.value.upper(), host, port, params)))
 
     def respond(self, transaction_id: TransactionId, response: Response) -> None:
         """Answer a server transaction."""

@@ -114,13 +114,19 @@ class Dialog:
             return message.to.tag == self.id.local_tag and message.from_.tag == self.id.remote_tag
         return message.from_.tag == self.id.local_tag and message.to.tag == self.id.remote_tag
 
-    def create_request(self, method: str, via: Via, *, cseq: int | None = None) -> Request:
-        """Build an in-dialog request (§12.2.1.1); ACK and CANCEL reuse a given ``cseq``."""
+    def create_request(
+        self, method: str, via: Via | None = None, *, cseq: int | None = None
+    ) -> Request:
+        """Build an in-dialog request (§12.2.1.1); ACK and CANCEL reuse a given ``cseq``.
+
+        Without ``via`` the transport user adds one once it knows the next hop.
+        """
         if cseq is None:
             self.local_seq += 1
             cseq = self.local_seq
         headers = Headers()
-        headers.add("Via", str(via))
+        if via is not None:
+            headers.add("Via", str(via))
         headers.add("Max-Forwards", "70")
         headers.add("From", str(self.local_uri))
         headers.add("To", str(self.remote_uri))
