@@ -288,7 +288,7 @@ class Call:
                 self.signaling.respond(transaction_id, make_response(request, 488, str(exc)[:100]))
                 return
             self._attach_sdp(response, answer.sdp)
-            held = not answer.media.direction.receives or answer.media.remote_on_hold_address
+            held = not answer.media.direction.sends or answer.media.remote_on_hold_address
             self._set_held(held or self.sdp.on_hold)
         if request.method == "INVITE":
             self.signaling.send_2xx_reliably(response, transaction_id)

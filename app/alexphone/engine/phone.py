@@ -103,5 +103,7 @@ class Phone:
                 if not ua.calls:
                     break
                 await asyncio.sleep(0.05)
+            for call in list(ua.calls.values()):  # the peer never finished: end it locally
+                call.on_failure(503, "Shut down before the call could end")
         if self.registration is not None:
             await self.registration.stop(SHUTDOWN_GRACE)

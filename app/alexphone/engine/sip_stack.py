@@ -44,6 +44,8 @@ class SipStack:
         """Stop timers and close every socket."""
         if self._timer is not None:
             self._timer.cancel()
+        if self._tasks:  # let queued sends (final responses, CANCEL, BYE) leave first
+            await asyncio.wait(list(self._tasks), timeout=1.0)
         for task in list(self._tasks):
             task.cancel()
         await self.transport.close()

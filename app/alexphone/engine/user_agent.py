@@ -91,7 +91,7 @@ class UserAgent:
                 scheme=account.aor.scheme,
             )
         else:
-            spec = self.settings.listen[0]
+            spec = (self.stack.transport.listeners or list(self.settings.listen))[0]
             host = spec.host if spec.host not in ("0.0.0.0", "::") else "localhost"
             uri = SipUri(host=host, user=self.settings.user, port=spec.port)
         return NameAddress(uri, display_name=self.settings.display_name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from pathlib import Path
@@ -42,20 +43,28 @@ class EventLog:
         self, kind: type[E], predicate: Callable[[E], bool] = lambda _: True, timeout: float = WAIT
     ) -> E:
         """Return the first ``kind`` event matching ``predicate``, waiting up to ``timeout``."""
+
+        def first() -> E | None:
+            return next((e for e in self.events if isinstance(e, kind) and predicate(e)), None)
+
+        await self.wait_until(lambda: first() is not None, timeout, f"no matching {kind.__name__}")
+        found = first()
+        assert found is not None
+        return found
+
+    async def wait_until(
+        self, condition: Callable[[], bool], timeout: float = WAIT, what: str = "condition"
+    ) -> None:
+        """Wait until ``condition()`` holds after some event, failing after ``timeout``."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while True:
-            for event in self.events:
-                if isinstance(event, kind) and predicate(event):
-                    return event
+        while not condition():
             remaining = deadline - loop.time()
             if remaining <= 0:
-                raise AssertionError(f"no {kind.__name__} matching in time; saw {self.events!r}")
+                raise AssertionError(f"{what} within {timeout}s; saw {self.events!r}")
             self._changed.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), remaining)
-            except TimeoutError:
-                continue
 
     def calls(self) -> list[CallChanged]:
         """Return the call.state events seen so far."""
@@ -120,9 +129,7 @@ class RunningPhone:
             self.task = None
 
 
-def settings_for(
-    profile: Path, listen: str = "udp:127.0.0.1:0", **options: Any
-) -> PhoneSettings:
+def settings_for(profile: Path, listen: str = "udp:127.0.0.1:0", **options: Any) -> PhoneSettings:
     """Return phone settings listening on ``listen`` with a profile under ``profile``."""
     return PhoneSettings(listen=(ListenSpec.parse(listen),), profile=profile, **options)
 
