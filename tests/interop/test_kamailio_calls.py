@@ -19,6 +19,7 @@ TRANSPORTS = ["udp", "tcp"]
 LOSS_PERCENT = 20
 # RFC 3261 §17.1.2.2 / Table 4: Timer F = 64*T1 = 32 s for a non-INVITE transaction.
 TIMER_F = 32.0
+DEAD_PORT = 5070  # nothing listens there on 198.51.100.2
 
 
 def proxy_option(ip: str, transport: str, port: int = 5060) -> str:
@@ -219,11 +220,11 @@ def test_daemon_registers_and_answers_despite_packet_loss(
 def test_silent_udp_registrar_fails_with_408_after_timer_f(lab: Lab, nat_net: NatNet) -> None:
     # 198.51.100.2 is a lab address with nothing on 5070; drop instead of ICMP-refusing,
     # so only the transaction timer can end the REGISTER.
-    dead_port = "5070"
-    lab.run(
-        nat_net.pub.ns, ["iptables", "-A", "INPUT", "-p", "udp", "--dport", dead_port, "-j", "DROP"]
+    drop = ["-A", "INPUT", "-p", "udp", "--dport", str(DEAD_PORT), "-j", "DROP"]
+    lab.run(nat_net.pub.ns, ["iptables", *drop])
+    alice = alice_phone(
+        lab, nat_net.a1, "udp", proxy_option(nat_net.pub_ipv4_alt, "udp", DEAD_PORT)
     )
-    alice = alice_phone(lab, nat_net.a1, "udp", proxy_option(nat_net.pub_ipv4_alt, "udp", 5070))
 
     alice.daemon()
     start = alice.wait_event("registration.state", lambda e: e["state"] == "registering")
@@ -237,7 +238,9 @@ def test_silent_udp_registrar_fails_with_408_after_timer_f(lab: Lab, nat_net: Na
 
 
 def test_closed_tcp_port_fails_registration_quickly_with_503(lab: Lab, nat_net: NatNet) -> None:
-    alice = alice_phone(lab, nat_net.a1, "tcp", proxy_option(nat_net.pub_ipv4_alt, "tcp", 5070))
+    alice = alice_phone(
+        lab, nat_net.a1, "tcp", proxy_option(nat_net.pub_ipv4_alt, "tcp", DEAD_PORT)
+    )
 
     alice.daemon()
     start = alice.wait_event("registration.state", lambda e: e["state"] == "registering")

@@ -287,6 +287,7 @@ class Response(_Accessors):
 
 
 Message = Request | Response
+_DIALOG_CREATING = frozenset({"INVITE", "SUBSCRIBE", "REFER", "NOTIFY"})
 
 
 def make_response(
@@ -303,6 +304,8 @@ def make_response(
             if to_tag is not None and request.to.tag is None:
                 value = f"{value};tag={to_tag}"
             fields.append((key, name, value))
+        elif key == "record-route" and 100 < status < 300 and request.method in _DIALOG_CREATING:
+            fields.append((key, name, value))  # RFC 3261 §12.1.1: copied in order
         elif key == "timestamp" and status == 100:
             fields.append((key, name, value))  # RFC 3261 §8.2.6.1
     return Response(status, reason if reason is not None else response_reason(status), headers)

@@ -128,3 +128,16 @@ def test_matching_uses_call_id_and_both_tags() -> None:
 
     assert dialog.matches(peer_bye)
     assert not dialog.matches(request(INVITE))
+
+
+def test_responses_to_invite_echo_record_route_in_order() -> None:
+    from alexphone.sip.message import make_response
+
+    invite = request(INVITE)
+
+    ringing = make_response(invite, 180, to_tag="t")
+    failure = make_response(invite, 486, to_tag="t")
+
+    assert ringing.headers.get_fields("Record-Route") == [
+        "<sip:p2.example.com;lr>, <sip:p1.example.com;lr>"]
+    assert "Record-Route" not in failure.headers
