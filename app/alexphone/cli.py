@@ -23,7 +23,7 @@ from alexphone.engine.client import PhoneClient
 from alexphone.engine.commands import HangUp, PlaceCall, Shutdown
 from alexphone.engine.events import CallChanged, CallState, Event
 from alexphone.engine.runner import run_phone
-from alexphone.engine.settings import AccountSettings, PhoneSettings, sip_uri_option
+from alexphone.engine.settings import DEFAULT_LISTEN, AccountSettings, PhoneSettings, sip_uri_option
 from alexphone.net.transport import ListenSpec
 
 EXIT_USAGE = 2
@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def settings_from(args: argparse.Namespace) -> PhoneSettings:
     """Turn parsed options into validated settings (ConfigError names the bad option)."""
-    listen = tuple(ListenSpec.parse(text) for text in args.listen) or None
+    listen = tuple(ListenSpec.parse(text) for text in args.listen) or DEFAULT_LISTEN
     account = None
     if args.account:
         password = None
@@ -99,17 +99,14 @@ def settings_from(args: argparse.Namespace) -> PhoneSettings:
         )
     proxy = sip_uri_option(args.proxy, "--proxy") if args.proxy else None
     profile = args.profile or _default_profile()
-    options: dict[str, object] = {}
-    if listen is not None:
-        options["listen"] = listen
     return PhoneSettings(
+        listen=listen,
         profile=profile,
         user=args.user,
         display_name=args.display_name,
         account=account,
         proxy=proxy,
         auto_answer=getattr(args, "auto_answer", None),
-        **options,  # type: ignore[arg-type]
     )
 
 

@@ -21,7 +21,8 @@ from alexphone.sdp.session import SessionDescription
 from alexphone.sip.dialog import Dialog, DialogState
 from alexphone.sip.headers import NameAddress
 from alexphone.sip.message import Request, Response, make_response
-from alexphone.sip.transaction import TransactionId
+from alexphone.sip.transaction import TransactionId, build_cancel
+from alexphone.sip.uri import SipUri
 
 log = logging.getLogger(__name__)
 SDP_TYPE = "application/sdp"
@@ -63,7 +64,7 @@ class Signaling(Protocol):
     def send_2xx_reliably(self, response: Response, transaction_id: TransactionId) -> None:
         """Send a 2xx to an INVITE and retransmit it until ACK (RFC 3261 §13.3.1.4)."""
 
-    def new_request(self, method: str, request_uri: object, to: NameAddress) -> Request:
+    def new_request(self, method: str, request_uri: SipUri, to: NameAddress) -> Request:
         """Build an out-of-dialog request with our From (tagged), Contact, Via and Call-ID."""
 
     def prepare_in_dialog(self, dialog: Dialog, method: str, cseq: int | None = None) -> Request:
@@ -112,6 +113,7 @@ class Call:
         self.port = signaling.media_port()
         self.sdp = signaling.new_sdp_session(self.port)
         self.to_tag: str | None = None
+        self._answer_sdp: SessionDescription | None = None  # our answer to an INVITE's offer
 
     # -- outgoing ---------------------------------------------------------------------------
     def place(self, invite: Request) -> None:
@@ -190,6 +192,8 @@ class Call:
             return False
         self.redirects += 1
         target = contacts[0].uri
+        if not isinstance(target, SipUri):
+            return False
         invite = self.signaling.new_request("INVITE", target, self.invite.to)
         invite.headers.set("Call-ID", self.call_id)
         self.sdp.cancel_offer()
@@ -197,8 +201,6 @@ class Call:
         return True
 
     def _send_cancel(self) -> None:
-        from alexphone.sip.transaction import build_cancel
-
         assert self.invite is not None
         self.phase = Phase.ENDING
         self.signaling.send_request(build_cancel(self.invite), _Ignore())
@@ -220,8 +222,6 @@ class Call:
             except (ParseError, OfferAnswerError) as exc:
                 self._reject(488, f"Not Acceptable Here: {exc}"[:120])
                 return
-        else:
-            self._answer_sdp = None  # type: ignore[assignment]
         self.signaling.respond(transaction_id, self._response(180))
 
     def answer(self) -> None:

@@ -15,6 +15,7 @@ from alexphone.engine.events import CallChanged, CallState, Direction, ErrorRepo
 from alexphone.engine.settings import PhoneSettings, sip_uri_option
 from alexphone.engine.sip_stack import SipStack
 from alexphone.engine.user_agent import UserAgent
+from alexphone.sip.transaction import TransactionEvent
 from alexphone.sip.uri import SipUri
 
 log = logging.getLogger(__name__)
@@ -53,9 +54,9 @@ class Phone:
         await self._goodbye()
         await stack.close()
 
-    def _on_transaction_event(self, event: object) -> None:
+    def _on_transaction_event(self, event: TransactionEvent) -> None:
         if self.ua is not None:
-            self.ua.on_transaction_event(event)  # type: ignore[arg-type]
+            self.ua.on_transaction_event(event)
 
     def execute(self, command: Command) -> None:
         """Carry out one command on the engine loop; failures become ``error`` events."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from alexphone.core.errors import ParseError, TransportError
 from alexphone.net.transport import Flow, ListenSpec, SipTransport, TransportKind
 from alexphone.sip.message import Message, Request, Response
-from alexphone.sip.transaction import TransactionEvent, TransactionId
+from alexphone.sip.transaction import TransactionEvent, TransactionId, TransactionTerminated
 from alexphone.sip.transaction_layer import TransactionLayer, client_key
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,8 @@ class SipStack:
         self.transport = SipTransport(self._received, logger=log)
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._by_key: dict[tuple[str, str], TransactionId] = {}
+        self._by_key: dict[tuple[str, str], TransactionId] = {}  # to report send failures
+        self._key_of: dict[TransactionId, tuple[str, str]] = {}
 
     async def start(self, specs: Sequence[ListenSpec]) -> list[ListenSpec]:
         """Open the listeners; return them with their real ports."""
@@ -58,7 +60,9 @@ class SipStack:
         """Send ``request`` in a new client transaction."""
         reliable = destination.kind is not TransportKind.UDP
         tid = self.layer.start_client(request, destination, self.now(), reliable=reliable)
-        self._by_key[client_key(request)] = tid
+        key = client_key(request)
+        self._by_key[key] = tid
+        self._key_of[tid] = key
         self._pump()
         return tid
 
@@ -90,6 +94,10 @@ class SipStack:
         while (item := self.layer.next_output()) is not None:
             self._spawn(self._send(item.message, item.destination))
         while (event := self.layer.next_event()) is not None:
+            if isinstance(event, TransactionTerminated):
+                key = self._key_of.pop(event.transaction_id, None)
+                if key is not None:
+                    self._by_key.pop(key, None)
             try:
                 self._on_event(event)
             except Exception:  # the TU must never take the stack down with it
@@ -106,8 +114,8 @@ class SipStack:
         if deadline is not None:
             self._timer = self._loop.call_at(deadline, self._on_timer)
 
-    def _spawn(self, coroutine: object) -> None:
-        task: asyncio.Task[None] = self._loop.create_task(coroutine)  # type: ignore[arg-type]
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = self._loop.create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

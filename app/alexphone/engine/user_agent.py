@@ -106,9 +106,8 @@ class UserAgent:
         return NameAddress(SipUri(host=host, user=user, port=port).with_params(**params))
 
     # -- building requests ------------------------------------------------------------------
-    def new_request(self, method: str, request_uri: object, to: NameAddress) -> Request:
+    def new_request(self, method: str, request_uri: SipUri, to: NameAddress) -> Request:
         """Build an out-of-dialog request (§8.1.1); Via and Contact are added when sent."""
-        assert isinstance(request_uri, (SipUri,)), "only sip:/sips: targets can be called"
         headers = Headers()
         headers.add("Max-Forwards", "70")
         headers.add("From", str(self.local_aor().with_tag(self.ids.tag())))
