@@ -8,10 +8,15 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 # Debian packages the app and its interop tests need (real peers, NAT labs).
-SYSTEM_PACKAGES := sip-tester kamailio baresip iproute2 iptables iputils-ping procps \
-	libopus0 portaudio19-dev libegl1 libgl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3
+SYSTEM_PACKAGES := sip-tester kamailio kamailio-tls-modules baresip linphone-cli coturn dnsmasq \
+	avahi-daemon avahi-utils dbus iproute2 iptables nftables iputils-ping procps tcpdump dnsutils \
+	libopus0 portaudio19-dev pulseaudio pulseaudio-utils libasound2-plugins espeak-ng sox \
+	openssl libnetfilter-queue-dev xvfb imagemagick \
+	libegl1 libgl1 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0 libx11-xcb1 libxcb-cursor0 \
+	libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 \
+	libxcb-sync1 libxcb-xfixes0 libxcb-xkb1 libglib2.0-0 libdbus-1-3
 
-.PHONY: run test test-fast lint typecheck layers unit bench dist sysdeps venv clean
+.PHONY: run test test-fast lint typecheck layers bench screenshots dist sysdeps venv clean
 
 # Until the desktop window lands, `make run` starts the headless phone (ARGS adds options,
 # e.g. make run ARGS="--listen udp:0.0.0.0:5060 --auto-answer").
@@ -33,6 +38,9 @@ typecheck: $(STAMP)
 
 layers: $(STAMP)
 	$(BIN)/lint-imports
+
+screenshots: $(STAMP)
+	$(BIN)/python tests/gui/make_screenshots.py tests/gui/artifacts
 
 bench: $(STAMP)
 	@for b in tests/benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

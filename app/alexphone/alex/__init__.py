@@ -1,0 +1,1 @@
+"""alex layer (see ARCHITECTURE.md §2)."""

@@ -1,0 +1,1 @@
+"""discovery layer (see ARCHITECTURE.md §2)."""

@@ -1,0 +1,1 @@
+"""gui layer (see ARCHITECTURE.md §2)."""

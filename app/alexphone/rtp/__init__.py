@@ -1,0 +1,1 @@
+"""rtp layer (see ARCHITECTURE.md §2)."""

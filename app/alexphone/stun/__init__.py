@@ -1,0 +1,1 @@
+"""stun layer (see ARCHITECTURE.md §2)."""
