@@ -1,0 +1,74 @@
+"""Notices when the machine changes network (addresses or default gateway)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from alexphone.net.interfaces import (
+    InterfaceAddress,
+    default_gateways,
+    local_addresses,
+    network_fingerprint,
+)
+
+log = logging.getLogger(__name__)
+
+Snapshot = Callable[[], tuple[list[InterfaceAddress], list[str]]]
+
+
+def system_snapshot() -> tuple[list[InterfaceAddress], list[str]]:
+    """Return the current addresses and default gateways."""
+    return local_addresses(), default_gateways()
+
+
+class NetworkMonitor:
+    """Polls the interface table on the event loop and reports fingerprint changes."""
+
+    def __init__(
+        self,
+        on_change: Callable[[list[InterfaceAddress], str], None],
+        *,
+        interval: float = 2.0,
+        snapshot: Snapshot = system_snapshot,
+    ) -> None:
+        self._on_change = on_change
+        self._interval = interval
+        self._snapshot = snapshot
+        self.fingerprint: str | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Take the first snapshot now and poll from then on."""
+        self.check()
+        self._task = asyncio.get_running_loop().create_task(self._poll())
+
+    async def stop(self) -> None:
+        """Stop polling."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def check(self) -> bool:
+        """Compare the network with the last snapshot; report and return True if it changed."""
+        try:
+            addresses, gateways = self._snapshot()
+        except OSError as exc:
+            log.debug("cannot read interfaces: %s", exc)
+            return False
+        fingerprint = network_fingerprint(addresses, gateways)
+        changed = self.fingerprint is not None and fingerprint != self.fingerprint
+        self.fingerprint = fingerprint
+        if changed:
+            log.info("network changed: now %s", ", ".join(a.address for a in addresses))
+            self._on_change(addresses, fingerprint)
+        return changed
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            self.check()
