@@ -29,6 +29,8 @@ _SHOWN = {
     MachineState.FAILED: RegistrationState.FAILED,
 }
 
+_IN_FLIGHT = frozenset({MachineState.REFRESHING, MachineState.UNREGISTERING})
+
 
 class AccountRegistration:
     """REGISTERs an account, refreshes it, and unregisters on stop."""
@@ -54,7 +56,6 @@ class AccountRegistration:
         account = self.settings
         proxy = self.ua.settings.proxy
         target = proxy if proxy is not None else account.registrar_uri
-        self._emit(RegistrationState.REGISTERING, None, "")
         try:
             self.destination = await self.ua.resolve(target)
         except (ConfigError, TransportError) as exc:
@@ -86,6 +87,18 @@ class AccountRegistration:
             contact=contact,
         )
         self.machine.start(self.ua.stack.now())
+        self._pump()
+
+    def network_changed(self) -> None:
+        """Re-register from our new address at once (mobility: the Contact moved)."""
+        machine, destination = self.machine, self.destination
+        if machine is None or destination is None:
+            return
+        sent_by = self.ua.stack.transport.sent_by(destination.kind, destination.address[0])
+        contact = self.ua.contact_for(destination).uri
+        assert isinstance(contact, SipUri)
+        machine.update_local(sent_by, destination.kind.value, contact)
+        machine.refresh_now(self.ua.stack.now())
         self._pump()
 
     async def stop(self, timeout: float = 3.0) -> None:
@@ -128,6 +141,8 @@ class AccountRegistration:
                 request.headers.add("Route", f"<{proxy.with_params(lr=None)}>")
             self.ua.send_request(request, self, self.destination)
         while (event := machine.next_event()) is not None:
+            if event.state in _IN_FLIGHT:
+                continue  # still registered while a refresh or un-REGISTER is under way
             self._emit(_SHOWN[event.state], event.code, event.reason, event.expires)
             if event.state in (MachineState.UNREGISTERED, MachineState.FAILED):
                 self._settled.set()

@@ -15,6 +15,8 @@ from alexphone.engine.events import CallChanged, CallState, Direction, ErrorRepo
 from alexphone.engine.settings import PhoneSettings, sip_uri_option
 from alexphone.engine.sip_stack import SipStack
 from alexphone.engine.user_agent import UserAgent
+from alexphone.net.interfaces import InterfaceAddress
+from alexphone.net.network_monitor import NetworkMonitor
 from alexphone.sip.transaction import TransactionEvent
 from alexphone.sip.uri import SipUri
 
@@ -48,11 +50,19 @@ class Phone:
                 self.ua, self.settings.account, self.emit, self.ids
             )
             await self.registration.start()
+        monitor = NetworkMonitor(self._network_changed)
+        monitor.start()
         if on_started is not None:
             on_started(PhoneClient(loop, self.execute))
         await self._stop.wait()
+        await monitor.stop()
         await self._goodbye()
         await stack.close()
+
+    def _network_changed(self, addresses: list[InterfaceAddress], fingerprint: str) -> None:
+        """Mobility: our addresses moved, so re-register from the new ones."""
+        if self.registration is not None:
+            self.registration.network_changed()
 
     def _on_transaction_event(self, event: TransactionEvent) -> None:
         if self.ua is not None:

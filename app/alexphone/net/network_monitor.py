@@ -38,6 +38,8 @@ class NetworkMonitor:
         self._interval = interval
         self._snapshot = snapshot
         self.fingerprint: str | None = None
+        self._seen: frozenset[str] | None = None  # our addresses: a renumbering in the same
+        # prefix keeps the fingerprint but still moves our Contact
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -61,8 +63,9 @@ class NetworkMonitor:
             log.debug("cannot read interfaces: %s", exc)
             return False
         fingerprint = network_fingerprint(addresses, gateways)
-        changed = self.fingerprint is not None and fingerprint != self.fingerprint
-        self.fingerprint = fingerprint
+        seen = frozenset(a.address for a in addresses)
+        changed = self._seen is not None and (fingerprint, seen) != (self.fingerprint, self._seen)
+        self.fingerprint, self._seen = fingerprint, seen
         if changed:
             log.info("network changed: now %s", ", ".join(a.address for a in addresses))
             self._on_change(addresses, fingerprint)

@@ -283,6 +283,21 @@ class Registration:
             self._enter(_S.REGISTERING)
             self._send_fresh(self._expires)
 
+    def refresh_now(self, now: float) -> None:
+        """Re-register at once (the local address changed): refresh, or retry a failure."""
+        progress = self._progress
+        progress.timer = None
+        if self._state in (_S.REGISTERING, _S.REFRESHING):
+            # supersede the REGISTER in flight (built with the old address); its late
+            # answer no longer matches the pending CSeq and is ignored
+            self._send_fresh(self._expires)
+        elif self._state is _S.REGISTERED:
+            self._enter(_S.REFRESHING, expires=progress.granted)
+            self._send_fresh(self._expires)
+        elif self._state is _S.FAILED:
+            self._enter(_S.REGISTERING)
+            self._send_fresh(self._expires)
+
     # -- internals -------------------------------------------------------------------------
 
     def _default_contact(self, sent_by: tuple[str, int], transport: str) -> SipUri:

@@ -33,3 +33,15 @@ def test_unreadable_interfaces_are_not_a_change() -> None:
 
     assert monitor.check() is False
     assert monitor.fingerprint is None
+
+
+def test_renumbering_inside_the_same_prefix_is_a_change() -> None:
+    current = [HOME]
+    seen: list[str] = []
+    monitor = NetworkMonitor(lambda a, f: seen.append(a[0].address), snapshot=lambda: current[0])
+    monitor.check()
+
+    current[0] = ([InterfaceAddress("wlan0", 3, "192.168.1.99", 24)], ["192.168.1.1"])
+
+    assert monitor.check() is True
+    assert seen == ["192.168.1.99"]

@@ -422,3 +422,32 @@ def test_wire_round_trip_with_a_captured_style_401() -> None:
     value = retry.headers.get("Authorization") or ""
     assert verify(value, "REGISTER", PASSWORD, username="alice")
     assert Authorization.parse(value).uri == "sip:registrar.example.com:5080"
+
+
+def test_refresh_now_reregisters_with_the_new_contact_at_once() -> None:
+    import random
+
+    from alexphone.core.ids import IdFactory
+    from alexphone.sip.message import make_response
+    from alexphone.sip.registration import Account, Registration, RegistrationState
+    from alexphone.sip.uri import parse_sip_uri
+
+    machine = Registration(
+        Account(aor=parse_sip_uri("sip:alice@lab.test")), IdFactory(random.Random(7)),
+        sent_by=("10.0.1.2", 5060),
+    )
+    machine.start(0.0)
+    first = machine.next_request()
+    assert first is not None
+    ok = make_response(first, 200, to_tag="r")
+    ok.headers.set("Expires", "600")
+    machine.receive_response(ok, 0.1)
+    assert machine.state is RegistrationState.REGISTERED
+
+    machine.update_local(("10.0.2.9", 5060), "UDP")
+    machine.refresh_now(5.0)
+
+    again = machine.next_request()
+    assert machine.state is RegistrationState.REFRESHING
+    assert again is not None and "10.0.2.9" in (again.headers.get("Contact") or "")
+    assert again.cseq.seq == first.cseq.seq + 1
