@@ -17,6 +17,7 @@ import re
 import shutil
 import socket
 import struct
+import subprocess
 import threading
 import time
 import wave
@@ -98,8 +99,9 @@ class Kamailio:
         addresses: Sequence[str],
         port: int = 5060,
         transports: Sequence[str] = ("udp", "tcp"),
+        tls_port: int | None = None,
     ) -> None:
-        self.lab, self.ns, self.port = lab, ns, port
+        self.lab, self.ns, self.port, self.tls_port = lab, ns, port, tls_port
         self.addresses, self.transports = list(addresses), list(transports)
         self.workdir = lab.workdir / f"kamailio-{len(lab.processes)}"
         self.process: Process | None = None
@@ -118,12 +120,40 @@ class Kamailio:
         for proto in self.transports:
             for ip in self.addresses:
                 argv += ["-l", f"{proto}:{hostport(ip, self.port)}"]
+        if self.tls_port is not None:
+            argv += ["-A", "WITH_TLS", "-A", f'TLSCFG="{self._tls_config()}"']
+            argv += ["-l", f"tls:{hostport(self.addresses[0], self.tls_port)}"]
         log = self.workdir / "kamailio.log"
         self.process = self.lab.spawn(self.ns, argv, log, timeout=timeout)
         for proto in self.transports:
             for ip in self.addresses:
                 self.lab.wait_listening(self.ns, proto, ip, self.port, timeout=15)
+        if self.tls_port is not None:
+            self.lab.wait_listening(self.ns, "tcp", self.addresses[0], self.tls_port, timeout=15)
         return self
+
+    @property
+    def certificate(self) -> Path:
+        """The self-signed certificate (CN and SAN lab.test) its TLS listener presents."""
+        return self.workdir / "cert.pem"
+
+    def _tls_config(self) -> Path:
+        """Make a certificate for lab.test and the first address, and Kamailio's tls.cfg."""
+        key = self.workdir / "key.pem"
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+             "-keyout", str(key), "-out", str(self.certificate), "-subj", f"/CN={DOMAIN}",
+             "-addext", f"subjectAltName=DNS:{DOMAIN},IP:{self.addresses[0]}"],
+            check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+        config = self.workdir / "tls.cfg"
+        config.write_text(
+            "[server:default]\nmethod = TLSv1.2+\nverify_certificate = no\n"
+            f"require_certificate = no\nprivate_key = {key}\ncertificate = {self.certificate}\n"
+            "[client:default]\nmethod = TLSv1.2+\nverify_certificate = no\n"
+            "require_certificate = no\n"
+        )
+        return config
 
     def log_text(self) -> str:
         """Kamailio's log so far."""

@@ -29,7 +29,7 @@ class TransportKind(Enum):
 
     UDP = "udp"
     TCP = "tcp"
-    TLS = "tls"  # seam only: no TLS listener or connection yet
+    TLS = "tls"
 
     @property
     def reliable(self) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Callable
 
 from alexphone.core.errors import ParseError, TransportError
@@ -35,7 +36,7 @@ class TcpConnection(asyncio.Protocol):
         self._crlf = 0
         self._last_activity = 0.0
         self._idle_timer: asyncio.TimerHandle | None = None
-        self.flow = Flow(TransportKind.TCP, ("", 0), ("", 0))
+        self.flow = Flow(pool.kind, ("", 0), ("", 0))
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Register with the pool, or hang up at once when the pool is full."""
@@ -44,7 +45,7 @@ class TcpConnection(asyncio.Protocol):
         local = transport.get_extra_info("sockname")
         remote = transport.get_extra_info("peername")
         self.flow = Flow(
-            TransportKind.TCP, (str(local[0]), int(local[1])), (str(remote[0]), int(remote[1]))
+            self._pool.kind, (str(local[0]), int(local[1])), (str(remote[0]), int(remote[1]))
         )
         if not self._pool.register(self):
             self._pool.logger.debug("refusing %s: too many connections", self.flow)
@@ -134,7 +135,7 @@ class TcpConnection(asyncio.Protocol):
 
 
 class TcpPool:
-    """The open TCP connections, by remote address, plus the listening servers."""
+    """The open TCP (or TLS) connections, by remote address, plus the listening servers."""
 
     def __init__(
         self,
@@ -144,7 +145,13 @@ class TcpPool:
         idle_timeout: float,
         max_connections: int,
         connect_timeout: float,
+        kind: TransportKind = TransportKind.TCP,
+        server_ssl: ssl.SSLContext | None = None,
+        client_ssl: ssl.SSLContext | None = None,
     ) -> None:
+        self.kind = kind
+        self.server_ssl = server_ssl
+        self.client_ssl = client_ssl
         self.deliver = deliver
         self.logger = logger
         self.idle_timeout = idle_timeout
@@ -177,44 +184,62 @@ class TcpPool:
         loop = asyncio.get_running_loop()
         try:
             server = await loop.create_server(
-                lambda: TcpConnection(self), host, port, reuse_address=True
+                lambda: TcpConnection(self), host, port, reuse_address=True, ssl=self.server_ssl
             )
         except OSError as error:
             where = format_address((host, port))
-            raise TransportError(f"cannot listen on tcp:{where}: {error}") from error
+            raise TransportError(f"cannot listen on {self.kind.value}:{where}: {error}") from error
         self._servers.append(server)
         bound = server.sockets[0].getsockname()
         return str(bound[0]), int(bound[1])
 
-    async def connection_to(self, remote: Address, local_host: str | None) -> TcpConnection:
-        """Reuse the open connection to ``remote`` or open one (RFC 3261 §18.1.1)."""
+    async def connection_to(
+        self, remote: Address, local_host: str | None, server_name: str | None = None
+    ) -> TcpConnection:
+        """Reuse the open connection to ``remote`` or open one (RFC 3261 §18.1.1).
+
+        Over TLS the peer's certificate must match ``server_name`` (RFC 5922 §7.2: the SIP
+        domain), or the address when no name is known.
+        """
         existing = self.find(remote)
         if existing is not None:
             return existing
         key = address_key(remote)
         pending = self._connecting.get(key)
         if pending is None:
-            pending = asyncio.ensure_future(self._connect(remote, local_host))
+            pending = asyncio.ensure_future(self._connect(remote, local_host, server_name))
             self._connecting[key] = pending
             pending.add_done_callback(lambda _f: self._connecting.pop(key, None))
         return await asyncio.shield(pending)
 
-    async def _connect(self, remote: Address, local_host: str | None) -> TcpConnection:
+    async def _connect(
+        self, remote: Address, local_host: str | None, server_name: str | None
+    ) -> TcpConnection:
         if len(self._connections) >= self.max_connections:
             where = format_address(remote)
             raise TransportError(f"cannot connect to {where}: too many connections")
         loop = asyncio.get_running_loop()
         local_addr = (local_host, 0) if local_host is not None else None
+        context, hostname = None, None
+        if self.kind is TransportKind.TLS:
+            if self.client_ssl is None:
+                raise TransportError("TLS is not configured")
+            context, hostname = self.client_ssl, server_name or remote[0]
         try:
             _transport, connection = await asyncio.wait_for(
                 loop.create_connection(
-                    lambda: TcpConnection(self), remote[0], remote[1], local_addr=local_addr
+                    lambda: TcpConnection(self),
+                    remote[0],
+                    remote[1],
+                    local_addr=local_addr,
+                    ssl=context,
+                    server_hostname=hostname,
                 ),
                 self.connect_timeout,
             )
-        except (OSError, TimeoutError) as error:
-            where = format_address(remote)
-            raise TransportError(f"cannot connect to tcp:{where}: {error!r}") from error
+        except (OSError, TimeoutError) as error:  # ssl.SSLError is an OSError
+            where = f"{self.kind.value}:{format_address(remote)}"
+            raise TransportError(f"cannot connect to {where}: {error!r}") from error
         if not connection.is_open:
             raise TransportError(f"connection to {format_address(remote)} was refused locally")
         return connection

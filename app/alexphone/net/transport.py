@@ -1,4 +1,4 @@
-"""The SIP transport layer on asyncio: UDP and TCP listeners, outbound sends (RFC 3261 §18).
+"""The SIP transport layer on asyncio: UDP, TCP and TLS listeners and sends (RFC 3261 §18).
 
 Theory of operation: every listener and connection parses what it receives and hands
 each message to ``SipTransport._dispatch`` with the Flow it came on.  Inbound requests get
@@ -29,6 +29,7 @@ from alexphone.net.flow import (
 from alexphone.net.rport import reliable_destination, stamp_received, udp_destination
 from alexphone.net.source_address import source_address
 from alexphone.net.tcp import TcpPool
+from alexphone.net.tls import TlsSettings
 from alexphone.net.udp import UdpEndpoint, open_udp
 from alexphone.sip.message import Message, Request, Response
 from alexphone.sip.parser import MAX_MESSAGE_BYTES
@@ -50,6 +51,7 @@ class SipTransport:
         max_connections: int = 256,
         connect_timeout: float = 10.0,
         max_datagram: int = MAX_MESSAGE_BYTES,
+        tls: TlsSettings | None = None,
     ) -> None:
         self._on_message = on_message
         self._logger = logger or logging.getLogger("alexphone.net")
@@ -62,6 +64,17 @@ class SipTransport:
             idle_timeout=idle_timeout,
             max_connections=max_connections,
             connect_timeout=connect_timeout,
+        )
+        tls = tls if tls is not None else TlsSettings()
+        self._tls = TcpPool(
+            self._dispatch,
+            self._logger,
+            idle_timeout=idle_timeout,
+            max_connections=max_connections,
+            connect_timeout=connect_timeout,
+            kind=TransportKind.TLS,
+            server_ssl=tls.server_context(),
+            client_ssl=tls.client_context(),
         )
 
     @property
@@ -92,7 +105,9 @@ class SipTransport:
         elif spec.kind is TransportKind.TCP:
             local = await self._tcp.listen(spec.host, spec.port)
         else:
-            raise ConfigError(f"listen address {spec}: TLS is not supported yet")
+            if self._tls.server_ssl is None:
+                raise ConfigError(f"listen address {spec}: a TLS listener needs --tls-cert")
+            local = await self._tls.listen(spec.host, spec.port)
         listener = ListenSpec(spec.kind, local[0], local[1])
         self._listeners.append(listener)
         self._logger.debug("listening on %s", listener)
@@ -107,19 +122,28 @@ class SipTransport:
         except Exception:
             self._logger.exception("error handling a message from %s", flow)
 
-    async def send_request(self, request: Request, kind: TransportKind, remote: Address) -> Flow:
-        """Send a request to ``remote`` (an IP address); return the Flow it went on."""
+    async def send_request(
+        self,
+        request: Request,
+        kind: TransportKind,
+        remote: Address,
+        server_name: str | None = None,
+    ) -> Flow:
+        """Send a request to ``remote`` (an IP address); return the Flow it went on.
+
+        ``server_name`` is the name a TLS peer's certificate must carry (RFC 5922).
+        """
         _require_ip(remote)
         data = bytes(request)
         if kind is TransportKind.UDP:
             endpoint = self._udp_for(remote[0])
             endpoint.send(data, remote)
             return Flow(TransportKind.UDP, endpoint.local, remote)
-        if kind is TransportKind.TCP:
-            connection = await self._tcp.connection_to(remote, self._bind_host(kind, remote[0]))
-            connection.send(data)
-            return connection.flow
-        raise TransportError("TLS is not supported yet")
+        pool = self._pool(kind)
+        bind = self._bind_host(kind, remote[0])
+        connection = await pool.connection_to(remote, bind, server_name)
+        connection.send(data)
+        return connection.flow
 
     async def send_response(self, response: Response, flow: Flow) -> None:
         """Send a response back the way its request came (RFC 3261 §18.2.2, RFC 3581 §4)."""
@@ -133,22 +157,24 @@ class SipTransport:
             _require_ip(destination)
             self._udp_by_local(flow.local, destination[0]).send(data, destination)
             return
-        if flow.kind is TransportKind.TLS:
-            raise TransportError("TLS is not supported yet")
-        connection = self._tcp.find(flow.remote)
+        pool = self._pool(flow.kind)
+        connection = pool.find(flow.remote)
         if connection is None:
             # RFC 3261 §18.2.2: the connection is gone, open one to received + sent-by port
             destination = reliable_destination(via)
             _require_ip(destination)
             host = self._bind_host(flow.kind, destination[0])
-            connection = await self._tcp.connection_to(destination, host)
+            connection = await pool.connection_to(destination, host)
         connection.send(data)
 
     def is_open(self, flow: Flow) -> bool:
         """Tell whether a flow can still carry messages (its connection or socket is open)."""
         if flow.kind is TransportKind.UDP:
             return any(address_key(e.local) == address_key(flow.local) for e in self._udp)
-        return self._tcp.find(flow.remote) is not None
+        return self._pool(flow.kind).find(flow.remote) is not None
+
+    def _pool(self, kind: TransportKind) -> TcpPool:
+        return self._tls if kind is TransportKind.TLS else self._tcp
 
     def sent_by(self, kind: TransportKind, remote_host: str) -> tuple[str, int]:
         """Return the host and port to put in Via/Contact for messages toward ``remote_host``."""
@@ -166,10 +192,16 @@ class SipTransport:
         self._udp.clear()
         self._listeners.clear()
         await self._tcp.close()
+        await self._tls.close()
 
     def _listener_for(self, kind: TransportKind, remote_host: str) -> ListenSpec:
         """The listener of ``kind`` in the remote's address family (the first one for names)."""
         candidates = [spec for spec in self._listeners if spec.kind is kind]
+        if not candidates and kind is TransportKind.TLS:
+            # an outbound-only TLS client: answers come back on the connection, so the
+            # sent-by of a TCP (else any) listener only names us (RFC 3261 §18.2.2)
+            candidates = [s for s in self._listeners if s.kind is TransportKind.TCP]
+            candidates = candidates or list(self._listeners)
         if is_ip_literal(remote_host):
             family = ip_family(remote_host)
             candidates = [spec for spec in candidates if ip_family(spec.host) == family]
