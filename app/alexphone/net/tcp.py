@@ -68,16 +68,27 @@ class TcpConnection(asyncio.Protocol):
         try:
             messages = self._framer.feed(data)
         except ParseError as error:
-            self._pool.logger.debug("framing error from %s: %s", self.flow, error)
-            reply = error_reply(self._unframed + data, error)
+            self._fail(self._unframed + data, error)
+            return
+        for raw, fault in self._framer.take_rejected():  # framed fine, content malformed
+            self._pool.logger.debug("bad message from %s: %s", self.flow, fault)
+            reply = error_reply(raw, fault)
             if reply is not None:
                 self.send(reply)
-            self.close()  # RFC 3261 §18.3: framing is lost, so is the stream
-            return
         pending = self._framer.pending
         self._unframed = (self._unframed + data)[-pending:] if pending else b""
         for message in messages:
             self._pool.deliver(message, self.flow)
+        if self._framer.failed is not None:
+            self._fail(self._unframed, self._framer.failed)
+
+    def _fail(self, unframed: bytes, error: ParseError) -> None:
+        """Answer what can be answered, then close: framing is lost (RFC 3261 §18.3)."""
+        self._pool.logger.debug("framing error from %s: %s", self.flow, error)
+        reply = error_reply(unframed, error)
+        if reply is not None and self.is_open:
+            self.send(reply)
+        self.close()
 
     def _answer_pings(self, data: bytes) -> None:
         """Answer each CRLFCRLF seen between messages with one CRLF (RFC 5626 §3.5.1).

@@ -177,16 +177,40 @@ def _content_length(head: bytes) -> int | None:
 
 
 class StreamFramer:
-    """Cuts a TCP/TLS byte stream into messages by Content-Length (RFC 3261 §18.3)."""
+    """Cuts a TCP/TLS byte stream into messages by Content-Length (RFC 3261 §18.3).
+
+    A message whose framing is sound but whose content is malformed does not end the
+    stream: it is set aside for ``take_rejected`` (the transport answers it with a 400)
+    and framing goes on. A framing error does end it: ``feed`` raises at once when it has
+    nothing to return, else returns what came before and leaves the error in ``failed``.
+    """
 
     def __init__(self) -> None:
         self._buffer = bytearray()
         self._scanned = 0  # how far the search for the end of headers has looked
+        self._rejected: list[tuple[bytes, ParseError]] = []
+        self.failed: ParseError | None = None
 
     def feed(self, data: bytes) -> list[Message]:
         """Add received bytes; return the complete messages (ParseError: close the stream)."""
-        self._buffer += data
+        if self.failed is not None:
+            raise self.failed
         messages: list[Message] = []
+        try:
+            self._frame(data, messages)
+        except ParseError as error:
+            if not messages:
+                raise
+            self.failed = error
+        return messages
+
+    def take_rejected(self) -> list[tuple[bytes, ParseError]]:
+        """Return and forget the well-framed messages that failed to parse."""
+        rejected, self._rejected = self._rejected, []
+        return rejected
+
+    def _frame(self, data: bytes, messages: list[Message]) -> None:
+        self._buffer += data
         while True:
             buffer = self._buffer
             if buffer[:2] == b"\r\n":  # RFC 5626 §3.5.1 keep-alives, RFC 3261 §7.5
@@ -198,7 +222,7 @@ class StreamFramer:
                 self._scanned = len(buffer)
                 if len(buffer) > MAX_MESSAGE_BYTES:
                     raise ParseError("Header section exceeds the message size limit", 513)
-                return messages
+                return
             length = _content_length(bytes(buffer[:end]))
             if length is None:
                 raise ParseError("Content-Length is mandatory on a stream transport")
@@ -207,10 +231,14 @@ class StreamFramer:
                 raise ParseError(f"Message of {total} bytes exceeds {MAX_MESSAGE_BYTES}", 513)
             if len(buffer) < total:
                 self._scanned = end
-                return messages
-            messages.append(parse(bytes(buffer[:total])))
+                return
+            raw = bytes(buffer[:total])
             del buffer[:total]
             self._scanned = 0
+            try:
+                messages.append(parse(raw))
+            except ParseError as error:
+                self._rejected.append((raw, error))
 
     @property
     def pending(self) -> int:

@@ -366,3 +366,17 @@ def test_tcp_over_ipv6_loopback() -> None:
             await server.close()
 
     run(main())
+
+
+def test_malformed_but_framed_message_gets_400_and_the_stream_goes_on() -> None:
+    async def main() -> None:
+        delivered: list[Message] = []
+        connection, stream = fake_connection(delivered)
+        bad = options("z9hG4bKbroken").replace(b"CSeq: ", b"CSeq: x")
+        connection.data_received(bad + options("z9hG4bKfine"))
+        assert [m.top_via.branch for m in delivered] == ["z9hG4bKfine"]
+        assert stream.written.startswith(b"SIP/2.0 400 ")
+        assert b"branch=z9hG4bKbroken" in stream.written
+        assert not stream.closed
+
+    run(main())

@@ -124,3 +124,29 @@ def test_stream_framer_errors() -> None:
     framer = StreamFramer()
     assert framer.feed(message(body=b"abcdef")[:-3]) == []  # waits for the body
     assert framer.pending > 0
+
+
+def test_stream_keeps_going_past_a_well_framed_but_malformed_message() -> None:
+    good = message(body=b"abc")
+    bad = good.replace(b"CSeq: ", b"CSeq: x")
+    framer = StreamFramer()
+
+    got = framer.feed(bad + good)
+
+    assert len(got) == 1
+    rejected = framer.take_rejected()
+    assert len(rejected) == 1 and rejected[0][0] == bad
+    assert framer.take_rejected() == []
+    assert framer.failed is None
+
+
+def test_framing_error_after_good_messages_keeps_them_and_reports_failure() -> None:
+    good = message(body=b"abc")
+    framer = StreamFramer()
+
+    got = framer.feed(good + message(length=False))
+
+    assert len(got) == 1
+    assert framer.failed is not None
+    with pytest.raises(ParseError):
+        framer.feed(good)
