@@ -161,6 +161,8 @@ class Call:
                 self._end(502, "Bad 2xx response")
                 return
             self.dialog.confirm(response)
+        elif self._from_another_fork(response):
+            return
         self._ack(response)
         if not first:
             return
@@ -178,8 +180,26 @@ class Call:
 
     def on_stray_2xx(self, response: Response) -> None:
         """Re-ACK a retransmitted 2xx (RFC 3261 §13.2.2.4)."""
-        if self.dialog is not None and response.cseq.method == "INVITE":
+        if self.dialog is None or response.cseq.method != "INVITE":
+            return
+        if not self._from_another_fork(response):
             self._ack(response)
+
+    def _from_another_fork(self, response: Response) -> bool:
+        """ACK and BYE a 2xx from a second fork of our INVITE (RFC 3261 §13.2.2.4)."""
+        assert self.dialog is not None and self.invite is not None
+        if response.to.tag in (None, self.dialog.id.remote_tag):
+            return False
+        try:
+            extra = Dialog.for_uac(self.invite, response)
+        except ProtocolError:
+            return True
+        extra.confirm(response)
+        ack = self.signaling.prepare_in_dialog(extra, "ACK", cseq=response.cseq.seq)
+        self.signaling.send_ack(ack)
+        bye = self.signaling.prepare_in_dialog(extra, "BYE")
+        self.signaling.send_request(bye, _Ignore())
+        return True
 
     def _ack(self, response: Response) -> None:
         assert self.dialog is not None

@@ -221,6 +221,8 @@ class ScriptedUas(asyncio.DatagramProtocol):
     challenge: bool = False
     ring_only: bool = False  # answer INVITE with 180 and ignore everything else
     redirect_to: str | None = None
+    forks: int = 1  # answer an INVITE with this many 200s, each from another To tag
+    bye_seen: asyncio.Event = field(default_factory=asyncio.Event)
     received: list[Request] = field(default_factory=list)
     verified: list[bool] = field(default_factory=list)
     transport: asyncio.DatagramTransport | None = None
@@ -241,9 +243,16 @@ class ScriptedUas(asyncio.DatagramProtocol):
         if not isinstance(message, Request):
             return
         self.received.append(message)
+        if message.method == "BYE":
+            self.bye_seen.set()
         reply = self._reply(message)
         if reply is not None and self.transport is not None:
             self.transport.sendto(reply, addr)
+            if message.method == "INVITE" and reply.startswith(b"SIP/2.0 200"):
+                for fork in range(1, self.forks):  # RFC 3261 §13.2.2.4: a forking proxy
+                    self.transport.sendto(
+                        reply.replace(b"tag=uas200", f"tag=fork{fork}".encode()), addr
+                    )
 
     def _reply(self, request: Request) -> bytes | None:
         if request.method == "ACK" or (self.ring_only and request.method != "INVITE"):
@@ -352,5 +361,26 @@ def test_shutdown_ends_a_call_the_peer_never_finishes(tmp_path: Path) -> None:
             assert uas.transport is not None
             uas.transport.close()
         assert phone.log.states()[-1] is CallState.ENDED
+
+    run(scenario())
+
+
+def test_second_fork_2xx_is_acked_and_hung_up(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        uas = await _start_uas(ScriptedUas(forks=2))
+        phone = await RunningPhone(settings_for(tmp_path / "a")).start()
+        try:
+            phone.execute(PlaceCall(f"sip:bob@127.0.0.1:{uas.port}"))
+            await phone.call_state(CallState.CONFIRMED)
+            await asyncio.wait_for(uas.bye_seen.wait(), 5)
+            byes = [r for r in uas.received if r.method == "BYE"]
+            acks = [r for r in uas.received if r.method == "ACK"]
+            assert [b.to.tag for b in byes] == ["fork1"]
+            assert {a.to.tag for a in acks} == {"uas200", "fork1"}
+            assert phone.log.states()[-1] is CallState.CONFIRMED  # the first fork stays up
+        finally:
+            await phone.stop()
+            assert uas.transport is not None
+            uas.transport.close()
 
     run(scenario())
