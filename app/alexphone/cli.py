@@ -11,22 +11,38 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from alexphone.core.errors import AlexphoneError, ConfigError
+from alexphone.discovery.resolver import SipResolver, parse_nameserver
 from alexphone.engine.client import PhoneClient
-from alexphone.engine.commands import HangUp, PlaceCall, Shutdown
+from alexphone.engine.commands import HangUp, PlaceCall, SendDtmf, Shutdown
 from alexphone.engine.events import CallChanged, CallState, Event
+from alexphone.engine.lan_discovery import browse_peers
 from alexphone.engine.runner import run_phone
-from alexphone.engine.settings import DEFAULT_LISTEN, AccountSettings, PhoneSettings, sip_uri_option
+from alexphone.engine.settings import (
+    DEFAULT_LISTEN,
+    AccountSettings,
+    PhoneSettings,
+    audio_in_option,
+    audio_out_option,
+    codecs_option,
+    sip_uri_option,
+)
+from alexphone.net.tls import TlsSettings
 from alexphone.net.transport import ListenSpec
+from alexphone.store.config import load_config
+from alexphone.store.credentials import PasswordStore
 
 EXIT_USAGE = 2
+DTMF_DIGITS = "0123456789*#ABCDabcd"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -54,6 +70,31 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--expires", type=int, default=600, help="registration expiry (s)")
     parser.add_argument("--json", action="store_true", help="print events as JSON lines")
     parser.add_argument("--no-mdns", action="store_true", help="do not use mDNS/DNS-SD on the LAN")
+    _discovery_options(parser)
+    parser.add_argument("--tls-cert", type=Path, help="PEM certificate chain for tls: listeners")
+    parser.add_argument("--tls-key", type=Path, help="private key of --tls-cert")
+    parser.add_argument("--tls-ca", type=Path, help="extra CA certificates to trust (PEM)")
+    parser.add_argument(
+        "--tls-insecure", action="store_true", help="do not verify TLS certificates (testing only)"
+    )
+    parser.add_argument(
+        "--audio-in",
+        default="default",
+        metavar="DEVICE|file:X.wav|tone:HZ|silence",
+        help="what we send: a sound card (name or part of it), a WAV file, a tone, silence",
+    )
+    parser.add_argument(
+        "--audio-out",
+        default="default",
+        metavar="DEVICE|file:X.wav|null",
+        help="where what we hear goes: a sound card, a WAV file, or nowhere",
+    )
+    parser.add_argument(
+        "--codecs", default="opus,pcmu,pcma", help="audio codecs in order of preference"
+    )
+    parser.add_argument(
+        "--media-timeout", type=float, default=30.0, help="end a call after S s without RTP"
+    )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv: debug)")
 
 
@@ -76,7 +117,30 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("uri", help="whom to call: sip:user@host[:port]")
     call.add_argument("--duration", type=float, default=5.0, help="seconds to stay connected")
     call.add_argument("--timeout", type=float, default=60.0, help="give up after this many s")
+    call.add_argument("--dtmf", default="", metavar="DIGITS", help="send DTMF once answered")
+    gui = sub.add_parser("gui", help="the desktop app (the default)")
+    _common(gui)
+    gui.add_argument("uri", nargs="?", help="call this address once the window is up")
+    peers = sub.add_parser("peers", help="list DNS-SD peers and proxies seen within --timeout")
+    peers.add_argument("--timeout", type=float, default=3.0, help="seconds to browse")
+    resolve = sub.add_parser("resolve", help="RFC 3263 targets in the order they are tried")
+    resolve.add_argument("uri", help="sip:/sips: URI or domain")
+    for lookup in (peers, resolve):
+        _discovery_options(lookup)
+        lookup.add_argument("--json", action="store_true", help="print JSON lines")
+        lookup.add_argument("-v", "--verbose", action="count", default=0, help="log more")
     return parser
+
+
+def _discovery_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dns-server", metavar="HOST:PORT", help="DNS server for SIP lookups")
+    parser.add_argument(
+        "--mdns-interface",
+        action="append",
+        default=[],
+        metavar="IF",
+        help="interface name or address for mDNS (repeatable; default: all)",
+    )
 
 
 def settings_from(args: argparse.Namespace) -> PhoneSettings:
@@ -107,6 +171,14 @@ def settings_from(args: argparse.Namespace) -> PhoneSettings:
         account=account,
         proxy=proxy,
         auto_answer=getattr(args, "auto_answer", None),
+        audio_in=audio_in_option(args.audio_in),
+        audio_out=audio_out_option(args.audio_out),
+        codecs=codecs_option(args.codecs),
+        media_timeout=args.media_timeout,
+        tls=TlsSettings(args.tls_cert, args.tls_key, args.tls_ca, verify=not args.tls_insecure),
+        dns_server=parse_nameserver(args.dns_server) if args.dns_server else None,
+        mdns=not args.no_mdns,
+        mdns_interfaces=tuple(args.mdns_interface),
     )
 
 
@@ -134,9 +206,12 @@ def _printer(as_json: bool) -> Callable[[Event], None]:
 class _CallScript:
     """Drives ``alexphone call``: dial, hang up after --duration, note how it ended."""
 
-    def __init__(self, uri: str, duration: float, print_event: Callable[[Event], None]) -> None:
+    def __init__(
+        self, uri: str, duration: float, print_event: Callable[[Event], None], dtmf: str = ""
+    ) -> None:
         self.uri = uri
         self.duration = duration
+        self.dtmf = dtmf
         self.print_event = print_event
         self.client: PhoneClient | None = None
         self.answered = False
@@ -155,6 +230,8 @@ class _CallScript:
             self.answered = True
             loop = asyncio.get_running_loop()
             loop.call_later(self.duration, client.submit, HangUp(event.call_id))
+            if self.dtmf:
+                client.submit(SendDtmf(event.call_id, self.dtmf))
         elif event.state is CallState.ENDED:
             self.ended_normally = self.answered and (event.code is None or event.code < 300)
             client.submit(Shutdown())
@@ -191,14 +268,125 @@ def _run(
     asyncio.run(main())
 
 
+def _lookup(args: argparse.Namespace) -> int:
+    """Run ``peers`` or ``resolve``; on failure one line on stderr, exit 1 (2: bad option)."""
+    try:
+        dns_server = parse_nameserver(args.dns_server) if args.dns_server else None
+        if args.command == "resolve":
+            uri = sip_uri_option(args.uri, "URI")
+            resolution = asyncio.run(SipResolver(dns_server).resolve(uri))
+            for target in resolution.targets:
+                fields = target.to_json()
+                print(json.dumps(fields) if args.json else " ".join(map(str, fields.values())))
+            return 0
+        settings = PhoneSettings(mdns_interfaces=tuple(args.mdns_interface), dns_server=dns_server)
+        print_event = _printer(args.json)
+        table = asyncio.run(browse_peers(settings, print_event, args.timeout))
+        for event in table:
+            print_event(event)
+        return 0
+    except ConfigError as exc:
+        print(f"alexphone: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (AlexphoneError, OSError) as exc:
+        print(f"alexphone: {exc}", file=sys.stderr)
+        return 1
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> set[str]:
+    for action in parser._actions:  # argparse keeps the sub-commands in a private action
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
+
+
+def gui_settings(args: argparse.Namespace) -> PhoneSettings:
+    """Settings for the desktop app: the options, then the profile's config.toml for the rest."""
+    base = settings_from(args)
+    config = load_config(base.profile)
+    account, network, audio = config.account, config.network, config.audio
+    changes: dict[str, object] = {"mdns": network.lan_discovery and not args.no_mdns}
+    if base.account is None and account.aor:
+        changes["account"] = AccountSettings(
+            aor=sip_uri_option(account.aor, "account"),
+            password=PasswordStore(base.profile).get(account.aor),
+            username=account.username or None,
+            registrar=sip_uri_option(account.registrar, "registrar") if account.registrar else None,
+            expires=account.expires,
+        )
+    if base.proxy is None and account.proxy:
+        changes["proxy"] = sip_uri_option(account.proxy, "proxy")
+    if args.display_name is None and account.display_name:
+        changes["display_name"] = account.display_name
+    if not args.listen and network.listen:
+        changes["listen"] = tuple(ListenSpec.parse(text) for text in network.listen)
+    if args.audio_in == "default":
+        changes["audio_in"] = audio_in_option(audio.input)
+    if args.audio_out == "default":
+        changes["audio_out"] = audio_out_option(audio.output)
+    if args.codecs == "opus,pcmu,pcma" and audio.codecs:
+        changes["codecs"] = codecs_option(",".join(audio.codecs))
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def dial_check(settings: PhoneSettings) -> Callable[[str], str | None]:
+    """Return the dial box's check: None if the text can be dialled, else the reason."""
+
+    def check(text: str) -> str | None:
+        if "@" not in text and ":" not in text and (settings.account or settings.mdns):
+            return None  # a number at the account's domain, or a LAN peer's name
+        try:
+            sip_uri_option(text, "address")
+        except ConfigError as exc:
+            return str(exc)
+        return None
+
+    return check
+
+
+def _gui(args: argparse.Namespace) -> int:
+    """Run the desktop app (PySide6 is imported only here, so the CLI works without it)."""
+    if not any(os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
+        print("alexphone: no display; use 'alexphone daemon' on a headless box", file=sys.stderr)
+        return 1
+    try:
+        from alexphone.gui.app import run_gui
+    except ImportError as exc:
+        print(f"alexphone: the desktop app needs PySide6 ({exc})", file=sys.stderr)
+        return 1
+    try:
+        settings = gui_settings(args)
+    except ConfigError as exc:
+        print(f"alexphone: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    def runner() -> Callable[..., Coroutine[Any, Any, None]]:
+        def run(
+            emit: Callable[[Event], None], started: Callable[[PhoneClient], None]
+        ) -> Coroutine[Any, Any, None]:
+            return run_phone(gui_settings(args), emit, started)  # re-read: settings may change
+
+        return run
+
+    return run_gui(settings.profile, runner, dial_check(settings), args.uri)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit status."""
     parser = build_parser()
+    if argv is None:  # run as a program: no sub-command (or just a URI) means the desktop app
+        argv = sys.argv[1:]
+        if not argv or (argv[0] not in _subcommands(parser) and argv[0] not in ("-h", "--help")):
+            argv = ["gui", *argv]
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 0
     _configure_logging(args.verbose)
+    if args.command in ("peers", "resolve"):
+        return _lookup(args)
+    if args.command == "gui":
+        return _gui(args)
     try:
         settings = settings_from(args)
     except ConfigError as exc:
@@ -209,8 +397,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "daemon":
             _run(settings, print_event, None, None)
             return 0
-        script = _CallScript(args.uri, args.duration, print_event)
-        sip_uri_option(args.uri, "URI")
+        if args.dtmf.strip(DTMF_DIGITS):
+            raise ConfigError(f"--dtmf: {args.dtmf!r}: digits are 0-9 * # A-D")
+        script = _CallScript(args.uri, args.duration, print_event, args.dtmf.upper())
+        if args.no_mdns or args.uri.lower().startswith(("sip:", "sips:")) or "@" in args.uri:
+            sip_uri_option(args.uri, "URI")  # else it may be a LAN peer's instance name
         _run(settings, script.emit, script.started, args.timeout)
         return 0 if script.ended_normally else 1
     except ConfigError as exc:

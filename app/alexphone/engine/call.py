@@ -114,6 +114,7 @@ class Call:
         self.sdp = signaling.new_sdp_session(self.port)
         self.to_tag: str | None = None
         self._answer_sdp: SessionDescription | None = None  # our answer to an INVITE's offer
+        self.on_media_change: Callable[[Call], None] | None = None  # re-INVITE changed media
 
     # -- outgoing ---------------------------------------------------------------------------
     def place(self, invite: Request) -> None:
@@ -310,6 +311,7 @@ class Call:
             self._attach_sdp(response, answer.sdp)
             held = not answer.media.direction.sends or answer.media.remote_on_hold_address
             self._set_held(held or self.sdp.on_hold)
+            self._media_changed()
         if request.method == "INVITE":
             self.signaling.send_2xx_reliably(response, transaction_id)
         else:
@@ -343,6 +345,11 @@ class Call:
             log.info("bad answer to re-INVITE: %s", exc)
             return
         self._set_held(self.sdp.on_hold)
+        self._media_changed()
+
+    def _media_changed(self) -> None:
+        if self.on_media_change is not None:
+            self.on_media_change(self)
 
     def _set_held(self, held: bool) -> None:
         if held != self.held:

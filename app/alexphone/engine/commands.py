@@ -47,4 +47,20 @@ class Shutdown:
     """End every call, unregister, and stop the engine."""
 
 
-Command = PlaceCall | Answer | Decline | HangUp | Hold | Shutdown
+@dataclass(frozen=True, slots=True)
+class Mute:
+    """Stop (or, with ``on=False``, resume) sending our microphone in call ``call_id``."""
+
+    call_id: str
+    on: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SendDtmf:
+    """Send ``digits`` (0-9, *, #, A-D) in call ``call_id`` as RFC 4733 telephone-events."""
+
+    call_id: str
+    digits: str
+
+
+Command = PlaceCall | Answer | Decline | HangUp | Hold | Mute | SendDtmf | Shutdown

@@ -93,3 +93,98 @@ class ErrorReported(Event):
     name: ClassVar[str] = "error"
     where: str
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallMedia(Event):
+    """Media of a call started or changed: codec and the addresses RTP flows between."""
+
+    name: ClassVar[str] = "call.media"
+    call_id: str
+    codec: str
+    local: str
+    remote: str
+    path: str = "host"  # host|srflx|prflx|relay|proxy
+    direction: str = "sendrecv"
+
+
+@dataclass(frozen=True, slots=True)
+class CallStats(Event):
+    """Periodic RTP counters of a call (RTCP figures: RFC 3550 §6.4)."""
+
+    name: ClassVar[str] = "call.stats"
+    call_id: str
+    sent: int
+    received: int
+    lost: int
+    jitter_ms: float
+    rtt_ms: float | None = None
+    late: int = 0  # packets that arrived too late for playout
+    bad: int = 0  # garbage or truncated packets dropped
+
+
+@dataclass(frozen=True, slots=True)
+class DtmfReceived(Event):
+    """The peer sent a DTMF digit (RFC 4733 telephone-event)."""
+
+    name: ClassVar[str] = "call.dtmf"
+    call_id: str
+    digit: str
+
+
+@dataclass(frozen=True, slots=True)
+class AudioDeviceChanged(Event):
+    """An audio device was replaced (it failed or vanished) or the device list changed."""
+
+    name: ClassVar[str] = "audio.device"
+    direction: str  # in|out
+    device: str  # the device now used ("none": silence)
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PeerAdded(Event):
+    """A SIP peer appeared on the LAN (DNS-SD), or changed what it publishes."""
+
+    name: ClassVar[str] = "peer.added"
+    peer: str  # the instance name ("name" in JSON)
+    uri: str
+    addresses: tuple[str, ...]
+    alex: bool
+    role: str  # ua|proxy|registrar
+    callable: bool = True
+
+    def to_json(self) -> dict[str, object]:
+        """Return the JSON fields, the instance name under ``name``."""
+        return _peer_json(Event.to_json(self))
+
+
+@dataclass(frozen=True, slots=True)
+class PeerRemoved(Event):
+    """A SIP peer said goodbye or its records expired."""
+
+    name: ClassVar[str] = "peer.removed"
+    peer: str
+    uri: str
+    addresses: tuple[str, ...]
+    alex: bool
+    role: str
+
+    def to_json(self) -> dict[str, object]:
+        """Return the JSON fields, the instance name under ``name``."""
+        return _peer_json(Event.to_json(self))
+
+
+def _peer_json(fields: dict[str, object]) -> dict[str, object]:
+    fields["name"] = fields.pop("peer")
+    return fields
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyDiscovered(Event):
+    """An outbound proxy was found for a domain (DNS SRV or a LAN proxy)."""
+
+    name: ClassVar[str] = "proxy.discovered"
+    domain: str
+    uri: str
+    source: str  # dns|mdns

@@ -10,8 +10,19 @@ from alexphone.core.errors import ConfigError
 from alexphone.core.ids import IdFactory
 from alexphone.engine.account_registration import AccountRegistration
 from alexphone.engine.client import PhoneClient
-from alexphone.engine.commands import Answer, Command, Decline, HangUp, Hold, PlaceCall, Shutdown
+from alexphone.engine.commands import (
+    Answer,
+    Command,
+    Decline,
+    HangUp,
+    Hold,
+    Mute,
+    PlaceCall,
+    SendDtmf,
+    Shutdown,
+)
 from alexphone.engine.events import CallChanged, CallState, Direction, ErrorReported, Event, UaReady
+from alexphone.engine.lan_discovery import LanDiscovery
 from alexphone.engine.settings import PhoneSettings, sip_uri_option
 from alexphone.engine.sip_stack import SipStack
 from alexphone.engine.user_agent import UserAgent
@@ -22,6 +33,7 @@ from alexphone.sip.uri import SipUri
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE = 3.0
+LAN_WAIT = 5.0  # seconds to wait for a named LAN peer to show up
 
 
 class Phone:
@@ -36,15 +48,18 @@ class Phone:
         self._stop = asyncio.Event()
         self.ua: UserAgent | None = None
         self.registration: AccountRegistration | None = None
+        self.lan: LanDiscovery | None = None
 
     async def run(self, on_started: Callable[[PhoneClient], None] | None = None) -> None:
         """Listen, register, obey commands; return after Shutdown and a clean goodbye."""
         loop = asyncio.get_running_loop()
         self.settings.profile.mkdir(parents=True, exist_ok=True)
-        stack = SipStack(self._on_transaction_event)
+        stack = SipStack(self._on_transaction_event, tls=self.settings.tls)
         bound = await stack.start(self.settings.listen)
         self.ua = UserAgent(self.settings, stack, self.emit, self.ids)
         self.emit(UaReady(tuple(str(spec) for spec in bound), str(self.settings.profile)))
+        self.lan = LanDiscovery(self.settings, self.emit)
+        await self.lan.start(bound)
         if self.settings.account is not None:
             self.registration = AccountRegistration(
                 self.ua, self.settings.account, self.emit, self.ids
@@ -57,6 +72,7 @@ class Phone:
         await self._stop.wait()
         await monitor.stop()
         await self._goodbye()
+        await self.lan.stop()  # DNS-SD goodbyes (RFC 6762 §10.1)
         await stack.close()
 
     def _network_changed(self, addresses: list[InterfaceAddress], fingerprint: str) -> None:
@@ -88,6 +104,10 @@ class Phone:
             case Hold(call_id=call_id, on=on):
                 if (call := ua.calls.get(call_id)) is not None:
                     call.hold(on)
+            case Mute(call_id=call_id, on=on):
+                ua.media.mute(call_id, on)
+            case SendDtmf(call_id=call_id, digits=digits):
+                ua.media.send_dtmf(call_id, digits)
             case Shutdown():
                 self._stop.set()
 
@@ -95,12 +115,27 @@ class Phone:
         try:
             target = self._target(text)
         except ConfigError as exc:
-            self.emit(ErrorReported("call", str(exc)))
-            self.emit(CallChanged("", Direction.OUT, text, CallState.ENDED, 400, str(exc)))
+            if self.lan is not None and self.lan.browsing:  # maybe a LAN peer not seen yet
+                error = exc
+                self.lan.when_found(text, LAN_WAIT, lambda t: self._found(ua, text, t, error))
+                return
+            self._call_failed(text, exc)
             return
         ua.place_call(target)
 
+    def _found(self, ua: UserAgent, text: str, target: SipUri | None, exc: ConfigError) -> None:
+        if target is None:
+            self._call_failed(text, ConfigError(f"{exc} and no LAN peer is called so"))
+        else:
+            ua.place_call(target)
+
+    def _call_failed(self, text: str, exc: ConfigError) -> None:
+        self.emit(ErrorReported("call", str(exc)))
+        self.emit(CallChanged("", Direction.OUT, text, CallState.ENDED, 400, str(exc)))
+
     def _target(self, text: str) -> SipUri:
+        if self.lan is not None and (peer := self.lan.call_target(text)) is not None:
+            return peer
         account = self.settings.account
         if account is not None and "@" not in text and ":" not in text:
             return SipUri(host=account.aor.host, user=text, port=account.aor.port)

@@ -6,10 +6,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from alexphone.core.errors import ConfigError, ParseError
+from alexphone.media.audio_spec import DEFAULT_DEVICE, AudioSpec, parse_audio_in, parse_audio_out
+from alexphone.net.tls import TlsSettings
 from alexphone.net.transport import ListenSpec, TransportKind
+from alexphone.sdp.codec import DEFAULT_CODECS, Codec, parse_codec_list
 from alexphone.sip.uri import SipUri, parse_sip_uri
 
 DEFAULT_LISTEN = (ListenSpec(TransportKind.UDP, "0.0.0.0", 5060),)
+
+
+def audio_in_option(text: str) -> AudioSpec:
+    """Parse ``--audio-in`` (DEVICE|file:X.wav|tone:HZ|silence); ConfigError if unusable."""
+    return parse_audio_in(text)
+
+
+def audio_out_option(text: str) -> AudioSpec:
+    """Parse ``--audio-out`` (DEVICE|file:X.wav|null); ConfigError if unusable."""
+    return parse_audio_out(text)
+
+
+def codecs_option(text: str) -> tuple[Codec, ...]:
+    """Parse ``--codecs opus,pcmu,pcma`` (preference order); ConfigError names the bad one."""
+    try:
+        return parse_codec_list(text)
+    except ConfigError as exc:
+        raise ConfigError(f"--codecs: {exc}") from None
 
 
 def sip_uri_option(text: str, option: str) -> SipUri:
@@ -64,9 +85,25 @@ class PhoneSettings:
     proxy: SipUri | None = None
     auto_answer: float | None = None
     user_agent: str = "Alexphone/0.1"
+    tls: TlsSettings = field(default_factory=TlsSettings)  # certificates and trust for sips:
+    audio_in: AudioSpec = DEFAULT_DEVICE
+    audio_out: AudioSpec = DEFAULT_DEVICE
+    codecs: tuple[Codec, ...] = DEFAULT_CODECS  # preference order (--codecs)
+    complexity: int = 10  # Opus encoder complexity 0..10 (10 costs ~0.5 % of a core)
+    media_timeout: float = 30.0  # seconds without RTP/RTCP before the call ends
+    dns_server: tuple[str, int] | None = None  # --dns-server; None: the system's resolver
+    mdns: bool = False  # DNS-SD on the LAN (the CLI turns it on unless --no-mdns)
+    mdns_interfaces: tuple[str, ...] = ()  # --mdns-interface; empty: every interface
+    local_domain: str | None = None  # for outbound-proxy discovery; None: from resolv.conf
 
     def __post_init__(self) -> None:
         if not self.listen:
             raise ConfigError("--listen: give at least one udp:HOST:PORT or tcp:HOST:PORT")
         if self.auto_answer is not None and not 0 <= self.auto_answer <= 3600:
             raise ConfigError("--auto-answer: seconds must be between 0 and 3600")
+        if not self.codecs:
+            raise ConfigError("--codecs: give at least one of opus, pcmu, pcma")
+        if not 0 <= self.complexity <= 10:
+            raise ConfigError("--complexity: use 0..10")
+        if not 1 <= self.media_timeout <= 3600:
+            raise ConfigError("--media-timeout: seconds must be between 1 and 3600")

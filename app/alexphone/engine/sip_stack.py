@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from alexphone.core.errors import ParseError, TransportError
+from alexphone.net.tls import TlsSettings
 from alexphone.net.transport import Flow, ListenSpec, SipTransport, TransportKind
 from alexphone.sip.message import Message, Request, Response
 from alexphone.sip.transaction import TransactionEvent, TransactionId, TransactionTerminated
@@ -23,16 +24,19 @@ class Destination:
 
     kind: TransportKind
     address: tuple[str, int]
+    name: str | None = None  # the host name resolved, which a TLS certificate must carry
 
 
 class SipStack:
     """Feeds datagrams and timers into the transaction layer and sends what it queues."""
 
-    def __init__(self, on_event: Callable[[TransactionEvent], None]) -> None:
+    def __init__(
+        self, on_event: Callable[[TransactionEvent], None], tls: TlsSettings | None = None
+    ) -> None:
         self._loop = asyncio.get_running_loop()
         self._on_event = on_event
         self.layer = TransactionLayer()
-        self.transport = SipTransport(self._received, logger=log)
+        self.transport = SipTransport(self._received, logger=log, tls=tls)
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._by_key: dict[tuple[str, str], TransactionId] = {}  # to report send failures
@@ -125,7 +129,9 @@ class SipStack:
                 assert isinstance(destination, Flow)
                 await self.transport.send_response(message, destination)
             elif isinstance(destination, Destination):
-                await self.transport.send_request(message, destination.kind, destination.address)
+                await self.transport.send_request(
+                    message, destination.kind, destination.address, destination.name
+                )
             elif isinstance(destination, Flow):
                 await self.transport.send_request(message, destination.kind, destination.remote)
         except TransportError as exc:

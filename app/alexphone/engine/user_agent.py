@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
-import socket
+import random
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any
@@ -13,12 +12,13 @@ from typing import Any
 from alexphone.core.errors import ConfigError, ParseError, ProtocolError, TransportError
 from alexphone.core.ids import IdFactory
 from alexphone.engine.call import Call, ResponseHandler
+from alexphone.engine.call_media import MediaController
 from alexphone.engine.events import CallChanged, Direction, Event
+from alexphone.engine.server_location import FailoverHandler, ServerLocator
 from alexphone.engine.settings import PhoneSettings
 from alexphone.engine.sip_stack import Destination, SipStack
 from alexphone.net.media_port import MediaPort
 from alexphone.net.transport import Flow, TransportKind
-from alexphone.sdp.codec import DEFAULT_CODECS
 from alexphone.sdp.negotiation import SdpSession
 from alexphone.sdp.offer_answer import LocalMedia
 from alexphone.sip.auth import Credentials, DigestClient
@@ -78,6 +78,8 @@ class UserAgent:
         ] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop = asyncio.get_running_loop()
+        self.media = MediaController(settings, emit, random.Random())
+        self.locator = ServerLocator(settings.dns_server, emit, self._loop.time)
 
     # -- identity ---------------------------------------------------------------------------
     def local_aor(self) -> NameAddress:
@@ -169,12 +171,33 @@ class UserAgent:
         except (ConfigError, TransportError) as exc:
             handler.on_failure(503, str(exc))
             return
+        plan = self.locator.plan(dest)
+        if len(plan) > 1 and request.method not in ("CANCEL", "ACK"):
+            handler = FailoverHandler(handler, self.locator, plan, self._fail_over(request))
+            dest = plan[0]
+        self._start_client(request, handler, dest)
+
+    def _start_client(self, request: Request, handler: ResponseHandler, dest: Destination) -> None:
         if "Via" not in request.headers:
             self._add_via(request, dest)
         if request.method in ("INVITE", "UPDATE", "SUBSCRIBE") and "Contact" not in request.headers:
             request.headers.add("Contact", str(self.contact_for(dest)))
         tid = self.stack.start_client(request, dest)
         self._handlers[tid] = handler
+
+    def _fail_over(self, first: Request) -> Callable[[Destination, FailoverHandler], None]:
+        """Return how to resend ``first`` to another destination (RFC 3263 §4.3)."""
+        added_contact = "Contact" not in first.headers
+
+        def resend(dest: Destination, handler: FailoverHandler) -> None:
+            # §4.3: the same request with a new Via branch, i.e. a new client transaction
+            request = Request(first.method, first.uri, first.headers.copy(), first.body)
+            request.headers.remove("Via")
+            if added_contact:
+                request.headers.remove("Contact")
+            self._start_client(request, handler, dest)
+
+        return resend
 
     def send_ack(self, ack: Request) -> None:
         """Send the ACK for a 2xx straight to the next hop (§13.2.2.4)."""
@@ -241,29 +264,10 @@ class UserAgent:
 
     # -- resolving --------------------------------------------------------------------------
     async def resolve(self, uri: Uri) -> Destination:
-        """Turn a next-hop URI into a transport and address (numeric, or A/AAAA lookup)."""
+        """Turn a next-hop URI into the first destination to try (RFC 3263, numeric direct)."""
         if not isinstance(uri, SipUri):
             raise ConfigError(f"cannot send to a {uri.scheme}: URI")
-        kind_name = uri.transport or ("tls" if uri.scheme == "sips" else "udp")
-        try:
-            kind = TransportKind(kind_name)
-        except ValueError:
-            raise TransportError(f"unsupported transport {kind_name!r}") from None
-        if kind is TransportKind.TLS:
-            raise TransportError("TLS transport is not available yet")
-        host = uri.param("maddr") or uri.host
-        port = uri.port or 5060
-        try:
-            ipaddress.ip_address(host)
-            return Destination(kind, (host, port))
-        except ValueError:
-            pass
-        try:
-            infos = await self._loop.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
-        except OSError as exc:
-            raise TransportError(f"cannot resolve {host}: {exc}") from None
-        address = infos[0][4]
-        return Destination(kind, (str(address[0]), int(address[1])))
+        return (await self.locator.destinations(uri))[0]
 
     # -- calls ------------------------------------------------------------------------------
     def media_port(self) -> MediaPort:
@@ -276,7 +280,7 @@ class UserAgent:
         address = port.host
         if address in ("0.0.0.0", "::"):
             address = self.stack.transport.sent_by(TransportKind.UDP, "192.0.2.1")[0]
-        local = LocalMedia(address, port.port, codecs=DEFAULT_CODECS, username="alexphone")
+        local = LocalMedia(address, port.port, codecs=self.settings.codecs, username="alexphone")
         return SdpSession(local, session_id=self.ids.cseq())
 
     def call_ended(self, call: Call) -> None:
@@ -291,12 +295,16 @@ class UserAgent:
         to = NameAddress(replace(target, params=()) if target.params else target)
         invite = self.new_request("INVITE", target, to)
         call = Call(self, self._emit_call, Direction.OUT, invite.call_id, str(target))
+        call.on_media_change = self.media.media_changed
         self.calls[call.call_id] = call
         call.place(invite)
         return call
 
     def _emit_call(self, event: CallChanged) -> None:
         self.emit(event)
+        call = self.calls.get(event.call_id)
+        if call is not None:
+            self.media.on_call_changed(call, event.state)
 
     # -- transaction events -----------------------------------------------------------------
     def on_transaction_event(self, event: TransactionEvent) -> None:
@@ -397,6 +405,7 @@ class UserAgent:
             self.respond(tid, make_response(request, 486, "Busy Here", to_tag=self.ids.tag()))
             return
         call = Call(self, self._emit_call, Direction.IN, request.call_id, str(request.from_.uri))
+        call.on_media_change = self.media.media_changed
         self.calls[call.call_id] = call
         self._by_invite_tid[tid] = call
         call.offered(tid, request, self.ids.tag())

@@ -38,6 +38,13 @@ class MediaPort:
             return None
         return rtp, rtcp
 
+    def take(self) -> tuple[socket.socket, socket.socket]:
+        """Hand both bound sockets to their new owner; ``close`` no longer touches them."""
+        if self.sockets is None:
+            raise TransportError(f"RTP port {self.port} on {self.host} is already released")
+        sockets, self.sockets = self.sockets, None
+        return sockets
+
     def close(self) -> None:
         """Release both ports."""
         if self.sockets is not None:

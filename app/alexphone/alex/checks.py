@@ -1,0 +1,604 @@
+"""The check agent: connectivity checks over every flow of one dialog (RFC 8445 §6–§8), sans-I/O.
+
+Theory of operation. The agent owns one ConnectionList per flow (media flows first: they set
+the foundations' first checks). Every Ta it starts one check, taking turns among the lists:
+a triggered pair first, else the best Waiting pair, else a Frozen pair whose foundation is idle.
+Every probe (retransmissions included) must also get a slot from the process-wide ProbeBudget.
+Checks are STUN Binding requests signed with the peer's password; a response counts only if
+it is authenticated and comes back on the same 5-tuple. An authenticated request from the peer
+is answered (signed with our password), may reveal a peer-reflexive candidate and queues a
+triggered check. Requests failing MESSAGE-INTEGRITY get no answer and change nothing.
+
+The controlling side (the caller) nominates per flow (regular nomination, §8.1.1): the best
+valid pair once every better pair failed, or once ``stop_after`` passed; a pair from the ALEX
+cache is nominated by its first check. The controlled side selects what the peer nominated,
+once its own check on that pair was answered. A selected pair then runs consent freshness.
+
+``is_validated(base, remote)`` is the media gate: True only while ``remote`` has answered an
+authenticated probe sent from ``base`` and consent has not lapsed.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from dataclasses import dataclass, replace
+from enum import Enum, auto
+
+from alexphone.alex.candidate import (
+    Address,
+    Candidate,
+)
+from alexphone.alex.candidate_set import CandidateSet
+from alexphone.alex.connection_list import (
+    CandidatePair,
+    ConnectionList,
+    ListState,
+    PairState,
+    ValidPair,
+    initial_unfreeze,
+    unfreeze_foundation,
+    unfreeze_idle,
+    valid_priority,
+)
+from alexphone.alex.consent import ConsentTimer
+from alexphone.alex.events import (
+    AgentEvent,
+    CandidateDiscovered,
+    ConsentExpired,
+    FlowFailed,
+    PairChanged,
+    PairSelected,
+    Role,
+    RoleChanged,
+    path_kind,
+)
+from alexphone.alex.pacing import ProbeBudget
+from alexphone.alex.probe import (
+    ROLE_CONFLICT,
+    CheckConfig,
+    Credentials,
+    Datagram,
+    check_success,
+    role_conflict,
+)
+from alexphone.alex.prober import Probe, ProbePurpose, Prober
+from alexphone.core.errors import LocalProtocolError, ParseError
+from alexphone.stun import message as stun
+from alexphone.stun.transaction import (
+    StunTimerConfig,
+    StunTransaction,
+    TransactionFailed,
+    TransactionSucceeded,
+    TransactionTimedOut,
+)
+
+
+class AgentState(Enum):
+    """Where the agent stands."""
+
+    NEW = auto()
+    CHECKING = auto()
+    COMPLETED = auto()  # every flow selected or failed
+    CLOSED = auto()
+
+
+@dataclass(frozen=True, slots=True)
+class _EarlyCheck:
+    base: Address
+    remote: Address
+    priority: int | None
+    use_candidate: bool
+
+
+class CheckAgent:
+    """Connectivity checks, nomination and consent for the flows of one dialog."""
+
+    def __init__(
+        self,
+        role: Role,
+        local: Credentials,
+        tie_breaker: int,
+        *,
+        budget: ProbeBudget,
+        rng: random.Random,
+        config: CheckConfig | None = None,
+    ) -> None:
+        self.role = role
+        self.local = local
+        self.remote: Credentials | None = None
+        self.tie_breaker = tie_breaker
+        self.config = config if config is not None else CheckConfig()
+        self.state = AgentState.NEW
+        self.lists: list[ConnectionList] = []
+        self._budget = budget
+        self._rng = rng
+        self.candidates = CandidateSet()
+        self._cached: set[tuple[str, Address, Address]] = set()
+        self._early: list[_EarlyCheck] = []
+        self._validated: set[tuple[Address, Address]] = set()
+        self._consent: dict[str, ConsentTimer] = {}
+        self._nominating: dict[str, CandidatePair] = {}
+        self._started_at: float | None = None
+        self._stop_deadline: float | None = None
+        self._give_up_deadline: float | None = None
+        self._next_ta: float | None = None
+        self._round_robin = 0
+        self._output: deque[Datagram] = deque()
+        self._prober = Prober(budget, rng, self._output)
+        self._events: deque[AgentEvent] = deque()
+
+    # -- setting up ------------------------------------------------------------------------
+
+    @property
+    def probes_sent(self) -> int:
+        """Requests sent so far, retransmissions and consent checks included."""
+        return self._prober.sent
+
+    @property
+    def controlling(self) -> bool:
+        """Tell whether we nominate (RFC 8445 §6.1.1)."""
+        return self.role is Role.CONTROLLING
+
+    def add_local_candidates(self, candidates: list[Candidate]) -> None:
+        """Add our candidates (with ``base`` set); flow order is the order lists are served."""
+        self.candidates.add_local(candidates)
+
+    def set_remote(self, credentials: Credentials, candidates: list[Candidate]) -> None:
+        """Set the peer's credentials and candidates (from its ALEX items or SDP)."""
+        self.remote = credentials
+        self.candidates.remote = list(candidates)
+
+    def add_cached(self, flow: str, base: Address, remote: Address) -> None:
+        """Mark a pair the ALEX cache vouches for: first, unfrozen, nominated by its first check."""
+        self._cached.add((flow, base, remote))
+
+    def start(self, now: float) -> None:
+        """Form the lists and begin checking (needs the peer's credentials and candidates)."""
+        if self.state is not AgentState.NEW:
+            raise LocalProtocolError("check agent already started")
+        if self.remote is None:
+            raise LocalProtocolError("start() before set_remote()")
+        self.state = AgentState.CHECKING
+        self._started_at = now
+        self._stop_deadline = now + self.config.stop_after if self.controlling else None
+        self._give_up_deadline = now + self.config.give_up_after
+        flows = self.candidates.flows()
+        per_list = max(1, self.config.max_pairs // max(1, len(flows)))
+        for flow in flows:
+            connection_list = ConnectionList(flow, per_list)
+            connection_list.form(self.candidates.local, self.candidates.remote, self.controlling)
+            for pair in connection_list.pairs:
+                if (flow, *pair.key) in self._cached:
+                    pair.from_cache = True
+            connection_list.form([], [], self.controlling)  # re-sort: cached pairs first
+            self.lists.append(connection_list)
+        initial_unfreeze(self.lists)
+        for connection_list in self.lists:
+            for pair in connection_list.pairs:
+                if pair.from_cache:
+                    connection_list.trigger(pair)
+        for early in self._early:
+            self._handle_check(early, now)
+        self._early.clear()
+        self._next_ta = now
+
+    def close(self) -> None:
+        """Stop every check and timer; nothing is sent after this."""
+        self.state = AgentState.CLOSED
+        self._prober.clear()
+        self._consent.clear()
+        self._validated.clear()
+        self._next_ta = None
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def is_validated(self, base: Address, remote: Address) -> bool:
+        """Tell whether media may go from ``base`` to ``remote`` (authenticated answer, consent)."""
+        return (base, remote) in self._validated
+
+    def selected(self, flow: str) -> ValidPair | None:
+        """The nominated pair of ``flow``, None before selection."""
+        connection_list = self._list(flow)
+        return connection_list.selected if connection_list is not None else None
+
+    def best_valid(self, flow: str) -> ValidPair | None:
+        """The selected pair, else the best validated one (media may start on it early)."""
+        connection_list = self._list(flow)
+        if connection_list is None:
+            return None
+        if connection_list.selected is not None:
+            return connection_list.selected
+        for valid in connection_list.valid:
+            if self.is_validated(*valid.generating):
+                return valid
+        return None
+
+    def owns_transaction(self, transaction_id: bytes) -> bool:
+        """Tell whether a STUN response with this ID answers one of our probes (demux help)."""
+        return transaction_id in self._prober
+
+    def _list(self, flow: str) -> ConnectionList | None:
+        return next((cl for cl in self.lists if cl.flow == flow), None)
+
+    def _list_for_base(self, base: Address) -> ConnectionList | None:
+        candidate = self.candidates.base(base)
+        return self._list(candidate.flow) if candidate is not None else None
+
+    # -- sans-I/O surface ------------------------------------------------------------------
+
+    def receive(self, data: bytes, base: Address, remote: Address, now: float) -> bool:
+        """Take a datagram that arrived on ``base`` from ``remote``; True if it was ours."""
+        if self.state is AgentState.CLOSED or not stun.is_stun(data):
+            return False
+        try:
+            message = stun.parse(data)
+        except ParseError:
+            return False
+        if message.method != stun.BINDING:
+            return False
+        if message.klass is stun.StunClass.REQUEST:
+            return self._on_request(message, base, remote, now)
+        if message.klass in (stun.StunClass.SUCCESS, stun.StunClass.ERROR):
+            return self._on_response(message, base, remote, now)
+        return False
+
+    def datagrams_to_send(self, now: float) -> list[Datagram]:
+        """Pop every datagram queued for sending."""
+        out = list(self._output)
+        self._output.clear()
+        return out
+
+    def next_event(self) -> AgentEvent | None:
+        """Pop the oldest event, None if there is none."""
+        return self._events.popleft() if self._events else None
+
+    def get_timer(self) -> float | None:
+        """When ``handle_timer`` must next run, None when nothing is pending."""
+        if self.state is AgentState.CLOSED:
+            return None
+        times: list[float] = []
+        probe_timer = self._prober.get_timer()
+        if probe_timer is not None:
+            times.append(probe_timer)
+        if self._next_ta is not None and self.state is AgentState.CHECKING:
+            times.append(self._budget.next_allowed(self._next_ta))
+        for consent in self._consent.values():
+            t = consent.get_timer()
+            if t is not None:
+                times.append(self._budget.next_allowed(t) if t == consent.next_check else t)
+        if self.state is AgentState.CHECKING:
+            times.extend(t for t in (self._stop_deadline, self._give_up_deadline) if t is not None)
+        return min(times) if times else None
+
+    def handle_timer(self, now: float) -> None:
+        """Do what is due at ``now``: retransmit, time out, pace new checks, nominate, consent."""
+        if self.state is AgentState.CLOSED:
+            return
+        self._run_probes(now)
+        if self.state is AgentState.CHECKING:
+            self._pace(now)
+            self._apply_stop_rule(now)
+            self._give_up(now)
+        self._run_consent(now)
+
+    # -- incoming requests (RFC 8445 §7.3) ---------------------------------------------------
+
+    def _on_request(
+        self, message: stun.StunMessage, base: Address, remote: Address, now: float
+    ) -> bool:
+        fragments = message.username_fragments
+        if fragments is None or fragments[0] != self.local.ufrag or not message.has_fingerprint:
+            return False  # not for this agent (another dialog on the shared socket)
+        if not message.check_integrity(self.local.key):
+            return True  # forged or stale: no answer, no state change
+        if self.candidates.base(base) is None:
+            return False
+        if self._role_conflict(message, base, remote):
+            return True
+        self._output.append(Datagram(base, remote, check_success(message, remote, self.local)))
+        early = _EarlyCheck(base, remote, message.priority, message.use_candidate)
+        if self.state is AgentState.NEW:
+            self._early.append(early)  # RFC 8445 §7.3.1.4: handled once checks start
+        elif self.state is AgentState.CHECKING:
+            self._handle_check(early, now)
+        return True
+
+    def _role_conflict(self, message: stun.StunMessage, base: Address, remote: Address) -> bool:
+        """RFC 8445 §7.3.1.1; True when we answered 487 and the request stops here."""
+        theirs = message.ice_controlling if self.controlling else message.ice_controlled
+        if theirs is None:
+            return False
+        we_win = self.tie_breaker >= theirs
+        if we_win == self.controlling:
+            self._output.append(Datagram(base, remote, role_conflict(message, self.local)))
+            return True
+        self._switch_role()
+        return False
+
+    def _switch_role(self) -> None:
+        self.role = self.role.other
+        self._nominating.clear()
+        for connection_list in self.lists:
+            connection_list.reprioritize(self.controlling)
+        self._events.append(RoleChanged(self.role))
+
+    def _handle_check(self, check: _EarlyCheck, now: float) -> None:
+        connection_list = self._list_for_base(check.base)
+        if connection_list is None or connection_list.state is not ListState.RUNNING:
+            return
+        local = self.candidates.base(check.base)
+        if local is None:
+            return
+        found = self.candidates.remote_for(
+            connection_list.flow, check.remote, check.priority, local
+        )
+        if found is None:
+            return
+        remote, new = found
+        if new:
+            self._events.append(CandidateDiscovered(remote, local=False))
+        pair = connection_list.add(local, remote, self.controlling)
+        if pair is None:
+            return  # capped
+        if check.use_candidate and not self.controlling:
+            pair.nominate_on_success = True  # RFC 8445 §7.3.1.5
+        if pair.state is PairState.SUCCEEDED:
+            if pair.nominate_on_success:
+                valid = connection_list.valid_for(pair.key)
+                if valid is not None:
+                    self._select(connection_list, valid, now)
+            return
+        if pair.state is PairState.IN_PROGRESS and pair.transaction is not None:
+            pair.transaction.cancel()  # RFC 8445 §7.3.1.4: a late answer still counts
+        connection_list.trigger(pair)
+        self._wake(now)
+
+    # -- responses (RFC 8445 §7.2.5) ---------------------------------------------------------
+
+    def _on_response(
+        self, message: stun.StunMessage, base: Address, remote: Address, now: float
+    ) -> bool:
+        if message.transaction_id not in self._prober:
+            return False
+        answered = self._prober.answer(message, now)
+        if answered is None:
+            return True  # unauthenticated: ignored, retransmissions go on (RFC 8489 §9.1.4)
+        sent, event = answered
+        symmetric = (base, remote) == (sent.base, sent.remote)  # RFC 8445 §7.2.5.2.1
+        if sent.purpose is ProbePurpose.CONSENT:
+            consent = self._consent.get(sent.flow)
+            if isinstance(event, TransactionSucceeded) and symmetric and consent is not None:
+                consent.answered(now)
+            return True
+        connection_list = self._list(sent.flow)
+        pair = connection_list.find(sent.base, sent.remote) if connection_list else None
+        if connection_list is None or pair is None:
+            return True
+        error = event.response.error_code if isinstance(event, TransactionFailed) else None
+        if error is not None and error[0] == ROLE_CONFLICT:
+            self._switch_role()  # RFC 8445 §7.2.5.1
+            pair.use_candidate_sent = False
+            connection_list.trigger(pair)
+            self._wake(now)
+            return True
+        if not isinstance(event, TransactionSucceeded) or not symmetric:
+            self._fail(connection_list, pair)
+            return True
+        mapped = event.response.xor_mapped_address
+        if mapped is None:
+            self._fail(connection_list, pair)
+            return True
+        rtt = now - (sent.transaction.last_sent_at or now)
+        self._succeed(connection_list, pair, sent, mapped, rtt, now)
+        self._apply_stop_rule(now)
+        return True
+
+    def _succeed(
+        self,
+        connection_list: ConnectionList,
+        pair: CandidatePair,
+        sent: Probe,
+        mapped: Address,
+        rtt: float,
+        now: float,
+    ) -> None:
+        local, new = self.candidates.mapped_local(pair.local, mapped, sent.priority)
+        if new:
+            self._events.append(CandidateDiscovered(local, local=True))
+        pair.rtt = rtt
+        self._set_state(connection_list, pair, PairState.SUCCEEDED)
+        self._validated.add(pair.key)
+        priority = valid_priority(local, pair.remote, self.controlling)
+        nominated = (sent.use_candidate and self.controlling) or (
+            pair.nominate_on_success and not self.controlling
+        )
+        valid = connection_list.add_valid(
+            ValidPair(local, pair.remote, priority, pair.key, rtt, False, pair.from_cache)
+        )
+        unfreeze_foundation(self.lists, pair.foundation)  # RFC 8445 §7.2.5.3.3
+        self._wake(now)
+        if nominated and connection_list.state is ListState.RUNNING:
+            self._select(connection_list, valid, now)
+
+    def _fail(self, connection_list: ConnectionList, pair: CandidatePair) -> None:
+        self._set_state(connection_list, pair, PairState.FAILED)
+        if self._nominating.get(connection_list.flow) is pair:
+            del self._nominating[connection_list.flow]
+            connection_list.valid = [v for v in connection_list.valid if v.generating != pair.key]
+            self._validated.discard(pair.key)
+
+    def _set_state(
+        self, connection_list: ConnectionList, pair: CandidatePair, state: PairState
+    ) -> None:
+        if pair.state is not state:
+            pair.state = state
+            self._events.append(
+                PairChanged(connection_list.flow, pair.local, pair.remote, state, pair.rtt)
+            )
+
+    # -- nomination (RFC 8445 §8) ----------------------------------------------------------
+
+    def _apply_stop_rule(self, now: float) -> None:
+        """ALEX.md: nominate the best valid pair once every better pair failed, or after 1 s."""
+        if (
+            not self.controlling
+            or self._started_at is None
+            or self.state is not AgentState.CHECKING
+        ):
+            return
+        late = now >= self._started_at + self.config.stop_after
+        if self._stop_deadline is not None and late:
+            self._stop_deadline = None  # from now on the rule runs on every answer
+        for connection_list in self.lists:
+            if connection_list.flow in self._nominating:
+                continue
+            generating = connection_list.nomination_target(late)
+            if generating is not None:
+                self._nominating[connection_list.flow] = generating
+                generating.use_candidate_sent = True
+                connection_list.trigger(generating)
+                self._wake(now)
+
+    def _select(self, connection_list: ConnectionList, valid: ValidPair, now: float) -> None:
+        chosen = connection_list.add_valid(replace(valid, nominated=True))
+        connection_list.selected = chosen
+        connection_list.state = ListState.COMPLETED
+        self._nominating.pop(connection_list.flow, None)
+        generating = connection_list.find(*valid.generating)
+        connection_list.stop_below(generating.priority if generating else valid.priority)
+        base, remote = valid.generating
+        self._consent[connection_list.flow] = ConsentTimer(
+            connection_list.flow, base, remote, now, self._rng, self.config.consent
+        )
+        kind = path_kind(valid.local, valid.remote)
+        flow = connection_list.flow
+        self._events.append(
+            PairSelected(flow, valid.local, valid.remote, base, kind, valid.rtt, valid.from_cache)
+        )
+        self._check_completed()
+
+    def _give_up(self, now: float) -> None:
+        if self._give_up_deadline is None or now < self._give_up_deadline:
+            return
+        self._give_up_deadline = None
+        for connection_list in self.lists:
+            if connection_list.state is ListState.RUNNING and connection_list.best_valid() is None:
+                connection_list.state = ListState.FAILED
+                connection_list.stop_below(2**64)
+                self._events.append(FlowFailed(connection_list.flow))
+        self._check_completed()
+
+    def _check_completed(self) -> None:
+        if self.lists and all(cl.state is not ListState.RUNNING for cl in self.lists):
+            self.state = AgentState.COMPLETED
+            self._next_ta = None
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def _wake(self, now: float) -> None:
+        if self.state is AgentState.CHECKING and self._next_ta is None:
+            self._next_ta = now
+
+    def _pace(self, now: float) -> None:
+        """RFC 8445 §6.1.4.2: one new check per Ta, lists in turn."""
+        if self._next_ta is None or self._next_ta > now:
+            return
+        if self._budget.next_allowed(now) > now:
+            return  # get_timer reports when the budget allows
+        count = len(self.lists)
+        for step in range(count):
+            connection_list = self.lists[(self._round_robin + step) % count]
+            if connection_list.state is not ListState.RUNNING:
+                continue
+            pair = connection_list.next_check()
+            if pair is None and unfreeze_idle(self.lists, connection_list):
+                pair = connection_list.next_check()
+            if pair is None:
+                continue
+            self._budget.try_take(now)
+            self._round_robin = (self._round_robin + step + 1) % count
+            self._send_check(connection_list, pair, now)
+            self._next_ta = now + self.config.pacing.ta
+            return
+        self._next_ta = None  # nothing to do until a trigger or unfreeze wakes us
+
+    def _send_check(self, connection_list: ConnectionList, pair: CandidatePair, now: float) -> None:
+        use_candidate = self.controlling and (
+            pair.use_candidate_sent or (pair.from_cache and pair.state is PairState.WAITING)
+        )
+        if use_candidate:
+            pair.use_candidate_sent = True
+            self._nominating[connection_list.flow] = pair
+        active = sum(
+            p.state in (PairState.WAITING, PairState.IN_PROGRESS) for p in connection_list.pairs
+        )
+        # RFC 8445 §14.3: RTO = MAX(500 ms, Ta · (waiting + in-progress))
+        rto = max(self.config.stun.rto, self.config.pacing.ta * active)
+        timers = StunTimerConfig(rto, self.config.stun.rc, self.config.stun.rm)
+        transaction = self._probe(
+            ProbePurpose.CHECK, pair.local, pair.remote.address, timers, use_candidate, now
+        )
+        pair.transaction = transaction
+        self._set_state(connection_list, pair, PairState.IN_PROGRESS)
+
+    def _run_probes(self, now: float) -> None:
+        for probe, event in self._prober.run(now):
+            if isinstance(event, TransactionTimedOut):
+                self._timed_out(probe)
+
+    def _probe(
+        self,
+        purpose: ProbePurpose,
+        local: Candidate,
+        remote: Address,
+        timers: StunTimerConfig,
+        use_candidate: bool,
+        now: float,
+    ) -> StunTransaction:
+        assert self.remote is not None
+        probe = self._prober.send(
+            purpose,
+            local,
+            remote,
+            (self.local, self.remote),
+            controlling=self.controlling,
+            tie_breaker=self.tie_breaker,
+            use_candidate=use_candidate,
+            timers=timers,
+            now=now,
+        )
+        return probe.transaction
+
+    def _timed_out(self, sent: Probe) -> None:
+        if sent.purpose is not ProbePurpose.CHECK:
+            return  # consent: judged by the time of the last answer
+        connection_list = self._list(sent.flow)
+        pair = connection_list.find(sent.base, sent.remote) if connection_list else None
+        if (
+            connection_list is not None
+            and pair is not None
+            and pair.transaction is sent.transaction
+        ):
+            self._fail(connection_list, pair)
+
+    def _run_consent(self, now: float) -> None:
+        for flow, consent in list(self._consent.items()):
+            if consent.expire_if_due(now):
+                self._validated.discard((consent.base, consent.remote))
+                self._events.append(ConsentExpired(flow, consent.base, consent.remote))
+                del self._consent[flow]
+                continue
+            if consent.check_due(now) and self._budget.try_take(now):
+                local = self.candidates.base(consent.base)
+                if local is None:
+                    continue
+                consent.check_sent(now)
+                self._probe(
+                    ProbePurpose.CONSENT,
+                    local,
+                    consent.remote,
+                    self.config.consent_stun,
+                    False,
+                    now,
+                )

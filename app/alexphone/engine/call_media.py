@@ -1,0 +1,221 @@
+"""The media side of calls: start RTP when a call is confirmed, follow hold and re-INVITEs,
+stop on end, and turn what the stream sees into ``call.media``/``call.stats``/``call.dtmf``.
+
+Starting is asynchronous (the socket endpoints are created on the loop), so a call may end
+while its media is still starting; the pending start then tears itself down at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from alexphone.core.errors import AlexphoneError
+from alexphone.engine.call import Call
+from alexphone.engine.events import (
+    AudioDeviceChanged,
+    CallMedia,
+    CallState,
+    CallStats,
+    DtmfReceived,
+    ErrorReported,
+    Event,
+)
+from alexphone.engine.settings import PhoneSettings
+from alexphone.media.audio_device import PortAudio, open_sink, open_source
+from alexphone.media.codec import make_codec
+from alexphone.media.stream import MediaStream, StreamStats
+from alexphone.media.stream_driver import StreamDriver
+from alexphone.net.rtp_socket import RtpSocket
+from alexphone.sdp.offer_answer import NegotiatedMedia
+
+log = logging.getLogger(__name__)
+MEDIA_TIMEOUT_REASON = "media timeout"
+
+
+def _hostport(address: tuple[str, int]) -> str:
+    host, port = address
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+@dataclass(slots=True)
+class _Running:
+    call: Call
+    driver: StreamDriver | None = None
+    stopped: bool = False
+    announced: tuple[str, int] | None = None
+    pending_dtmf: list[str] = field(default_factory=list)
+
+
+class MediaController:
+    """Runs one MediaStream per confirmed call."""
+
+    def __init__(
+        self, settings: PhoneSettings, emit: Callable[[Event], None], rng: random.Random
+    ) -> None:
+        self.settings = settings
+        self.emit = emit
+        self.rng = rng
+        self.running: dict[str, _Running] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.audio = PortAudio()
+
+    def on_call_changed(self, call: Call, state: CallState) -> None:
+        """Follow a call's state: start on confirmed, update on hold/unhold, stop on end."""
+        entry = self.running.get(call.call_id)
+        if state is CallState.ENDED:
+            if entry is not None:
+                self._stop(entry)
+            return
+        if state not in (CallState.CONFIRMED, CallState.HELD):
+            return
+        if entry is None:
+            if call.sdp.negotiated is not None:
+                entry = _Running(call)
+                self.running[call.call_id] = entry
+                task = asyncio.get_running_loop().create_task(self._start(entry))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            return
+        self.media_changed(call)
+
+    def media_changed(self, call: Call) -> None:
+        """Apply a new offer/answer outcome (re-INVITE) to a running stream."""
+        entry = self.running.get(call.call_id)
+        negotiated = call.sdp.negotiated
+        if entry is None or entry.driver is None or entry.driver.stream is None or not negotiated:
+            return
+        stream = entry.driver.stream
+        if negotiated != stream.media:
+            stream.update(negotiated)
+            self._announce(entry, stream)
+
+    async def _start(self, entry: _Running) -> None:
+        call, negotiated = entry.call, entry.call.sdp.negotiated
+        assert negotiated is not None
+        try:
+            socket = RtpSocket(lambda d, a: None, lambda d, a: None)
+            await socket.open(call.port)
+            rate = make_codec(negotiated.codec).sample_rate
+            audio_in, audio_out = self.settings.audio_in, self.settings.audio_out
+            source = open_source(audio_in, rate, self.audio, self._device_report("in"))
+            sink = open_sink(audio_out, rate, self.audio, self._device_report("out"))
+        except (AlexphoneError, OSError) as exc:
+            self.emit(ErrorReported("media", f"call {call.call_id}: {exc}"))
+            self.running.pop(call.call_id, None)
+            call.hang_up(None, f"media failed: {exc}")
+            return
+        driver = StreamDriver(
+            socket,
+            on_stats=lambda stats: self._stats(entry, stats),
+            on_dtmf=lambda digit: self.emit(DtmfReceived(call.call_id, digit)),
+            on_timeout=lambda: self._timeout(entry),
+            media_timeout=self.settings.media_timeout,
+        )
+        stream = MediaStream(
+            negotiated,
+            source,
+            sink,
+            socket.send_rtp,
+            socket.send_rtcp,
+            rng=self.rng,
+            ssrc=self.rng.getrandbits(32),
+            cname=f"{self.settings.user}@{negotiated.local[0]}",
+            complexity=self.settings.complexity,
+        )
+        entry.driver = driver
+        driver.start(stream)
+        self._announce(entry, stream)
+        if entry.stopped:  # the call ended while we were starting
+            self._stop(entry)
+            return
+        for digits in entry.pending_dtmf:
+            self._send_dtmf(entry, digits)
+        entry.pending_dtmf.clear()
+        self.media_changed(call)  # a re-INVITE may have come in meanwhile
+
+    def _announce(self, entry: _Running, stream: MediaStream) -> None:
+        media: NegotiatedMedia = stream.media
+        entry.announced = stream.remote
+        self.emit(
+            CallMedia(
+                entry.call.call_id,
+                f"{media.codec.name}/{media.codec.clock_rate}",
+                _hostport(media.local),
+                _hostport(stream.remote),
+                "host",
+                media.direction.value,
+            )
+        )
+
+    def _device_report(self, direction: str) -> Callable[[str, str], None]:
+        def report(device: str, reason: str) -> None:
+            self.emit(AudioDeviceChanged(direction, device, reason))
+
+        return report
+
+    def _stats(self, entry: _Running, stats: StreamStats) -> None:
+        stream = entry.driver.stream if entry.driver is not None else None
+        if stream is not None and stream.remote != entry.announced:  # latched to the peer
+            self._announce(entry, stream)
+        self.emit(
+            CallStats(
+                entry.call.call_id,
+                stats.sent,
+                stats.received,
+                stats.lost,
+                stats.jitter_ms,
+                stats.rtt_ms,
+                stats.late,
+                stats.bad,
+            )
+        )
+
+    def _timeout(self, entry: _Running) -> None:
+        log.info("call %s: no media for %.0f s", entry.call.call_id, self.settings.media_timeout)
+        self._stop(entry)
+        entry.call.hang_up(None, MEDIA_TIMEOUT_REASON)
+
+    def _stop(self, entry: _Running) -> None:
+        entry.stopped = True
+        if entry.driver is None:
+            return  # still starting: _start finishes the job
+        self.running.pop(entry.call.call_id, None)
+        stats = entry.driver.stop()
+        entry.driver = None
+        if stats is not None:
+            self._stats(entry, stats)
+
+    def mute(self, call_id: str, on: bool) -> None:
+        """Send silence instead of the microphone (or resume) in one call."""
+        entry = self.running.get(call_id)
+        if entry is not None and entry.driver is not None and entry.driver.stream is not None:
+            entry.driver.stream.muted = on
+
+    def send_dtmf(self, call_id: str, digits: str) -> None:
+        """Send DTMF digits in a call (queued if its media is still starting)."""
+        entry = self.running.get(call_id)
+        if entry is None:
+            self.emit(ErrorReported("dtmf", f"no active media in call {call_id}"))
+        elif entry.driver is None:
+            entry.pending_dtmf.append(digits)
+        else:
+            self._send_dtmf(entry, digits)
+
+    def _send_dtmf(self, entry: _Running, digits: str) -> None:
+        stream = entry.driver.stream if entry.driver is not None else None
+        if stream is None:
+            return
+        try:
+            stream.send_dtmf(digits)
+        except ValueError as exc:
+            self.emit(ErrorReported("dtmf", str(exc)))
+
+    def stop_all(self) -> None:
+        """Stop every stream and PortAudio (shutdown)."""
+        for entry in list(self.running.values()):
+            self._stop(entry)
+        self.audio.close()

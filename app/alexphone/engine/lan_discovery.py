@@ -1,0 +1,280 @@
+"""Engine glue for discovery: DNS-SD on the engine loop, peer events, proxy proposals.
+
+Starts the DNS-SD service (advertise + browse) when mDNS is on, keeps the peer
+table, emits ``peer.added`` / ``peer.removed``, re-announces our addresses when
+the network changes, and proposes an outbound proxy from the local domain's
+``_sip._udp`` SRV (looked up again after each network change).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import replace
+from typing import Any
+
+from alexphone.core.errors import AlexphoneError, ParseError
+from alexphone.discovery.dns_sd import Advertisement, DnsSd, interface_addresses
+from alexphone.discovery.outbound_proxy import discover_outbound_proxy, system_domain
+from alexphone.discovery.peer_table import ChangeKind, Peer, PeerChange, PeerTable, ServiceRecord
+from alexphone.discovery.resolver import SipResolver
+from alexphone.discovery.txt_record import PeerRole, TxtRecord
+from alexphone.engine.events import ErrorReported, Event, PeerAdded, PeerRemoved, ProxyDiscovered
+from alexphone.engine.settings import PhoneSettings
+from alexphone.net.interfaces import InterfaceAddress, local_addresses
+from alexphone.net.network_monitor import NetworkMonitor
+from alexphone.net.transport import ListenSpec, TransportKind
+from alexphone.sip.uri import SipUri, parse_sip_uri
+
+log = logging.getLogger(__name__)
+
+
+class LanDiscovery:
+    """Owns DNS-SD and the peer table for one phone; everything runs on the engine loop."""
+
+    def __init__(
+        self,
+        settings: PhoneSettings,
+        emit: Callable[[Event], None],
+        *,
+        advertise: bool = True,
+        monitor_interval: float = 2.0,
+    ) -> None:
+        self.settings = settings
+        self.emit = emit
+        self.table = PeerTable()
+        self.instance: str | None = None
+        self._advertise = advertise
+        self._loop = asyncio.get_running_loop()
+        self._dns_sd: DnsSd | None = None
+        self._allowed: list[str] = []
+        self._bound: list[ListenSpec] = []
+        self._expiry: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._updated = asyncio.Event()
+        self._monitor = NetworkMonitor(self._network_changed, interval=monitor_interval)
+
+    async def start(self, bound: Sequence[ListenSpec]) -> None:
+        """Browse (and advertise ``bound``) when mDNS is on; look for an outbound proxy."""
+        self._bound = list(bound)
+        if self.settings.mdns:
+            self._allowed = interface_addresses(self.settings.mdns_interfaces)
+            self._dns_sd = DnsSd(self._on_record, self._on_goodbye, interfaces=self._allowed)
+            await self._dns_sd.start()
+            if self._advertise and self._bound:
+                self._spawn(self._publish())
+            self._monitor.start()
+        if self.settings.account is not None and self.settings.proxy is None:
+            self._spawn(self._propose_proxy())
+
+    async def stop(self) -> None:
+        """Send goodbyes, stop browsing and polling."""
+        await self._monitor.stop()
+        if self._expiry is not None:
+            self._expiry.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=1.0)
+        if self._dns_sd is not None:
+            await self._dns_sd.close()
+            self._dns_sd = None
+
+    # -- lookups for the phone ------------------------------------------------------------
+    def peers(self) -> list[Peer]:
+        """Return every peer in the table."""
+        return self.table.peers()
+
+    @property
+    def browsing(self) -> bool:
+        """Tell whether DNS-SD runs (peers may still appear)."""
+        return self._dns_sd is not None
+
+    def call_target(self, text: str) -> SipUri | None:
+        """Return the URI to call a LAN peer: an instance name, or a sip: URI naming its host."""
+        target = self._peer_target(text)
+        if target is not None or not text.lower().startswith(("sip:", "sips:")):
+            return target
+        try:
+            uri = parse_sip_uri(text)
+        except ParseError:
+            return None
+        target = self._peer_target(uri.host)
+        if target is None or uri.user is None:
+            return target
+        return SipUri(host=target.host, user=uri.user, port=target.port, params=target.params)
+
+    def when_found(
+        self, text: str, timeout: float, callback: Callable[[SipUri | None], None]
+    ) -> None:
+        """Call ``callback`` with the peer's URI once ``text`` names one (None after timeout)."""
+        self._spawn(self._wait_for(text, timeout, callback))
+
+    async def _wait_for(
+        self, text: str, timeout: float, callback: Callable[[SipUri | None], None]
+    ) -> None:
+        deadline = self._loop.time() + timeout
+        while (target := self.call_target(text)) is None:
+            left = deadline - self._loop.time()
+            if left <= 0:
+                break
+            self._updated.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._updated.wait(), left)
+        callback(target)
+
+    def _peer_target(self, name: str) -> SipUri | None:
+        peer = self.table.find(name)
+        if peer is None:
+            return None
+        return peer.target(peer.callable_addresses(self._local())) or peer.target(peer.addresses)
+
+    # -- advertising ----------------------------------------------------------------------
+    def _advertised_addresses(self) -> list[str]:
+        hosts = {spec.host for spec in self._bound}
+        specific = sorted(h for h in hosts if h not in ("0.0.0.0", "::", ""))
+        if specific and len(specific) == len(hosts):
+            return specific
+        found = [a for a in self._local() if not a.is_link_local or a.ip.version == 6]
+        if self._allowed:
+            names = {a.interface for a in self._local() if a.address in self._allowed}
+            found = [a for a in found if a.interface in names]
+        else:
+            found = [a for a in found if not a.ip.is_loopback]
+        return [a.address for a in found]
+
+    def _advertisement(self, addresses: Sequence[str]) -> Advertisement:
+        settings = self.settings
+        account = settings.account
+        user = account.aor.user if account is not None and account.aor.user else settings.user
+        udp = next((s.port for s in self._bound if s.kind is TransportKind.UDP), None)
+        tcp = next((s.port for s in self._bound if s.kind is TransportKind.TCP), None)
+        port = udp if udp is not None else tcp
+        contact = ""
+        if addresses and port is not None:
+            uri = SipUri(host=addresses[0], user=user, port=port)
+            contact = str(uri if udp is not None else uri.with_params(transport="tcp"))
+        txt = TxtRecord(
+            user=user,
+            name=settings.display_name or user,
+            contact=contact,
+            instance=f"urn:uuid:{uuid.uuid4()}",
+            alex=True,
+            role=PeerRole.UA,
+        )
+        host = f"alexphone-{uuid.uuid4().hex[:8]}.local."
+        return Advertisement(settings.display_name or user, host, txt, udp, tcp)
+
+    async def _publish(self) -> None:
+        dns_sd = self._dns_sd
+        addresses = self._advertised_addresses()
+        if dns_sd is None or not addresses:
+            return
+        try:
+            self.instance = await dns_sd.advertise(self._advertisement(addresses), addresses)
+        except (AlexphoneError, OSError) as exc:  # a conflict storm or socket error: no crash
+            self.emit(ErrorReported("mdns", f"cannot advertise on the LAN: {exc}"))
+
+    def _network_changed(self, addresses: list[InterfaceAddress], fingerprint: str) -> None:
+        del addresses, fingerprint
+        if self._dns_sd is not None and self.instance is not None:
+            self._spawn(self._dns_sd.readdress(self._advertised_addresses()))
+        if self.settings.account is not None and self.settings.proxy is None:
+            self._spawn(self._propose_proxy())
+
+    async def _propose_proxy(self) -> None:
+        domain = self.settings.local_domain or system_domain()
+        if domain is None:
+            return
+        try:
+            proxy = await discover_outbound_proxy(SipResolver(self.settings.dns_server), domain)
+        except AlexphoneError as exc:
+            log.info("outbound proxy lookup for %s failed: %s", domain, exc)
+            return
+        if proxy is not None:
+            self.emit(ProxyDiscovered(domain, str(proxy), "dns"))
+
+    # -- browsing -------------------------------------------------------------------------
+    def _on_record(self, instance: str, record: ServiceRecord) -> None:
+        self._changed(self.table.update(instance, record, self._loop.time()))
+
+    def _on_goodbye(self, instance: str, service_type: str) -> None:
+        self._changed(self.table.remove(instance, service_type))
+
+    def _expire(self) -> None:
+        self._expiry = None
+        for change in self.table.expire(self._loop.time()):
+            self._changed(change)
+        self._arm_expiry()
+
+    def _changed(self, change: PeerChange | None) -> None:
+        if change is not None:
+            self.emit(self._event(change))
+            self._updated.set()
+        self._arm_expiry()
+
+    def _event(self, change: PeerChange) -> Event:
+        peer = change.peer
+        fields = (peer.name, peer.uri(), peer.addresses, peer.txt.alex, peer.role.value)
+        if change.kind is ChangeKind.REMOVED:
+            return PeerRemoved(*fields)
+        if peer.role is not PeerRole.UA:
+            self.emit(ProxyDiscovered(_domain_of(peer), peer.uri(), "mdns"))
+        return self.peer_event(peer)
+
+    def peer_event(self, peer: Peer) -> PeerAdded:
+        """Return the ``peer.added`` event describing ``peer`` now."""
+        fields = (peer.name, peer.uri(), peer.addresses, peer.txt.alex, peer.role.value)
+        return PeerAdded(*fields, callable=bool(peer.callable_addresses(self._local())))
+
+    def _arm_expiry(self) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
+            self._expiry = None
+        deadline = self.table.next_expiry()
+        if deadline is not None:
+            self._expiry = self._loop.call_at(deadline, self._expire)
+
+    def _local(self) -> list[InterfaceAddress]:
+        try:
+            return local_addresses(include_loopback=True)
+        except OSError:
+            return []
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = self._loop.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        with contextlib.suppress(asyncio.CancelledError):
+            if (exc := task.exception()) is not None:
+                log.warning("discovery task failed: %r", exc)
+
+
+def _domain_of(peer: Peer) -> str:
+    """Return the domain a LAN proxy serves: its contact's host, else its host name."""
+    if peer.txt.contact:
+        with contextlib.suppress(ParseError):
+            return parse_sip_uri(peer.txt.contact).host
+    return peer.primary.server.rstrip(".")
+
+
+async def browse_peers(
+    settings: PhoneSettings, emit: Callable[[Event], None], duration: float
+) -> list[Event]:
+    """Browse DNS-SD for ``duration`` s without advertising (live events to ``emit``).
+
+    Returns one ``peer.added`` per peer still in the table at the end.
+    """
+    lan = LanDiscovery(replace(settings, mdns=True, account=None), emit, advertise=False)
+    await lan.start([])
+    try:
+        await asyncio.sleep(max(0.0, duration))
+    finally:
+        await lan.stop()
+    return [lan.peer_event(peer) for peer in lan.peers()]

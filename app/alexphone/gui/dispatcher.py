@@ -1,0 +1,187 @@
+"""The GUI's one event dispatcher: every engine event updates the models here, in order.
+
+Event classes the engine defines are matched by type. Events of
+ARCHITECTURE.md §6 it does not define as classes yet (``alex.pair``,
+``alex.selected``, and a future ``sip.message`` for the log) are matched on
+their documented JSON shape, so the views fill in the day they are emitted.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from alexphone.engine.events import (
+    AudioDeviceChanged,
+    CallChanged,
+    CallMedia,
+    CallState,
+    CallStats,
+    Direction,
+    DtmfReceived,
+    ErrorReported,
+    Event,
+    PeerAdded,
+    PeerRemoved,
+    RegistrationChanged,
+    UaReady,
+)
+from alexphone.gui.alex_model import CacheEntry, CacheModel, Pair, PairModel, PairState
+from alexphone.gui.call_model import CallInfo, CallModel
+from alexphone.gui.history_model import HistoryModel
+from alexphone.gui.peer_model import Peer, PeerModel
+from alexphone.gui.sip_log_model import LogLine, SipLogModel
+from alexphone.store.history import HistoryDirection, HistoryStore
+
+
+def _ms(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _pair_state(value: str) -> PairState:
+    try:
+        return PairState(value)
+    except ValueError:
+        return PairState.WAITING
+
+
+class EventDispatcher(QObject):
+    """Turns engine events into model updates and a few signals for the window.
+
+    Signals:
+        call_updated(CallInfo): a call changed (state, media or stats).
+        incoming_call(CallInfo): a new incoming call is ringing.
+        status_changed(str): a line for the status bar (listening, registration).
+        error_reported(str, str): where and what failed.
+        audio_problem(str): an audio device failed; the text says what and what is used now.
+    """
+
+    call_updated = Signal(object)
+    incoming_call = Signal(object)
+    status_changed = Signal(str)
+    error_reported = Signal(str, str)
+    audio_problem = Signal(str)
+
+    def __init__(
+        self,
+        calls: CallModel,
+        peers: PeerModel,
+        pairs: PairModel,
+        cache: CacheModel,
+        log: SipLogModel,
+        history: HistoryStore,
+        history_model: HistoryModel,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self.calls = calls
+        self.peers = peers
+        self.pairs = pairs
+        self.cache = cache
+        self.log = log
+        self.history = history
+        self.history_model = history_model
+        self.clock = clock
+        self._history_rows: dict[str, int] = {}
+
+    def dispatch(self, event: Event) -> None:
+        """Apply one engine event (connected to EventBridge.event_received)."""
+        now = self.clock()
+        fields = event.to_json()
+        if fields.get("event") != "sip.message":
+            text = json.dumps({k: v for k, v in fields.items() if k != "event"})
+            self.log.append(LogLine(now, "·", str(fields.get("event")), text))
+        match event:
+            case CallChanged():
+                self._call_changed(event, now)
+            case UaReady(listen=listen):
+                self.status_changed.emit("Listening on " + ", ".join(listen))
+            case RegistrationChanged(account=account, state=state, code=code, reason=reason):
+                detail = f" ({code} {reason})".rstrip() if code else ""
+                self.status_changed.emit(f"{account}: {state.value}{detail}")
+            case ErrorReported(where=where, message=message):
+                self.error_reported.emit(where, message)
+            case CallMedia(call_id=call_id, codec=codec, local=local, remote=remote, path=path):
+                self._updated(self.calls.apply_media(call_id, codec, local, remote, path))
+            case CallStats():
+                self._updated(
+                    self.calls.apply_stats(
+                        event.call_id,
+                        event.sent,
+                        event.received,
+                        event.lost,
+                        event.jitter_ms,
+                        event.rtt_ms,
+                    )
+                )
+            case PeerAdded():
+                self.peers.add(Peer(event.peer, event.uri, event.addresses, event.alex, event.role))
+            case PeerRemoved(uri=uri):
+                self.peers.remove(uri)
+            case AudioDeviceChanged(direction=direction, device=device, reason=reason):
+                what = "Microphone" if direction == "in" else "Speaker"
+                self.audio_problem.emit(f"{what}: {reason}; now using {device}.")
+            case DtmfReceived(digit=digit):
+                self.status_changed.emit(f"The other side pressed {digit}")
+            case _:
+                self._dispatch_fields(fields, now)
+
+    def _updated(self, call: CallInfo | None) -> None:
+        if call is not None:
+            self.call_updated.emit(call)
+
+    def _call_changed(self, event: CallChanged, now: float) -> None:
+        is_new = not event.call_id or self.calls.find(event.call_id) is None
+        if is_new and event.state is not CallState.ENDED:
+            self.calls.prune_ended()
+        call = self.calls.apply_state(event, now)
+        self._record(call, is_new, now)
+        self.call_updated.emit(call)
+        if is_new and call.direction is Direction.IN and call.state is CallState.RINGING:
+            self.incoming_call.emit(call)
+        if not call.active:
+            self.pairs.forget(call.call_id)
+
+    def _record(self, call: CallInfo, is_new: bool, now: float) -> None:
+        row = self._history_rows.get(call.call_id)
+        if row is None and is_new:
+            direction = HistoryDirection(call.direction.value)
+            row = self.history.begin(call.call_id, direction, call.remote, call.started)
+            self._history_rows[call.call_id] = row
+        if row is None:
+            return
+        if call.state is CallState.CONFIRMED:
+            self.history.answered(row, now)
+        elif call.state is CallState.ENDED:
+            self.history.ended(row, now, call.code, call.reason)
+            del self._history_rows[call.call_id]
+            self.history_model.reload()
+
+    def _dispatch_fields(self, fields: dict[str, object], now: float) -> None:
+        match fields:
+            case {"event": "alex.pair", "call_id": str(call_id), "state": str(state), **rest}:
+                self.pairs.upsert(
+                    Pair(
+                        call_id,
+                        str(rest.get("flow", "")),
+                        str(rest.get("local", "")),
+                        str(rest.get("remote", "")),
+                        _pair_state(state),
+                        _ms(rest.get("rtt_ms")),
+                    )
+                )
+            case {"event": "alex.selected", "call_id": str(call_id), "flow": str(flow), **rest}:
+                local, remote = str(rest.get("local", "")), str(rest.get("remote", ""))
+                rtt = _ms(rest.get("rtt_ms"))
+                self.pairs.select(call_id, flow, local, remote, rtt)
+                call = self.calls.find(call_id)
+                if call is not None:
+                    entry = CacheEntry(call.remote, flow, local, remote, rtt, now)
+                    self.cache.upsert(entry)
+            case {"event": "sip.message", "direction": str(way), "peer": str(peer), "text": str(t)}:
+                self.log.append(LogLine(now, "→" if way == "out" else "←", peer, t))
+            case _:
+                pass  # an event this GUI does not show; it is in the log above

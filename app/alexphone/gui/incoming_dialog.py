@@ -1,0 +1,61 @@
+"""The incoming-call dialog: who is calling, Accept or Decline."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from alexphone.gui.call_model import CallInfo
+
+
+class IncomingDialog(QDialog):
+    """Asks whether to take one incoming call; closes itself if the caller gives up.
+
+    Signals:
+        answered(str): Accept was pressed for this call id.
+        declined(str): Decline was pressed (or the dialog was closed) for this call id.
+    """
+
+    answered = Signal(str)
+    declined = Signal(str)
+
+    def __init__(self, call: CallInfo, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.call_id = call.call_id
+        self.setWindowTitle("Incoming call")
+        self.setObjectName("incomingDialog")
+        title = QLabel("Incoming call")
+        title.setObjectName("incomingTitle")
+        caller = QLabel(call.remote)
+        caller.setObjectName("incomingCaller")
+        caller.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.accept_button = QPushButton("Accept")
+        self.accept_button.setObjectName("answerButton")
+        self.accept_button.setDefault(True)
+        self.decline_button = QPushButton("Decline")
+        self.decline_button.setObjectName("hangUpButton")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.decline_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.accept_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 20)
+        layout.setSpacing(12)
+        layout.addWidget(title)
+        layout.addWidget(caller)
+        layout.addLayout(buttons)
+        self.accept_button.clicked.connect(self._accept)
+        self.decline_button.clicked.connect(self.reject)
+
+    def _accept(self) -> None:
+        self.answered.emit(self.call_id)
+        self.accept()
+
+    def reject(self) -> None:
+        """Decline the call and close."""
+        self.declined.emit(self.call_id)
+        super().reject()
+
+    def caller_gave_up(self) -> None:
+        """Close without declining: the call already ended or was answered elsewhere."""
+        super().reject()

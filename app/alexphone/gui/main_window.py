@@ -1,0 +1,478 @@
+"""The main window: dial box and contacts / LAN / history on the left; the call on the right.
+
+The window owns the engine thread and the one dispatcher. Every command the
+user gives goes through ``submit`` (and is announced on ``command_sent``, the
+seam tests and the tray listen to).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QSystemTrayIcon,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from alexphone.engine.commands import (
+    Answer,
+    Command,
+    Decline,
+    HangUp,
+    Hold,
+    Mute,
+    PlaceCall,
+    SendDtmf,
+)
+from alexphone.engine.events import CallState
+from alexphone.gui.alex_model import CacheModel, PairModel
+from alexphone.gui.alex_panel import AlexPanel
+from alexphone.gui.bridge import EngineRunner, EngineThread, EventBridge
+from alexphone.gui.call_model import CallInfo, CallModel
+from alexphone.gui.call_panel import CallPanel
+from alexphone.gui.contact_dialog import ContactDialog
+from alexphone.gui.contact_model import ContactFilter, ContactModel
+from alexphone.gui.dial_box import DialBox, DialCheck
+from alexphone.gui.dispatcher import EventDispatcher
+from alexphone.gui.history_model import HistoryModel
+from alexphone.gui.incoming_dialog import IncomingDialog
+from alexphone.gui.peer_model import PeerModel
+from alexphone.gui.presence import Presence
+from alexphone.gui.ringer import Ringer
+from alexphone.gui.settings_dialog import SettingsDialog
+from alexphone.gui.sip_log_model import SipLogModel
+from alexphone.gui.sip_log_view import SipLogView
+from alexphone.gui.two_line_delegate import TwoLineDelegate
+from alexphone.store.config import load_config, save_config
+from alexphone.store.contacts import Contact, ContactStore
+from alexphone.store.credentials import PasswordStore
+from alexphone.store.history import HistoryStore
+
+
+@dataclass(frozen=True, slots=True)
+class WindowContext:
+    """What the composition root hands the window: profile, database, engine, checks."""
+
+    profile: Path
+    database: sqlite3.Connection
+    runner: Callable[[], EngineRunner]
+    check: DialCheck
+    icon: QIcon | None = None
+    sounds: Path | None = None
+    log_path: Path | None = None
+    passwords: PasswordStore | None = None
+
+
+def _list(model: ContactFilter | PeerModel) -> QListView:
+    view = QListView()
+    view.setModel(model)
+    view.setItemDelegate(TwoLineDelegate(view))
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setUniformItemSizes(True)
+    return view
+
+
+def _buttons(*buttons: QPushButton) -> QHBoxLayout:
+    row = QHBoxLayout()
+    row.setContentsMargins(0, 0, 0, 0)
+    for button in buttons:
+        row.addWidget(button)
+    row.addStretch(1)
+    return row
+
+
+class MainWindow(QMainWindow):
+    """The softphone window.
+
+    Signals:
+        command_sent(Command): a command left for the engine.
+    """
+
+    command_sent = Signal(object)
+
+    def __init__(self, context: WindowContext, clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
+        self.context = context
+        self.setWindowTitle("Alexphone")
+        self.resize(1040, 680)
+        if context.icon is not None:
+            self.setWindowIcon(context.icon)
+        self.passwords = context.passwords or PasswordStore(context.profile)
+        self.contact_store = ContactStore(context.database)
+        self.history_store = HistoryStore(context.database)
+        self.calls = CallModel()
+        self.peers = PeerModel()
+        self.pairs = PairModel()
+        self.cache = CacheModel(clock)
+        self.log = SipLogModel()
+        self.history = HistoryModel(self.history_store, clock)
+        self.presence = Presence(self.peers, self.cache)
+        self.contacts = ContactModel(self.contact_store, self.presence.badge)
+        self.dispatcher = EventDispatcher(
+            self.calls,
+            self.peers,
+            self.pairs,
+            self.cache,
+            self.log,
+            self.history_store,
+            self.history,
+            clock,
+        )
+        self.bridge = EventBridge(self)
+        self.bridge.event_received.connect(self.dispatcher.dispatch)
+        self.engine: EngineThread | None = None
+        self.ringer = Ringer(context.sounds, self)
+        self.incoming_dialogs: dict[str, IncomingDialog] = {}
+        self.pending_dial: str | None = None
+        self._build()
+        self._connect()
+        self._refresh_completions()
+
+    # -- layout ------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.dial_box = DialBox(self.context.check)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search contacts")
+        self.search.setClearButtonEnabled(True)
+        self.contact_filter = ContactFilter(self.contacts)
+        self.contact_view = _list(self.contact_filter)
+        self.contact_view.setObjectName("contactView")
+        self.add_contact = QPushButton("Add")
+        self.edit_contact = QPushButton("Edit")
+        self.delete_contact = QPushButton("Delete")
+        contacts_page = QWidget()
+        layout = QVBoxLayout(contacts_page)
+        layout.setContentsMargins(0, 8, 0, 0)
+        layout.addWidget(self.search)
+        layout.addWidget(self.contact_view, 1)
+        layout.addLayout(_buttons(self.add_contact, self.edit_contact, self.delete_contact))
+        self.peer_view = _list(self.peers)
+        self.call_peer = QPushButton("Call")
+        self.save_peer = QPushButton("Save as contact")
+        lan_note = QLabel("Phones announcing themselves on this network (names unverified).")
+        lan_note.setObjectName("hint")
+        lan_note.setWordWrap(True)
+        lan_page = QWidget()
+        layout = QVBoxLayout(lan_page)
+        layout.setContentsMargins(0, 8, 0, 0)
+        layout.addWidget(lan_note)
+        layout.addWidget(self.peer_view, 1)
+        layout.addLayout(_buttons(self.call_peer, self.save_peer))
+        self.history_view = QTableView()
+        self.history_view.setModel(self.history)
+        self.history_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.history_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.history_view.verticalHeader().hide()
+        self.history_view.setShowGrid(False)
+        header = self.history_view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.call_back = QPushButton("Call back")
+        history_page = QWidget()
+        layout = QVBoxLayout(history_page)
+        layout.setContentsMargins(0, 8, 0, 0)
+        layout.addWidget(self.history_view, 1)
+        layout.addLayout(_buttons(self.call_back))
+        self.side_tabs = QTabWidget()
+        self.side_tabs.addTab(contacts_page, "Contacts")
+        self.side_tabs.addTab(lan_page, "On this network")
+        self.side_tabs.addTab(history_page, "History")
+        title_icon = QLabel()
+        if self.context.icon is not None and not self.context.icon.isNull():
+            title_icon.setPixmap(self.context.icon.pixmap(28, 28))
+        title_text = QLabel("Alexphone")
+        title_text.setObjectName("appTitle")
+        title = QWidget()
+        title_row = QHBoxLayout(title)
+        title_row.setContentsMargins(0, 0, 0, 0)
+        title_row.setSpacing(8)
+        title_row.addWidget(title_icon)
+        title_row.addWidget(title_text, 1)
+        sidebar = QWidget()
+        sidebar.setObjectName("sidebar")
+        layout = QVBoxLayout(sidebar)
+        layout.setContentsMargins(14, 14, 14, 14)
+        layout.setSpacing(10)
+        layout.addWidget(title)
+        layout.addWidget(self.dial_box)
+        layout.addWidget(self.side_tabs, 1)
+        self.banner = QLabel()
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        self.call_panel = CallPanel()
+        self.idle = QFrame()
+        self.idle.setObjectName("idleCard")
+        idle_layout = QVBoxLayout(self.idle)
+        idle_layout.setContentsMargins(16, 14, 16, 14)
+        idle_title = QLabel("No call")
+        idle_title.setObjectName("callRemote")
+        self.idle_text = QLabel("Double-click a contact or type an address to call.")
+        self.idle_text.setObjectName("hint")
+        self.idle_text.setWordWrap(True)
+        idle_layout.addWidget(idle_title)
+        idle_layout.addWidget(self.idle_text)
+        self.alex_panel = AlexPanel(self.pairs, self.cache)
+        self.log_view = SipLogView(self.log)
+        self.detail_tabs = QTabWidget()
+        self.detail_tabs.addTab(self.alex_panel, "Paths (ALEX)")
+        self.detail_tabs.addTab(self.log_view, "SIP log")
+        main = QWidget()
+        layout = QVBoxLayout(main)
+        layout.setContentsMargins(14, 14, 14, 14)
+        layout.setSpacing(12)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.idle)
+        layout.addWidget(self.call_panel)
+        layout.addWidget(self.detail_tabs, 1)
+        splitter = QSplitter()
+        splitter.addWidget(sidebar)
+        splitter.addWidget(main)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([360, 680])
+        splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(splitter)
+        menu = self.menuBar().addMenu("&Phone")
+        self.settings_action = QAction("Accounts && settings…", self)
+        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        self.restart_action = QAction("Restart engine", self)
+        quit_action = QAction("Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        for action in (self.settings_action, self.restart_action, quit_action):
+            menu.addAction(action)
+        self.statusBar().showMessage("Starting…")
+        self.tray: QSystemTrayIcon | None = None
+        if QSystemTrayIcon.isSystemTrayAvailable() and self.context.icon is not None:
+            self.tray = QSystemTrayIcon(self.context.icon, self)
+            self.tray.setToolTip("Alexphone")
+            self.tray.activated.connect(lambda _reason: self.showNormal())
+            self.tray.show()
+
+    def _connect(self) -> None:
+        self.dial_box.dial_requested.connect(self.place_call)
+        self.search.textChanged.connect(self.contact_filter.setFilterFixedString)
+        self.contact_view.activated.connect(self._contact_activated)  # double-click and Enter
+        self.add_contact.clicked.connect(lambda: self._edit_contact(None))
+        self.edit_contact.clicked.connect(self._edit_selected_contact)
+        self.delete_contact.clicked.connect(self._delete_selected_contact)
+        self.peer_view.activated.connect(self._peer_activated)
+        self.call_peer.clicked.connect(lambda: self._peer_activated(self.peer_view.currentIndex()))
+        self.save_peer.clicked.connect(self._save_peer)
+        self.history_view.activated.connect(self._history_activated)
+        self.call_back.clicked.connect(
+            lambda: self._history_activated(self.history_view.currentIndex())
+        )
+        self.call_panel.answer_requested.connect(lambda cid: self.submit(Answer(cid)))
+        self.call_panel.decline_requested.connect(lambda cid: self.submit(Decline(cid)))
+        self.call_panel.hang_up_requested.connect(lambda cid: self.submit(HangUp(cid)))
+        self.call_panel.hold_requested.connect(lambda cid, on: self.submit(Hold(cid, on)))
+        self.call_panel.mute_requested.connect(lambda cid, on: self.submit(Mute(cid, on)))
+        self.call_panel.dtmf_requested.connect(lambda cid, d: self.submit(SendDtmf(cid, d)))
+        self.dispatcher.audio_problem.connect(self._audio_problem)
+        self.dispatcher.call_updated.connect(self._call_updated)
+        self.dispatcher.incoming_call.connect(self._incoming_call)
+        self.dispatcher.status_changed.connect(self.statusBar().showMessage)
+        self.dispatcher.error_reported.connect(self._error_reported)
+        self.bridge.client_ready.connect(self._client_ready)
+        self.settings_action.triggered.connect(self.open_settings)
+        self.restart_action.triggered.connect(self.restart_engine)
+        for signal in (self.peers.rowsInserted, self.peers.rowsRemoved, self.cache.dataChanged):
+            signal.connect(self.contacts.presence_changed)
+        self.history.modelReset.connect(self._refresh_completions)
+
+    # -- engine ------------------------------------------------------------------------------
+
+    def start_engine(self) -> None:
+        """Start the engine thread (the window works, offline, before this)."""
+        engine = EngineThread(self.context.runner(), self.bridge)
+        engine.failed.connect(self._engine_failed)
+        self.engine = engine
+        engine.start()
+
+    def restart_engine(self) -> None:
+        """Stop the engine if it runs and start a fresh one (after a crash or new settings)."""
+        self.stop_engine()
+        self.banner.hide()
+        self.statusBar().showMessage("Restarting the engine…")
+        self.start_engine()
+
+    def stop_engine(self, timeout_ms: int = 2500) -> bool:
+        """Shut the engine down cleanly; True if it stopped within ``timeout_ms``."""
+        engine, self.engine = self.engine, None
+        return engine is None or engine.shut_down(timeout_ms)
+
+    def submit(self, command: Command) -> None:
+        """Send ``command`` to the engine and announce it on ``command_sent``."""
+        if self.engine is not None:
+            self.engine.submit(command)
+        self.command_sent.emit(command)
+
+    def place_call(self, uri: str) -> None:
+        """Call ``uri`` (already checked), or as soon as the engine is up."""
+        if self.engine is not None and self.engine.client is None:
+            self.pending_dial = uri
+            return
+        self.submit(PlaceCall(uri))
+
+    def _client_ready(self) -> None:
+        if self.pending_dial is not None:
+            uri, self.pending_dial = self.pending_dial, None
+            self.submit(PlaceCall(uri))
+
+    def _engine_failed(self, text: str) -> None:
+        last = text.strip().splitlines()[-1] if text.strip() else "unknown error"
+        where = f" Details are in {self.context.log_path}." if self.context.log_path else ""
+        self.banner.setText(f"The phone engine stopped: {last}.{where}")
+        self.banner.show()
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Critical)
+        box.setWindowTitle("Alexphone")
+        box.setText("The phone engine stopped.")
+        box.setInformativeText(f"{last}\n{where.strip()}")
+        box.setDetailedText(text)
+        restart = box.addButton("Restart engine", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Close)
+        box.buttonClicked.connect(
+            lambda button: self.restart_engine() if button is restart else None
+        )
+        box.open()
+
+    # -- calls -------------------------------------------------------------------------------
+
+    def _call_updated(self, call: CallInfo) -> None:
+        self.idle.hide()
+        self.call_panel.show_call(call)
+        self.alex_panel.show_call(call.call_id if call.active else "", call.remote)
+        if call.state is CallState.RINGING and call.direction.value == "out":
+            self.ringer.start("ringback")
+        elif call.state is not CallState.RINGING or not call.active:
+            self.ringer.stop()
+        dialog = self.incoming_dialogs.get(call.call_id)
+        if dialog is not None and call.state is not CallState.RINGING:
+            del self.incoming_dialogs[call.call_id]
+            dialog.caller_gave_up()
+        if not call.active:
+            self.idle_text.setText(f"Last call: {call.remote} — {call.state_words()}")
+
+    def _incoming_call(self, call: CallInfo) -> None:
+        dialog = IncomingDialog(call, self)
+        dialog.answered.connect(lambda cid: self.submit(Answer(cid)))
+        dialog.declined.connect(lambda cid: self.submit(Decline(cid)))
+        dialog.finished.connect(lambda _r, cid=call.call_id: self.incoming_dialogs.pop(cid, None))
+        dialog.finished.connect(self.ringer.stop)
+        self.incoming_dialogs[call.call_id] = dialog
+        self.ringer.start("ringtone")
+        if self.tray is not None:
+            self.tray.showMessage("Incoming call", call.remote, self.windowIcon(), 10000)
+        dialog.show()
+        dialog.raise_()
+
+    def _audio_problem(self, text: str) -> None:
+        self.banner.setText(f"{text} Pick another device in Phone → Accounts & settings → Audio.")
+        self.banner.show()
+
+    def _error_reported(self, where: str, message: str) -> None:
+        if where == "call":
+            self.dial_box.error.setText(message)
+            self.dial_box.error.show()
+        elif where == "audio":
+            self.banner.setText(f"{message} — pick another device in Accounts & settings.")
+            self.banner.show()
+        else:
+            self.statusBar().showMessage(f"{where}: {message}", 10000)
+
+    # -- lists -------------------------------------------------------------------------------
+
+    def _contact_activated(self, index: QModelIndex) -> None:
+        if index.isValid():
+            contact = self.contact_filter.mapToSource(index)
+            self.place_call(self.contacts.contact(contact.row()).uri)
+
+    def _selected_contact_row(self) -> int | None:
+        index = self.contact_view.currentIndex()
+        return self.contact_filter.mapToSource(index).row() if index.isValid() else None
+
+    def _edit_contact(self, contact: Contact | None) -> None:
+        dialog = ContactDialog(self.context.check, contact, self)
+        if dialog.exec() and dialog.result_contact is not None:
+            if contact is None:
+                self.contacts.add(dialog.result_contact)
+            else:
+                self.contacts.update(dialog.result_contact)
+            self._refresh_completions()
+
+    def _edit_selected_contact(self) -> None:
+        row = self._selected_contact_row()
+        if row is not None:
+            self._edit_contact(self.contacts.contact(row))
+
+    def _delete_selected_contact(self) -> None:
+        row = self._selected_contact_row()
+        if row is not None:
+            self.contacts.remove(row)
+
+    def _peer_activated(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.place_call(self.peers.peer(index.row()).uri)
+
+    def _save_peer(self) -> None:
+        index = self.peer_view.currentIndex()
+        if index.isValid():
+            peer = self.peers.peer(index.row())
+            self._edit_contact_new(Contact(peer.name, peer.uri, "Found on the LAN"))
+
+    def _edit_contact_new(self, draft: Contact) -> None:
+        dialog = ContactDialog(self.context.check, draft, self)
+        if dialog.exec() and dialog.result_contact is not None:
+            self.contacts.add(dialog.result_contact)
+
+    def _history_activated(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.place_call(self.history.entry(index.row()).remote)
+
+    def _refresh_completions(self) -> None:
+        entries = self.history_store.remotes() + [c.uri for c in self.contact_store.all()]
+        self.dial_box.set_completions(entries)
+
+    # -- settings and shutdown ---------------------------------------------------------------
+
+    def open_settings(self) -> None:
+        """Show Accounts & settings; on Save write config.toml and restart the engine."""
+        config = load_config(self.context.profile)
+        dialog = SettingsDialog(config, self.passwords, self.context.check, self)
+        if dialog.exec() and dialog.saved_config is not None:
+            save_config(self.context.profile, dialog.saved_config)
+            if self.engine is not None:
+                self.restart_engine()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        """Say goodbye (unregister, BYE) within 2 s, then close."""
+        self.ringer.stop()
+        for dialog in list(self.incoming_dialogs.values()):
+            dialog.caller_gave_up()
+        self.stop_engine(2000)
+        if self.tray is not None:
+            self.tray.hide()
+        event.accept()

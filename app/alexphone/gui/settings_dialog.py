@@ -1,0 +1,214 @@
+"""Accounts & settings: the account (password to the keyring or a 0600 file), network, audio.
+
+Everything but the password is saved to the profile's config.toml; the
+engine reads it when it (re)starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from alexphone.gui.dial_box import DialCheck
+from alexphone.store.config import AccountConfig, AppConfig, AudioConfig, NetworkConfig
+from alexphone.store.credentials import PasswordStore
+
+TRANSPORTS = ("udp", "tcp", "tls")
+KNOWN_CODECS = ("opus", "pcmu", "pcma")
+
+
+def _form(widget: QWidget) -> QFormLayout:
+    form = QFormLayout(widget)
+    form.setContentsMargins(16, 16, 16, 16)
+    form.setVerticalSpacing(10)
+    return form
+
+
+class SettingsDialog(QDialog):
+    """Edits an AppConfig; ``saved_config`` holds the result after Save."""
+
+    def __init__(
+        self,
+        config: AppConfig,
+        passwords: PasswordStore,
+        check: DialCheck,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Accounts & settings")
+        self.setMinimumWidth(520)
+        self._config = config
+        self._passwords = passwords
+        self._check = check
+        self.saved_config: AppConfig | None = None
+        account = config.account
+        self.aor = QLineEdit(account.aor)
+        self.aor.setPlaceholderText("sip:alice@example.com")
+        self.username = QLineEdit(account.username)
+        self.username.setPlaceholderText("defaults to the user part of the address")
+        self.password = QLineEdit(passwords.get(account.aor) or "" if account.aor else "")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.display_name = QLineEdit(account.display_name)
+        self.registrar = QLineEdit(account.registrar)
+        self.registrar.setPlaceholderText("defaults to the address's domain")
+        self.proxy = QLineEdit(account.proxy)
+        self.proxy.setPlaceholderText("sip:proxy.example.com;transport=tcp")
+        self.transport = QComboBox()
+        self.transport.addItems(TRANSPORTS)
+        self.transport.setCurrentText(account.transport)
+        self.expires = QSpinBox()
+        self.expires.setRange(60, 86400)
+        self.expires.setSuffix(" s")
+        self.expires.setValue(account.expires)
+        account_page = QWidget()
+        form = _form(account_page)
+        form.addRow("SIP address", self.aor)
+        form.addRow("Login", self.username)
+        form.addRow("Password", self.password)
+        form.addRow("", QLabel(f"Stored in the {passwords.backend}."))
+        form.addRow("Display name", self.display_name)
+        form.addRow("Registrar", self.registrar)
+        form.addRow("Outbound proxy", self.proxy)
+        form.addRow("Transport", self.transport)
+        form.addRow("Registration expiry", self.expires)
+        network = config.network
+        self.listen = QLineEdit(", ".join(network.listen))
+        self.listen.setPlaceholderText("udp:0.0.0.0:5060")
+        self.stun = QLineEdit(network.stun)
+        self.stun.setPlaceholderText("stun.example.com:3478")
+        self.turn = QLineEdit(network.turn)
+        self.turn.setPlaceholderText("turn:turn.example.com:3478")
+        self.turn_user = QLineEdit(network.turn_user)
+        self.lan = QCheckBox("Find and announce phones on the LAN (mDNS / DNS-SD)")
+        self.lan.setChecked(network.lan_discovery)
+        network_page = QWidget()
+        form = _form(network_page)
+        form.addRow("Listen on", self.listen)
+        form.addRow("STUN server", self.stun)
+        form.addRow("TURN server", self.turn)
+        form.addRow("TURN user", self.turn_user)
+        form.addRow("", self.lan)
+        audio = config.audio
+        self.audio_in = QComboBox()
+        self.audio_out = QComboBox()
+        self.ringer = QComboBox()
+        for combo, value in (
+            (self.audio_in, audio.input),
+            (self.audio_out, audio.output),
+            (self.ringer, audio.ringer),
+        ):
+            combo.setEditable(True)
+            combo.addItems(list(dict.fromkeys(["default", value])))
+            combo.setCurrentText(value)
+        self.codecs = QListWidget()
+        self.codecs.addItems(
+            list(audio.codecs) + [c for c in KNOWN_CODECS if c not in audio.codecs]
+        )
+        self.codecs.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.codecs.setFixedHeight(96)
+        up, down = QPushButton("Up"), QPushButton("Down")
+        up.clicked.connect(lambda: self._move_codec(-1))
+        down.clicked.connect(lambda: self._move_codec(1))
+        order = QHBoxLayout()
+        order.addWidget(self.codecs, 1)
+        moves = QVBoxLayout()
+        moves.addWidget(up)
+        moves.addWidget(down)
+        moves.addStretch(1)
+        order.addLayout(moves)
+        audio_page = QWidget()
+        form = _form(audio_page)
+        form.addRow("Microphone", self.audio_in)
+        form.addRow("Speaker", self.audio_out)
+        form.addRow("Ringer", self.ringer)
+        form.addRow("Codecs (first preferred)", order)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(account_page, "Account")
+        self.tabs.addTab(network_page, "Network")
+        self.tabs.addTab(audio_page, "Audio")
+        self.error = QLabel()
+        self.error.setObjectName("dialError")
+        self.error.hide()
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    def _move_codec(self, step: int) -> None:
+        row = self.codecs.currentRow()
+        target = row + step
+        if row < 0 or not 0 <= target < self.codecs.count():
+            return
+        item = self.codecs.takeItem(row)
+        self.codecs.insertItem(target, item)
+        self.codecs.setCurrentRow(target)
+
+    def edited_config(self) -> AppConfig:
+        """Return the config as currently edited (not yet checked or saved)."""
+        listen = tuple(p.strip() for p in self.listen.text().split(",") if p.strip())
+        return AppConfig(
+            replace(
+                AccountConfig(),
+                aor=self.aor.text().strip(),
+                username=self.username.text().strip(),
+                display_name=self.display_name.text().strip(),
+                registrar=self.registrar.text().strip(),
+                proxy=self.proxy.text().strip(),
+                transport=self.transport.currentText(),
+                expires=self.expires.value(),
+            ),
+            AudioConfig(
+                self.audio_in.currentText().strip() or "default",
+                self.audio_out.currentText().strip() or "default",
+                self.ringer.currentText().strip() or "default",
+                tuple(self.codecs.item(i).text() for i in range(self.codecs.count())),
+            ),
+            NetworkConfig(
+                listen,
+                self.stun.text().strip(),
+                self.turn.text().strip(),
+                self.turn_user.text().strip(),
+                self.lan.isChecked(),
+            ),
+        )
+
+    def save(self) -> None:
+        """Check the addresses, store the password, keep the config; or say what is wrong."""
+        config = self.edited_config()
+        for label, text in (
+            ("SIP address", config.account.aor),
+            ("Registrar", config.account.registrar),
+            ("Outbound proxy", config.account.proxy),
+        ):
+            reason = self._check(text) if text else None
+            if reason is not None:
+                self.tabs.setCurrentIndex(0)
+                self.error.setText(f"{label}: {reason}")
+                self.error.show()
+                return
+        if config.account.aor and self.password.text():
+            self._passwords.set(config.account.aor, self.password.text())
+        self.saved_config = config
+        self.accept()

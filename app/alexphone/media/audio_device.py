@@ -1,0 +1,277 @@
+"""Sound cards through PyAudio (PortAudio): listing, opening by name, fallback to the default.
+
+Threads (ARCHITECTURE.md §4): PortAudio calls our callbacks on its own thread. They only
+append or pop whole chunks on a bounded ``collections.deque`` (atomic in CPython) and never
+block; resampling between the device's native rate and the codec rate happens on the engine
+loop in ``read``/``write``. A device that fails to open, or whose callbacks stop arriving
+(unplugged), is replaced by the default device and reported through ``on_change``; if even the
+default fails the endpoint goes on as silence, so a call never crashes or hangs on audio.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from alexphone.media.audio_endpoint import (
+    AudioSink,
+    AudioSource,
+    open_synthetic_sink,
+    open_synthetic_source,
+)
+from alexphone.media.audio_spec import AudioSpec
+from alexphone.media.resampler import Resampler, to_samples
+
+log = logging.getLogger(__name__)
+CHUNKS_KEPT = 10  # 200 ms of 20 ms chunks between the callback thread and the loop
+STALL_SECONDS = 1.0  # no callback for this long: the device is gone
+Report = Callable[[str, str], None]  # (device now used, why)
+
+
+@dataclass(frozen=True, slots=True)
+class AudioDevice:
+    """One PortAudio device as the user sees it."""
+
+    index: int
+    name: str
+    inputs: int
+    outputs: int
+    default_rate: int
+
+
+def _pyaudio() -> Any:
+    import pyaudio
+
+    return pyaudio.PyAudio()
+
+
+class PortAudio:
+    """One PortAudio session shared by a phone's streams, started on first use.
+
+    Starting PortAudio probes every ALSA/JACK backend (~0.1 s), so it is done once, not
+    per call. PortAudio only rescans devices when restarted: ``refresh`` does that while no
+    stream is open (hot-plug) and returns the new list.
+    """
+
+    def __init__(self) -> None:
+        self._pa: Any = None
+        self.open_streams = 0
+
+    def session(self) -> Any:
+        """Return the PyAudio object, starting PortAudio if needed; OSError if it cannot."""
+        if self._pa is None:
+            self._pa = _pyaudio()
+        return self._pa
+
+    def devices(self) -> list[AudioDevice]:
+        """Return the devices of the current scan (empty if PortAudio cannot start)."""
+        try:
+            pa = self.session()
+        except OSError:
+            return []
+        return [_device(pa.get_device_info_by_index(i)) for i in range(pa.get_device_count())]
+
+    def refresh(self) -> list[AudioDevice]:
+        """Rescan (only while no stream is open) and return the device list."""
+        if self.open_streams == 0:
+            self.close()
+        return self.devices()
+
+    def close(self) -> None:
+        """Stop PortAudio."""
+        if self._pa is not None:
+            self._pa.terminate()
+            self._pa = None
+
+
+def _device(info: dict[str, Any]) -> AudioDevice:
+    return AudioDevice(
+        int(info["index"]),
+        str(info["name"]),
+        int(info["maxInputChannels"]),
+        int(info["maxOutputChannels"]),
+        int(info["defaultSampleRate"]),
+    )
+
+
+def find_device(devices: list[AudioDevice], name: str, *, output: bool) -> AudioDevice | None:
+    """Return the first device whose name contains ``name`` (case-insensitive) with channels."""
+    wanted = name.lower()
+    for device in devices:
+        channels = device.outputs if output else device.inputs
+        if channels > 0 and (device.name.lower() == wanted or wanted in device.name.lower()):
+            return device
+    return None
+
+
+class _DeviceStream:
+    """One PortAudio stream in one direction, with fallback and stall detection."""
+
+    def __init__(
+        self, system: PortAudio, name: str, rate: int, output: bool, on_change: Report
+    ) -> None:
+        self.system = system
+        self.rate = rate
+        self.output = output
+        self.on_change = on_change
+        self.chunks: collections.deque[bytes] = collections.deque(maxlen=CHUNKS_KEPT)
+        self.last_callback = time.monotonic()
+        self.device_name = ""
+        self._stream: Any = None
+        self.native_rate = rate
+        self._open(name)
+
+    def _open(self, name: str) -> None:
+        try:
+            self._start(name)
+        except (OSError, ValueError) as exc:
+            if name:
+                self.on_change("default", f"cannot open {name!r}: {exc}")
+                self._open("")
+                return
+            self.on_change("none", f"no usable audio device: {exc}")
+            self._stream = None
+
+    def _start(self, name: str) -> None:
+        pa = self.system.session()
+        if name:
+            count = pa.get_device_count()
+            found = find_device(
+                [_device(pa.get_device_info_by_index(i)) for i in range(count)],
+                name,
+                output=self.output,
+            )
+            if found is None:
+                raise OSError(f"no {'output' if self.output else 'input'} device named {name!r}")
+            info = pa.get_device_info_by_index(found.index)
+        elif self.output:
+            info = pa.get_default_output_device_info()
+        else:
+            info = pa.get_default_input_device_info()
+        device = _device(info)
+        self.native_rate = device.default_rate
+        self.device_name = device.name
+        self._stream = pa.open(
+            format=8,  # paInt16
+            channels=1,
+            rate=self.native_rate,
+            output=self.output,
+            input=not self.output,
+            input_device_index=None if self.output else device.index,
+            output_device_index=device.index if self.output else None,
+            frames_per_buffer=self.native_rate // 50,
+            stream_callback=self._callback,
+        )
+        self.last_callback = time.monotonic()
+        self._stream.start_stream()
+        self.system.open_streams += 1
+
+    def _callback(self, in_data: bytes | None, frames: int, info: Any, status: int) -> Any:
+        raise NotImplementedError
+
+    def check(self) -> None:
+        """Switch to the default device if callbacks stopped arriving (device unplugged)."""
+        if self._stream is None:
+            return
+        if time.monotonic() - self.last_callback > STALL_SECONDS:
+            old = self.device_name
+            self._close_stream()
+            self.on_change("default", f"device {old!r} stopped")
+            self._open("")
+
+    def _close_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            self.system.open_streams -= 1
+            try:
+                stream.stop_stream()
+                stream.close()
+            except OSError as exc:
+                log.debug("closing audio stream: %s", exc)
+
+    def close(self) -> None:
+        """Stop the stream (PortAudio stays up for the next call)."""
+        self._close_stream()
+
+
+class DeviceSource(_DeviceStream):
+    """Captures from a sound card; ``read`` returns what arrived, padded on underrun."""
+
+    def __init__(self, system: PortAudio, name: str, rate: int, on_change: Report) -> None:
+        super().__init__(system, name, rate, False, on_change)
+        self._to_codec = Resampler(self.native_rate, rate)
+        self._pending = np.zeros(0)
+        self.underruns = 0
+
+    def _open(self, name: str) -> None:
+        super()._open(name)
+        self._to_codec = Resampler(self.native_rate, self.rate)
+
+    def _callback(self, in_data: bytes | None, frames: int, info: Any, status: int) -> Any:
+        self.last_callback = time.monotonic()
+        if in_data:
+            self.chunks.append(in_data)
+        return (None, 0)  # paContinue
+
+    def read(self, samples: int) -> bytes:
+        """Return ``samples`` captured samples at the codec rate (silence fills gaps)."""
+        self.check()
+        while self.chunks:
+            converted = self._to_codec.process(to_samples(self.chunks.popleft()))
+            self._pending = np.concatenate((self._pending, converted))
+        if self._pending.size > 4 * samples:  # clock drift or a stall: keep latency bounded
+            self._pending = self._pending[-2 * samples :]
+        chunk, self._pending = self._pending[:samples], self._pending[samples:]
+        if chunk.size < samples:
+            self.underruns += 1
+            chunk = np.concatenate((chunk, np.zeros(samples - chunk.size)))
+        return bytes(np.clip(np.rint(chunk), -32768, 32767).astype("<i2").tobytes())
+
+
+class DeviceSink(_DeviceStream):
+    """Plays to a sound card; the callback plays silence when nothing is queued."""
+
+    def __init__(self, system: PortAudio, name: str, rate: int, on_change: Report) -> None:
+        self._leftover = b""
+        super().__init__(system, name, rate, True, on_change)
+        self._to_device = Resampler(rate, self.native_rate)
+        self.played = 0
+
+    def _open(self, name: str) -> None:
+        super()._open(name)
+        self._to_device = Resampler(self.rate, self.native_rate)
+
+    def _callback(self, in_data: bytes | None, frames: int, info: Any, status: int) -> Any:
+        self.last_callback = time.monotonic()
+        want = 2 * frames
+        data = self._leftover
+        while len(data) < want and self.chunks:
+            data += self.chunks.popleft()
+        self._leftover = data[want:]
+        self.played += min(len(data), want) // 2
+        return (data[:want] + bytes(max(0, want - len(data))), 0)  # paContinue
+
+    def write(self, pcm: bytes) -> None:
+        """Queue ``pcm`` (codec rate) for playback, converted to the device's rate."""
+        self.check()
+        self.chunks.append(self._to_device.convert(pcm))
+
+
+def open_source(spec: AudioSpec, rate: int, system: PortAudio, on_change: Report) -> AudioSource:
+    """Open what ``--audio-in`` names at ``rate``: a device (with fallback) or a synthetic one."""
+    if spec.is_device:
+        return DeviceSource(system, spec.device, rate, on_change)
+    return open_synthetic_source(spec, rate)
+
+
+def open_sink(spec: AudioSpec, rate: int, system: PortAudio, on_change: Report) -> AudioSink:
+    """Open what ``--audio-out`` names at ``rate``: a device (with fallback) or a file/null."""
+    if spec.is_device:
+        return DeviceSink(system, spec.device, rate, on_change)
+    return open_synthetic_sink(spec, rate)

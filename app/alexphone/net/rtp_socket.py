@@ -1,0 +1,104 @@
+"""The media socket of one call: asyncio datagram endpoints on the reserved RTP/RTCP ports.
+
+Datagrams are sorted by their first bytes (RFC 7983 §7): RTP and RTCP go to the stream,
+STUN to an optional handler (connectivity checks run on the media socket), DTLS and the
+rest are counted and dropped. RTCP is accepted on either port (RFC 5761 multiplexing or
+RFC 3550 port + 1). We always send RTP from the port we receive on (symmetric RTP,
+RFC 4961), so a peer behind NAT that latches on our source reaches us back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import Callable
+from typing import cast
+
+from alexphone.net.media_port import MediaPort
+from alexphone.rtp.demux import PacketKind, classify
+
+log = logging.getLogger(__name__)
+Address = tuple[str, int]
+Receiver = Callable[[bytes, Address], None]
+
+
+class _Endpoint(asyncio.DatagramProtocol):
+    def __init__(self, owner: RtpSocket) -> None:
+        self.owner = owner
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # cast: before Python 3.12 the selector transport does not subclass DatagramTransport
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
+        self.owner.dispatch(data, (str(addr[0]), int(addr[1])))
+
+    def error_received(self, exc: Exception) -> None:
+        # ICMP port unreachable and the like: the peer may not listen yet; keep going
+        log.debug("media socket error: %s", exc)
+
+
+class RtpSocket:
+    """Receives and sends one call's RTP, RTCP and STUN on its reserved port pair."""
+
+    def __init__(
+        self, on_rtp: Receiver, on_rtcp: Receiver, on_stun: Receiver | None = None
+    ) -> None:
+        self.on_rtp = on_rtp
+        self.on_rtcp = on_rtcp
+        self.on_stun = on_stun
+        self.dropped = 0  # DTLS without a handler, unknown first bytes
+        self.local: Address = ("", 0)
+        self._rtp: _Endpoint | None = None
+        self._rtcp: _Endpoint | None = None
+
+    async def open(self, port: MediaPort) -> None:
+        """Take over the bound sockets of ``port`` (it no longer closes them)."""
+        sockets = port.take()
+        loop = asyncio.get_running_loop()
+        self.local = (port.host, port.port)
+        self._rtp = await self._endpoint(loop, sockets[0])
+        self._rtcp = await self._endpoint(loop, sockets[1])
+
+    async def _endpoint(self, loop: asyncio.AbstractEventLoop, sock: socket.socket) -> _Endpoint:
+        sock.setblocking(False)
+        _, protocol = await loop.create_datagram_endpoint(lambda: _Endpoint(self), sock=sock)
+        return protocol
+
+    def dispatch(self, data: bytes, addr: Address) -> None:
+        """Hand one datagram to the handler its kind belongs to (RFC 7983 §7)."""
+        kind = classify(data)
+        if kind is PacketKind.RTP:
+            self.on_rtp(data, addr)
+        elif kind is PacketKind.RTCP:
+            self.on_rtcp(data, addr)
+        elif kind is PacketKind.STUN and self.on_stun is not None:
+            self.on_stun(data, addr)
+        else:
+            self.dropped += 1
+
+    def send_rtp(self, data: bytes, addr: Address) -> None:
+        """Send an RTP (or STUN) datagram from the RTP port."""
+        self._send(self._rtp, data, addr)
+
+    def send_rtcp(self, data: bytes, addr: Address) -> None:
+        """Send an RTCP datagram from the RTCP port."""
+        self._send(self._rtcp, data, addr)
+
+    @staticmethod
+    def _send(endpoint: _Endpoint | None, data: bytes, addr: Address) -> None:
+        if endpoint is None or endpoint.transport is None or endpoint.transport.is_closing():
+            return
+        try:
+            endpoint.transport.sendto(data, addr)
+        except OSError as exc:  # unreachable family, no route: media is best effort
+            log.debug("cannot send to %s: %s", addr, exc)
+
+    def close(self) -> None:
+        """Close both endpoints and their sockets."""
+        for endpoint in (self._rtp, self._rtcp):
+            if endpoint is not None and endpoint.transport is not None:
+                endpoint.transport.close()
+        self._rtp = self._rtcp = None

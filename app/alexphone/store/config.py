@@ -1,0 +1,151 @@
+"""The profile's ``config.toml``: read with tomllib, written by a small TOML writer.
+
+Every section is a frozen dataclass whose defaults are the values used when a
+key is missing; a key of the wrong type is a ConfigError naming it, unknown
+keys are kept out (a newer version's keys do not crash an older one).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from alexphone.core.errors import ConfigError
+
+CONFIG_NAME = "config.toml"
+Value = str | int | float | bool | tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountConfig:
+    """The SIP account: address of record, login, where to register, how to get there."""
+
+    aor: str = ""
+    username: str = ""
+    display_name: str = ""
+    registrar: str = ""
+    proxy: str = ""
+    transport: str = "udp"
+    expires: int = 600
+
+
+@dataclass(frozen=True, slots=True)
+class AudioConfig:
+    """Audio devices by name ("default" = the system's) and codecs in order of preference."""
+
+    input: str = "default"
+    output: str = "default"
+    ringer: str = "default"
+    codecs: tuple[str, ...] = ("opus", "pcmu", "pcma")
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkConfig:
+    """Listeners, NAT helpers and LAN discovery."""
+
+    listen: tuple[str, ...] = ()
+    stun: str = ""
+    turn: str = ""
+    turn_user: str = ""
+    lan_discovery: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class AppConfig:
+    """The whole config file."""
+
+    account: AccountConfig = field(default_factory=AccountConfig)
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+
+
+def _section(kind: type[Any], table: object, name: str) -> Any:
+    if not isinstance(table, dict):
+        raise ConfigError(f"config [{name}] must be a table")
+    default = kind()
+    values: dict[str, Value] = {}
+    for item in dataclasses.fields(kind):
+        if item.name not in table:
+            continue
+        value = table[item.name]
+        expected = getattr(default, item.name)
+        if isinstance(expected, tuple):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"config {name}.{item.name}: expected a list of strings")
+            value = tuple(value)
+        elif type(value) is not type(expected):
+            kind_name = type(expected).__name__
+            raise ConfigError(f"config {name}.{item.name}: expected {kind_name}, got {value!r}")
+        values[item.name] = value
+    return kind(**values)
+
+
+def parse_config(text: str) -> AppConfig:
+    """Parse TOML text into an AppConfig; ConfigError on bad TOML or a mistyped key."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config: {exc}") from None
+    sections = {
+        item.name: _section(
+            type(getattr(AppConfig(), item.name)), data.get(item.name, {}), item.name
+        )
+        for item in dataclasses.fields(AppConfig)
+    }
+    return AppConfig(**sections)
+
+
+def load_config(profile: Path) -> AppConfig:
+    """Read ``config.toml`` from the profile; defaults when there is none."""
+    path = profile / CONFIG_NAME
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return AppConfig()
+    except OSError as exc:
+        raise ConfigError(f"{path}: {exc.strerror}") from None
+    return parse_config(text)
+
+
+def _toml_value(value: Value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    for char, code in (("\n", "\\n"), ("\t", "\\t"), ("\r", "\\r")):
+        escaped = escaped.replace(char, code)
+    escaped = "".join(c if ord(c) >= 0x20 and c != "\x7f" else f"\\u{ord(c):04x}" for c in escaped)
+    return f'"{escaped}"'
+
+
+def dumps_config(config: AppConfig) -> str:
+    """Return ``config`` as TOML text that parse_config reads back to an equal object."""
+    lines: list[str] = []
+    for item in dataclasses.fields(AppConfig):
+        section = getattr(config, item.name)
+        lines.append(f"[{item.name}]")
+        lines.extend(
+            f"{key.name} = {_toml_value(getattr(section, key.name))}"
+            for key in dataclasses.fields(section)
+        )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def save_config(profile: Path, config: AppConfig) -> None:
+    """Write ``config.toml`` atomically (a crash leaves the old file or the new one)."""
+    profile.mkdir(parents=True, exist_ok=True)
+    path = profile / CONFIG_NAME
+    temporary = path.with_suffix(".toml.tmp")
+    with temporary.open("w", encoding="utf-8") as handle:
+        handle.write(dumps_config(config))
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)

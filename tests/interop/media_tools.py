@@ -1,0 +1,102 @@
+"""Audio helpers for media tests and benchmarks: speech WAVs, alignment, PESQ, energy.
+
+Speech comes from espeak-ng (22.05 kHz) and is converted with sox to what each peer needs
+(baresip's aufile wants the codec's own format: 8 kHz mono for G.711, 48 kHz stereo for
+Opus). Before scoring, the received signal is cut to the reference by cross-correlation
+(the call adds a delay and the recording starts at an arbitrary moment); PESQ (ITU-T P.862,
+the `pesq` package) then runs at 16 kHz (wideband) or 8 kHz (narrowband).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import wave
+from pathlib import Path
+
+import numpy as np
+from pesq import pesq
+
+SENTENCE = (
+    "The quick brown fox jumps over the lazy dog. "
+    "Please call me back at seven thirty, the number is five five five, one two three four."
+)
+
+
+def speech_wav(path: Path, rate: int, channels: int = 1, text: str = SENTENCE) -> Path:
+    """Write `text` spoken by espeak-ng as a 16-bit WAV at `rate` Hz (normalised to -3 dBFS)."""
+    raw = path.with_suffix(".espeak.wav")
+    subprocess.run(
+        ["espeak-ng", "-v", "en-us", "-s", "160", "-w", str(raw), text], check=True, timeout=30
+    )
+    convert(raw, path, rate, channels, ["gain", "-n", "-3"])
+    return path
+
+
+def silence_wav(path: Path, rate: int, channels: int = 1, seconds: float = 20.0) -> Path:
+    """Write `seconds` of digital silence (a source for peers that stop the call at EOF)."""
+    argv = ["sox", "-n", "-r", str(rate), "-c", str(channels), "-b", "16", str(path)]
+    subprocess.run([*argv, "trim", "0", f"{seconds:g}"], check=True, timeout=30)
+    return path
+
+
+def convert(src: Path, dst: Path, rate: int, channels: int = 1, effects: list[str] | None = None) -> Path:
+    """Resample/remix `src` to a 16-bit WAV with sox."""
+    argv = ["sox", str(src), "-r", str(rate), "-c", str(channels), "-b", "16", str(dst)]
+    subprocess.run([*argv, *(effects or [])], check=True, timeout=30)
+    return dst
+
+
+def read_wav(path: Path) -> tuple[int, np.ndarray]:
+    """(rate, mono float samples) of a 16-bit WAV (stereo is mixed down)."""
+    with wave.open(str(path), "rb") as wav:
+        rate, channels = wav.getframerate(), wav.getnchannels()
+        data = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.float64)
+    if channels > 1:
+        data = data.reshape(-1, channels).mean(axis=1)
+    return rate, data
+
+
+def rms(samples: np.ndarray) -> float:
+    """Root mean square level."""
+    return float(np.sqrt(np.mean(samples**2))) if samples.size else 0.0
+
+
+def active_seconds(samples: np.ndarray, rate: int, threshold: float = 300.0) -> float:
+    """How many seconds of 20 ms windows carry more than `threshold` RMS (not silence)."""
+    window = rate // 50
+    frames = samples[: samples.size // window * window].reshape(-1, window)
+    return float(np.sum(np.sqrt(np.mean(frames**2, axis=1)) > threshold)) * 0.02
+
+
+def find_lag(reference: np.ndarray, received: np.ndarray) -> int:
+    """Samples by which `reference` starts later in `received` (FFT cross-correlation)."""
+    size = 1 << int(np.ceil(np.log2(reference.size + received.size)))
+    spectrum = np.fft.rfft(received, size) * np.conj(np.fft.rfft(reference, size))
+    correlation = np.fft.irfft(spectrum, size)
+    lag = int(np.argmax(correlation))
+    return lag - size if lag > size // 2 else lag
+
+
+def aligned(reference: np.ndarray, received: np.ndarray) -> np.ndarray:
+    """`received` shifted so it lines up with `reference`, cut or padded to its length."""
+    lag = find_lag(reference, received)
+    if lag >= 0:
+        out = received[lag : lag + reference.size]
+    else:
+        out = np.concatenate((np.zeros(-lag), received[: reference.size + lag]))
+    return np.concatenate((out, np.zeros(reference.size - out.size)))
+
+
+def pesq_score(reference: Path, received: Path, mode: str, workdir: Path) -> float:
+    """PESQ of `received` against `reference`: mode "wb" (16 kHz) or "nb" (8 kHz)."""
+    rate = 16000 if mode == "wb" else 8000
+    _, ref = read_wav(convert(reference, workdir / f"ref-{rate}.wav", rate))
+    _, deg = read_wav(convert(received, workdir / f"deg-{received.stem}-{rate}.wav", rate))
+    return float(pesq(rate, ref, aligned(ref, deg), mode))
+
+
+def lag_seconds(reference: Path, received: Path, workdir: Path) -> float:
+    """Where the reference starts in the received recording, in seconds (16 kHz resolution)."""
+    _, ref = read_wav(convert(reference, workdir / "lag-ref.wav", 16000))
+    _, deg = read_wav(convert(received, workdir / f"lag-{received.stem}.wav", 16000))
+    return find_lag(ref, deg) / 16000
