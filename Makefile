@@ -18,10 +18,10 @@ SYSTEM_PACKAGES := sip-tester kamailio kamailio-tls-modules baresip linphone-cli
 
 .PHONY: run test test-fast lint typecheck layers bench screenshots dist sysdeps venv clean
 
-# Until the desktop window lands, `make run` starts the headless phone (ARGS adds options,
-# e.g. make run ARGS="--listen udp:0.0.0.0:5060 --auto-answer").
+# `make run` opens the desktop app; ARGS adds options (e.g. ARGS="sip:bob@example.com" dials,
+# ARGS="daemon --auto-answer" runs the headless phone instead).
 run: $(STAMP)
-	$(BIN)/alexphone daemon $(ARGS)
+	$(BIN)/alexphone $(ARGS)
 
 test: $(STAMP) lint typecheck layers
 	$(BIN)/pytest -p no:cacheprovider

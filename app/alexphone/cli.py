@@ -305,7 +305,10 @@ def gui_settings(args: argparse.Namespace) -> PhoneSettings:
     base = settings_from(args)
     config = load_config(base.profile)
     account, network, audio = config.account, config.network, config.audio
-    changes: dict[str, object] = {"mdns": network.lan_discovery and not args.no_mdns}
+    changes: dict[str, object] = {
+        "mdns": network.lan_discovery and not args.no_mdns,
+        "log_sip": True,  # the window has a SIP log view
+    }
     if base.account is None and account.aor:
         changes["account"] = AccountSettings(
             aor=sip_uri_option(account.aor, "account"),

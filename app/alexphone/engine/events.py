@@ -87,6 +87,16 @@ class CallChanged(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class SipMessageLogged(Event):
+    """A SIP message crossed the wire (only when the SIP log is switched on)."""
+
+    name: ClassVar[str] = "sip.message"
+    direction: str  # "in" | "out"
+    peer: str  # host:port
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class ErrorReported(Event):
     """Something failed that no other event describes."""
 

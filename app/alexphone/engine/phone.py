@@ -21,13 +21,22 @@ from alexphone.engine.commands import (
     SendDtmf,
     Shutdown,
 )
-from alexphone.engine.events import CallChanged, CallState, Direction, ErrorReported, Event, UaReady
+from alexphone.engine.events import (
+    CallChanged,
+    CallState,
+    Direction,
+    ErrorReported,
+    Event,
+    SipMessageLogged,
+    UaReady,
+)
 from alexphone.engine.lan_discovery import LanDiscovery
 from alexphone.engine.settings import PhoneSettings, sip_uri_option
 from alexphone.engine.sip_stack import SipStack
 from alexphone.engine.user_agent import UserAgent
 from alexphone.net.interfaces import InterfaceAddress
 from alexphone.net.network_monitor import NetworkMonitor
+from alexphone.sip.message import Message
 from alexphone.sip.transaction import TransactionEvent
 from alexphone.sip.uri import SipUri
 
@@ -54,7 +63,8 @@ class Phone:
         """Listen, register, obey commands; return after Shutdown and a clean goodbye."""
         loop = asyncio.get_running_loop()
         self.settings.profile.mkdir(parents=True, exist_ok=True)
-        stack = SipStack(self._on_transaction_event, tls=self.settings.tls)
+        tap = self._log_sip if self.settings.log_sip else None
+        stack = SipStack(self._on_transaction_event, tls=self.settings.tls, on_wire=tap)
         bound = await stack.start(self.settings.listen)
         self.ua = UserAgent(self.settings, stack, self.emit, self.ids)
         self.emit(UaReady(tuple(str(spec) for spec in bound), str(self.settings.profile)))
@@ -79,6 +89,11 @@ class Phone:
         """Mobility: our addresses moved, so re-register from the new ones."""
         if self.registration is not None:
             self.registration.network_changed()
+
+    def _log_sip(self, direction: str, peer: tuple[str, int], message: Message) -> None:
+        host = f"[{peer[0]}]" if ":" in peer[0] else peer[0]
+        text = bytes(message).decode("utf-8", "replace")
+        self.emit(SipMessageLogged(direction, f"{host}:{peer[1]}", text))
 
     def _on_transaction_event(self, event: TransactionEvent) -> None:
         if self.ua is not None:

@@ -18,6 +18,9 @@ from alexphone.sip.transaction_layer import TransactionLayer, client_key
 log = logging.getLogger(__name__)
 
 
+WireTap = Callable[[str, tuple[str, int], Message], None]  # (in|out, peer, message)
+
+
 @dataclass(frozen=True, slots=True)
 class Destination:
     """Where a request goes: a transport and a resolved address."""
@@ -31,10 +34,14 @@ class SipStack:
     """Feeds datagrams and timers into the transaction layer and sends what it queues."""
 
     def __init__(
-        self, on_event: Callable[[TransactionEvent], None], tls: TlsSettings | None = None
+        self,
+        on_event: Callable[[TransactionEvent], None],
+        tls: TlsSettings | None = None,
+        on_wire: WireTap | None = None,
     ) -> None:
         self._loop = asyncio.get_running_loop()
         self._on_event = on_event
+        self._on_wire = on_wire
         self.layer = TransactionLayer()
         self.transport = SipTransport(self._received, logger=log, tls=tls)
         self._timer: asyncio.TimerHandle | None = None
@@ -81,6 +88,8 @@ class SipStack:
         self._pump()
 
     def _received(self, message: Message, flow: Flow) -> None:
+        if self._on_wire is not None:
+            self._on_wire("in", flow.remote, message)
         try:
             self.layer.receive(
                 message, flow, self.now(), reliable=flow.kind is not TransportKind.UDP
@@ -134,6 +143,11 @@ class SipStack:
                 )
             elif isinstance(destination, Flow):
                 await self.transport.send_request(message, destination.kind, destination.remote)
+            if self._on_wire is not None:
+                peer = destination.remote if isinstance(destination, Flow) else None
+                if isinstance(destination, Destination):
+                    peer = destination.address
+                self._on_wire("out", peer or ("", 0), message)
         except TransportError as exc:
             log.info("send to %s failed: %s", destination, exc)
             if isinstance(message, Request) and message.method != "ACK":
