@@ -84,7 +84,7 @@ class AgentState(Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class _EarlyCheck:
+class _EarlyCheck:  # a peer's check that arrived before start() (RFC 8445 §7.3.1.4)
     base: Address
     remote: Address
     priority: int | None
@@ -127,8 +127,6 @@ class CheckAgent:
         self._output: deque[Datagram] = deque()
         self._prober = Prober(budget, rng, self._output)
         self._events: deque[AgentEvent] = deque()
-
-    # -- setting up ------------------------------------------------------------------------
 
     @property
     def probes_sent(self) -> int:
@@ -191,8 +189,6 @@ class CheckAgent:
         self._validated.clear()
         self._next_ta = None
 
-    # -- queries ---------------------------------------------------------------------------
-
     def is_validated(self, base: Address, remote: Address) -> bool:
         """Tell whether media may go from ``base`` to ``remote`` (authenticated answer, consent)."""
         return (base, remote) in self._validated
@@ -225,8 +221,6 @@ class CheckAgent:
         candidate = self.candidates.base(base)
         return self._list(candidate.flow) if candidate is not None else None
 
-    # -- sans-I/O surface ------------------------------------------------------------------
-
     def receive(self, data: bytes, base: Address, remote: Address, now: float) -> bool:
         """Take a datagram that arrived on ``base`` from ``remote``; True if it was ours."""
         if self.state is AgentState.CLOSED or not stun.is_stun(data):
@@ -246,7 +240,7 @@ class CheckAgent:
     def datagrams_to_send(self, now: float) -> list[Datagram]:
         """Pop every datagram queued for sending."""
         out = list(self._output)
-        self._output.clear()
+        self._output.clear()  # shared with the prober: clear, never replace
         return out
 
     def next_event(self) -> AgentEvent | None:
@@ -281,8 +275,6 @@ class CheckAgent:
             self._apply_stop_rule(now)
             self._give_up(now)
         self._run_consent(now)
-
-    # -- incoming requests (RFC 8445 §7.3) ---------------------------------------------------
 
     def _on_request(
         self, message: stun.StunMessage, base: Address, remote: Address, now: float
@@ -353,8 +345,6 @@ class CheckAgent:
             pair.transaction.cancel()  # RFC 8445 §7.3.1.4: a late answer still counts
         connection_list.trigger(pair)
         self._wake(now)
-
-    # -- responses (RFC 8445 §7.2.5) ---------------------------------------------------------
 
     def _on_response(
         self, message: stun.StunMessage, base: Address, remote: Address, now: float
@@ -437,8 +427,6 @@ class CheckAgent:
                 PairChanged(connection_list.flow, pair.local, pair.remote, state, pair.rtt)
             )
 
-    # -- nomination (RFC 8445 §8) ----------------------------------------------------------
-
     def _apply_stop_rule(self, now: float) -> None:
         """ALEX.md: nominate the best valid pair once every better pair failed, or after 1 s."""
         if (
@@ -493,8 +481,6 @@ class CheckAgent:
         if self.lists and all(cl.state is not ListState.RUNNING for cl in self.lists):
             self.state = AgentState.COMPLETED
             self._next_ta = None
-
-    # -- sending ---------------------------------------------------------------------------
 
     def _wake(self, now: float) -> None:
         if self.state is AgentState.CHECKING and self._next_ta is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
@@ -130,7 +131,7 @@ def test_new_checks_are_paced_at_ta() -> None:
         checks.handle_timer(now)
         sent += [now for _ in checks.datagrams_to_send(now)]
     assert len(sent) == 5
-    assert all(b - a == pytest.approx(0.020) for a, b in zip(sent, sent[1:], strict=False))
+    assert all(b - a == pytest.approx(0.020) for a, b in itertools.pairwise(sent))
 
 
 def test_shared_budget_spaces_two_agents() -> None:
