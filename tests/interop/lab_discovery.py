@@ -156,8 +156,8 @@ class Avahi:
         return {"DBUS_SYSTEM_BUS_ADDRESS": self.bus}
 
     def browse(self, service: str = "_sip._udp", timeout: float = 8.0) -> list[list[str]]:
-        """`avahi-browse -rpt`: the resolved ("=") lines, split on ';'."""
-        argv = ["timeout", f"{timeout:g}", "avahi-browse", "-rpt", service]
+        """`avahi-browse -rptk`: the resolved ("=") lines, split on ';'."""
+        argv = ["timeout", f"{timeout:g}", "avahi-browse", "-rptk", service]  # -k: raw type names
         out = self.lab.spawn(
             self.ns, argv, self.workdir / f"browse-{time.monotonic_ns()}.log", env=self.env()
         )

@@ -42,7 +42,9 @@ def test_two_daemons_find_each_other_and_call_by_instance_name(
     assert twin.process is not None and twin.process.running()
 
     caller = daemon(lab, h1, "alice-call", "Alice calling", port=5070)
-    code, events = caller.run_call("Bob's phone", duration=1.0, timeout=30)
+    caller.start_call("Bob's phone", duration=1.0)
+    caller.wait_event("call.state", lambda e: e["state"] == "ended", 20)
+    code, events = caller.wait_exit(15), caller.events.snapshot()
     states = [e["state"] for e in events if e.get("event") == "call.state"]
     assert "confirmed" in states, events
     assert code == 0

@@ -174,13 +174,15 @@ class PeerTable:
         return self._peer(key) if self._records.get(key) else None
 
     def find(self, text: str) -> Peer | None:
-        """Return the peer named ``text``: instance name, else host name, else TXT name."""
+        """Return the peer named ``text``: its instance name, else its host name.
+
+        The TXT ``name`` is not used: after a conflict two peers share it (RFC 6762 §9).
+        """
         if (peer := self.get(text)) is not None:
             return peer
         folded = text.casefold().rstrip(".")
         for peer in self.peers():
-            servers = {r.server.casefold().rstrip(".") for r in peer.records}
-            if folded in servers or (peer.txt.name and peer.txt.name.casefold() == text.casefold()):
+            if folded in {r.server.casefold().rstrip(".") for r in peer.records}:
                 return peer
         return None
 

@@ -95,12 +95,12 @@ def test_callable_only_on_a_local_subnet_or_link_local() -> None:
     assert peer.callable_addresses([]) == ["fe80::1%2"]
 
 
-def test_find_by_instance_host_or_txt_name() -> None:
+def test_find_by_instance_or_host_name_never_by_txt_name() -> None:
     table = PeerTable()
-    table.update("Alice's laptop", record(name="Alice A."), now=0.0)
-    assert table.find("alice's LAPTOP") is not None
+    table.update("Alice's laptop (2)", record(name="Alice's laptop"), now=0.0)
+    assert table.find("alice's LAPTOP (2)") is not None
     assert table.find("bob-host.local") is not None
-    assert table.find("Alice A.") is not None
+    assert table.find("Alice's laptop") is None  # a renamed twin is not the one asked for
     assert table.find("nobody") is None
 
 
