@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 
 from alexphone.core.errors import AlexphoneError, ConfigError
 from alexphone.discovery.resolver import SipResolver, parse_nameserver
+from alexphone.engine.alex_gathering import address_lines, gather_addresses, nat_servers
 from alexphone.engine.client import PhoneClient
 from alexphone.engine.commands import HangUp, PlaceCall, SendDtmf, Shutdown
 from alexphone.engine.events import CallChanged, CallState, Event
@@ -71,6 +72,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print events as JSON lines")
     parser.add_argument("--no-mdns", action="store_true", help="do not use mDNS/DNS-SD on the LAN")
     _discovery_options(parser)
+    _nat_options(parser)
     parser.add_argument("--tls-cert", type=Path, help="PEM certificate chain for tls: listeners")
     parser.add_argument("--tls-key", type=Path, help="private key of --tls-cert")
     parser.add_argument("--tls-ca", type=Path, help="extra CA certificates to trust (PEM)")
@@ -125,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     peers.add_argument("--timeout", type=float, default=3.0, help="seconds to browse")
     resolve = sub.add_parser("resolve", help="RFC 3263 targets in the order they are tried")
     resolve.add_argument("uri", help="sip:/sips: URI or domain")
+    addresses = sub.add_parser("addresses", help="the ALEX-item lines a call would announce")
+    addresses.add_argument("--listen", action="append", default=[], metavar="udp:HOST:PORT")
+    _nat_options(addresses)
     for lookup in (peers, resolve):
         _discovery_options(lookup)
         lookup.add_argument("--json", action="store_true", help="print JSON lines")
@@ -141,6 +146,33 @@ def _discovery_options(parser: argparse.ArgumentParser) -> None:
         metavar="IF",
         help="interface name or address for mDNS (repeatable; default: all)",
     )
+
+
+def _nat_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stun", metavar="HOST:PORT", help="STUN server for reflexive addresses")
+    parser.add_argument("--turn", metavar="turn:HOST:PORT", help="TURN server for relayed media")
+    parser.add_argument("--turn-user", metavar="USER", help="TURN long-term credential user")
+    parser.add_argument("--turn-password-file", type=Path, help="file holding the TURN password")
+
+
+def _addresses(args: argparse.Namespace) -> int:
+    """Run ``addresses``: gather for real from throwaway sockets, print one line per item."""
+    try:
+        stun, turn = nat_servers(args.stun, args.turn, args.turn_user, args.turn_password_file)
+        listen = tuple(ListenSpec.parse(text) for text in args.listen) or DEFAULT_LISTEN
+        gathered = asyncio.run(gather_addresses(PhoneSettings(listen=listen, stun=stun, turn=turn)))
+    except ConfigError as exc:
+        print(f"alexphone: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (AlexphoneError, OSError) as exc:
+        print(f"alexphone: {exc}", file=sys.stderr)
+        return 1
+    for problem in gathered.problems:
+        reason = f"no {problem.kind.value} from {problem.server}: {problem.reason}"
+        print(f"alexphone: {problem.flow}: {reason}", file=sys.stderr)
+    for line in address_lines(gathered, args.json):
+        print(line)
+    return 0
 
 
 def settings_from(args: argparse.Namespace) -> PhoneSettings:
@@ -162,6 +194,7 @@ def settings_from(args: argparse.Namespace) -> PhoneSettings:
             expires=args.expires,
         )
     proxy = sip_uri_option(args.proxy, "--proxy") if args.proxy else None
+    stun, turn = nat_servers(args.stun, args.turn, args.turn_user, args.turn_password_file)
     profile = args.profile or _default_profile()
     return PhoneSettings(
         listen=listen,
@@ -179,6 +212,8 @@ def settings_from(args: argparse.Namespace) -> PhoneSettings:
         dns_server=parse_nameserver(args.dns_server) if args.dns_server else None,
         mdns=not args.no_mdns,
         mdns_interfaces=tuple(args.mdns_interface),
+        stun=stun,
+        turn=turn,
     )
 
 
@@ -388,6 +423,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(args.verbose)
     if args.command in ("peers", "resolve"):
         return _lookup(args)
+    if args.command == "addresses":
+        return _addresses(args)
     if args.command == "gui":
         return _gui(args)
     try:

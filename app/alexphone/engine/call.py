@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from enum import Enum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from alexphone.core.errors import ParseError, ProtocolError
 from alexphone.engine.events import CallChanged, CallState, Direction
@@ -23,6 +23,9 @@ from alexphone.sip.headers import NameAddress
 from alexphone.sip.message import Request, Response, make_response
 from alexphone.sip.transaction import TransactionId, build_cancel
 from alexphone.sip.uri import SipUri
+
+if TYPE_CHECKING:
+    from alexphone.engine.alex_session import AlexSession
 
 log = logging.getLogger(__name__)
 SDP_TYPE = "application/sdp"
@@ -115,12 +118,15 @@ class Call:
         self.to_tag: str | None = None
         self._answer_sdp: SessionDescription | None = None  # our answer to an INVITE's offer
         self.on_media_change: Callable[[Call], None] | None = None  # re-INVITE changed media
+        self.alex: AlexSession | None = None  # address lists and checks (ALEX.md)
 
     # -- outgoing ---------------------------------------------------------------------------
     def place(self, invite: Request) -> None:
         """Send the initial INVITE (already addressed) with our offer."""
         self.invite = invite
         self._attach_sdp(invite, self.sdp.create_offer())
+        if self.alex is not None:
+            self.alex.announce(invite.headers)
         self._state(CallState.CALLING)
         self.signaling.send_request(invite, _InviteOutcome(self))
 
@@ -129,6 +135,8 @@ class Call:
         status = response.status
         if self.phase is Phase.ENDED:
             return
+        if self.alex is not None and 100 < status < 300:  # ALEX.md: the UAS's 18x/2xx decide
+            self.alex.peer_headers(response.headers, final=status >= 200)
         if status < 200:
             if status == 100:
                 return
@@ -176,6 +184,8 @@ class Call:
             return
         self.phase = Phase.CONFIRMED
         self._state(CallState.CONFIRMED)
+        if self.alex is not None:
+            self.alex.confirmed()
         if self.cancel_wanted:
             self.hang_up()
 
@@ -237,6 +247,8 @@ class Call:
             self._reject(400, str(exc))
             return
         self._state(CallState.RINGING)
+        if self.alex is not None:
+            self.alex.peer_headers(invite.headers, final=True)
         if invite.body:
             try:
                 self._answer_sdp = self.sdp.answer(SessionDescription.parse(invite.body)).sdp
@@ -257,6 +269,8 @@ class Call:
             self.dialog.state = DialogState.CONFIRMED
         self.signaling.send_2xx_reliably(response, self.invite_tid)
         self._state(CallState.CONFIRMED)
+        if self.alex is not None:
+            self.alex.confirmed()
 
     def decline(self, busy: bool) -> None:
         """Refuse the incoming call with 486 Busy Here or 603 Decline."""
@@ -275,7 +289,12 @@ class Call:
     def _response(self, status: int, reason: str | None = None) -> Response:
         assert self.invite is not None
         response = make_response(self.invite, status, reason, to_tag=self.to_tag)
-        return self.signaling.finish_response(response) if status < 300 else response
+        if status >= 300:
+            return response
+        response = self.signaling.finish_response(response)
+        if self.alex is not None and status > 100:
+            self.alex.announce(response.headers)
+        return response
 
     # -- in dialog -------------------------------------------------------------------------
     def on_request(self, transaction_id: TransactionId, request: Request) -> None:
@@ -380,6 +399,8 @@ class Call:
             return
         self.phase = Phase.ENDED
         self.port.close()
+        if self.alex is not None:
+            self.alex.close()
         self._state(CallState.ENDED, code, reason)
         self.signaling.call_ended(self)
 

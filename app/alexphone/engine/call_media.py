@@ -48,6 +48,8 @@ class _Running:
     stopped: bool = False
     announced: tuple[str, int] | None = None
     pending_dtmf: list[str] = field(default_factory=list)
+    path: str = "host"  # host|srflx|prflx|relay: the ALEX path kind once one is selected
+    moved_to: tuple[str, int] | None = None  # the ALEX-selected peer address
 
 
 class MediaController:
@@ -91,6 +93,8 @@ class MediaController:
         stream = entry.driver.stream
         if negotiated != stream.media:
             stream.update(negotiated)
+            if entry.moved_to is not None:  # the checked path outlives an SDP change
+                stream.move_to(entry.moved_to)
             self._announce(entry, stream)
 
     async def _start(self, entry: _Running) -> None:
@@ -99,6 +103,8 @@ class MediaController:
         try:
             socket = RtpSocket(lambda d, a: None, lambda d, a: None)
             await socket.open(call.port)
+            if call.alex is not None:
+                call.alex.attach_media(socket)  # ALEX probes share the RTP port (RFC 7983)
             rate = make_codec(negotiated.codec).sample_rate
             audio_in, audio_out = self.settings.audio_in, self.settings.audio_out
             source = open_source(audio_in, rate, self.audio, self._device_report("in"))
@@ -115,18 +121,24 @@ class MediaController:
             on_timeout=lambda: self._timeout(entry),
             media_timeout=self.settings.media_timeout,
         )
+        send_rtp: Callable[[bytes, tuple[str, int]], None] = socket.send_rtp
+        send_rtcp: Callable[[bytes, tuple[str, int]], None] = socket.send_rtcp
+        if call.alex is not None and call.alex.active:  # only to checked addresses (ALEX.md)
+            send_rtp, send_rtcp = call.alex.gate(send_rtp), call.alex.gate(send_rtcp, rtcp=True)
         stream = MediaStream(
             negotiated,
             source,
             sink,
-            socket.send_rtp,
-            socket.send_rtcp,
+            send_rtp,
+            send_rtcp,
             rng=self.rng,
             ssrc=self.rng.getrandbits(32),
             cname=f"{self.settings.user}@{negotiated.local[0]}",
             complexity=self.settings.complexity,
         )
         entry.driver = driver
+        if entry.moved_to is not None:
+            stream.move_to(entry.moved_to)
         driver.start(stream)
         self._announce(entry, stream)
         if entry.stopped:  # the call ended while we were starting
@@ -146,7 +158,7 @@ class MediaController:
                 f"{media.codec.name}/{media.codec.clock_rate}",
                 _hostport(media.local),
                 _hostport(stream.remote),
-                "host",
+                entry.path,
                 media.direction.value,
             )
         )
@@ -188,6 +200,17 @@ class MediaController:
         entry.driver = None
         if stats is not None:
             self._stats(entry, stats)
+
+    def move_media(self, call_id: str, remote: tuple[str, int], path: str) -> None:
+        """Send a call's media to the ALEX-selected ``remote`` (path kind ``path``)."""
+        entry = self.running.get(call_id)
+        if entry is None:
+            return
+        entry.path, entry.moved_to = path, remote
+        stream = entry.driver.stream if entry.driver is not None else None
+        if stream is not None:
+            stream.move_to(remote)
+            self._announce(entry, stream)
 
     def mute(self, call_id: str, on: bool) -> None:
         """Send silence instead of the microphone (or resume) in one call."""

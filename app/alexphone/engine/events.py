@@ -198,3 +198,32 @@ class ProxyDiscovered(Event):
     domain: str
     uri: str
     source: str  # dns|mdns
+
+
+@dataclass(frozen=True, slots=True)
+class AlexPairChanged(Event):
+    """A candidate pair of a call's ALEX connection list changed state (RFC 8445 §6.1.2.6)."""
+
+    name: ClassVar[str] = "alex.pair"
+    call_id: str
+    flow: str  # sip|audio
+    local: str  # host:port
+    remote: str
+    state: str  # waiting|in_progress|succeeded|failed
+    rtt_ms: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlexSelected(Event):
+    """ALEX nominated the pair a flow of a call now uses."""
+
+    name: ClassVar[str] = "alex.selected"
+    call_id: str
+    flow: str  # sip|audio
+    local: str
+    remote: str
+    kind: str  # host|srflx|prflx|relay: the least direct type on the path
+    rtt_ms: float | None
+    from_cache: bool
+    probes: int = 0  # probes this call sent up to the selection
+    after_ms: float | None = None  # time from the 2xx to the selection

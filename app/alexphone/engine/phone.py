@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Callable
 
 from alexphone.core.errors import ConfigError
 from alexphone.core.ids import IdFactory
 from alexphone.engine.account_registration import AccountRegistration
+from alexphone.engine.alex_session import AlexHub
 from alexphone.engine.client import PhoneClient
 from alexphone.engine.commands import (
     Answer,
@@ -39,6 +41,8 @@ from alexphone.net.network_monitor import NetworkMonitor
 from alexphone.sip.message import Message
 from alexphone.sip.transaction import TransactionEvent
 from alexphone.sip.uri import SipUri
+from alexphone.store.alex_cache import AlexCacheStore
+from alexphone.store.database import DATABASE_NAME, open_database
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE = 3.0
@@ -58,6 +62,7 @@ class Phone:
         self.ua: UserAgent | None = None
         self.registration: AccountRegistration | None = None
         self.lan: LanDiscovery | None = None
+        self._alex_db: sqlite3.Connection | None = None
 
     async def run(self, on_started: Callable[[PhoneClient], None] | None = None) -> None:
         """Listen, register, obey commands; return after Shutdown and a clean goodbye."""
@@ -66,7 +71,8 @@ class Phone:
         tap = self._log_sip if self.settings.log_sip else None
         stack = SipStack(self._on_transaction_event, tls=self.settings.tls, on_wire=tap)
         bound = await stack.start(self.settings.listen)
-        self.ua = UserAgent(self.settings, stack, self.emit, self.ids)
+        alex = self._alex_hub(stack) if self.settings.alex else None
+        self.ua = UserAgent(self.settings, stack, self.emit, self.ids, alex)
         self.emit(UaReady(tuple(str(spec) for spec in bound), str(self.settings.profile)))
         self.lan = LanDiscovery(self.settings, self.emit)
         await self.lan.start(bound)
@@ -84,6 +90,21 @@ class Phone:
         await self._goodbye()
         await self.lan.stop()  # DNS-SD goodbyes (RFC 6762 §10.1)
         await stack.close()
+        if alex is not None:
+            alex.close()
+        if self._alex_db is not None:
+            self._alex_db.close()
+
+    def _alex_hub(self, stack: SipStack) -> AlexHub:
+        """The phone's ALEX state: one probe budget and the profile's ALEX cache."""
+        profile = self.settings.profile
+        cache: AlexCacheStore | None = None
+        try:
+            self._alex_db = open_database(profile / DATABASE_NAME)
+            cache = AlexCacheStore(self._alex_db)
+        except ConfigError as exc:  # the cache is a hint: ALEX runs without it
+            self.emit(ErrorReported("alex", f"no ALEX cache: {exc}"))
+        return AlexHub(stack.transport, self.emit, self.ids, profile=profile, cache=cache)
 
     def _network_changed(self, addresses: list[InterfaceAddress], fingerprint: str) -> None:
         """Mobility: our addresses moved, so re-register from the new ones."""

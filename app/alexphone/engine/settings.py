@@ -9,6 +9,7 @@ from alexphone.core.errors import ConfigError, ParseError
 from alexphone.media.audio_spec import DEFAULT_DEVICE, AudioSpec, parse_audio_in, parse_audio_out
 from alexphone.net.tls import TlsSettings
 from alexphone.net.transport import ListenSpec, TransportKind
+from alexphone.net.turn_client import TurnSettings
 from alexphone.sdp.codec import DEFAULT_CODECS, Codec, parse_codec_list
 from alexphone.sip.uri import SipUri, parse_sip_uri
 
@@ -96,6 +97,9 @@ class PhoneSettings:
     mdns: bool = False  # DNS-SD on the LAN (the CLI turns it on unless --no-mdns)
     mdns_interfaces: tuple[str, ...] = ()  # --mdns-interface; empty: every interface
     local_domain: str | None = None  # for outbound-proxy discovery; None: from resolv.conf
+    stun: tuple[str, int] | None = None  # --stun; None: the TURN server, if any, else none
+    turn: TurnSettings | None = None  # --turn: relayed media addresses (ALEX.md "Gathering")
+    alex: bool = False  # ALEX address lists and checks (ALEX.md); --no-alex turns it off
 
     def __post_init__(self) -> None:
         if not self.listen:

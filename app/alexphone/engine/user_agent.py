@@ -9,8 +9,10 @@ from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
+from alexphone.alex.events import Role
 from alexphone.core.errors import ConfigError, ParseError, ProtocolError, TransportError
 from alexphone.core.ids import IdFactory
+from alexphone.engine.alex_session import AlexHub
 from alexphone.engine.call import Call, ResponseHandler
 from alexphone.engine.call_media import MediaController
 from alexphone.engine.events import CallChanged, Direction, Event
@@ -57,11 +59,14 @@ class UserAgent:
         stack: SipStack,
         emit: Callable[[Event], None],
         ids: IdFactory,
+        alex: AlexHub | None = None,
     ) -> None:
         self.settings = settings
         self.stack = stack
         self.emit = emit
         self.ids = ids
+        self.alex = alex  # None: no ALEX (--no-alex)
+        self.supported = SUPPORTED | {"alex"} if alex is not None else SUPPORTED
         self.calls: dict[str, Call] = {}
         self._handlers: dict[TransactionId, ResponseHandler] = {}
         self._sources: dict[TransactionId, Flow] = {}
@@ -120,7 +125,7 @@ class UserAgent:
         if proxy is not None:  # §8.1.2: a pre-loaded route to the outbound proxy
             headers.add("Route", f"<{proxy.with_params(lr=None)}>")
         headers.add("Allow", ", ".join(sorted(ALLOWED_METHODS)))
-        headers.add("Supported", ", ".join(sorted(SUPPORTED)))
+        headers.add("Supported", ", ".join(sorted(self.supported)))
         headers.add("User-Agent", self.settings.user_agent)
         return Request(method, request_uri, headers)
 
@@ -139,7 +144,7 @@ class UserAgent:
                 dest = Destination(flow.kind, flow.remote)
                 response.headers.set("Contact", str(self.contact_for(dest)))
         response.headers.set("Allow", ", ".join(sorted(ALLOWED_METHODS)))
-        response.headers.set("Supported", ", ".join(sorted(SUPPORTED)))
+        response.headers.set("Supported", ", ".join(sorted(self.supported)))
         response.headers.set("Server", self.settings.user_agent)
         return response
 
@@ -296,9 +301,20 @@ class UserAgent:
         invite = self.new_request("INVITE", target, to)
         call = Call(self, self._emit_call, Direction.OUT, invite.call_id, str(target))
         call.on_media_change = self.media.media_changed
+        self._start_alex(call, Role.CONTROLLING, str(to.uri))
         self.calls[call.call_id] = call
         call.place(invite)
         return call
+
+    def _start_alex(self, call: Call, role: Role, peer: str) -> None:
+        """Give the call its ALEX session (the caller controls, RFC 8445 §6.1.1)."""
+        if self.alex is None:
+            return
+        session = self.alex.session(call.call_id, role, (call.port.host, call.port.port), peer)
+        session.on_media_path = lambda remote, kind: self.media.move_media(
+            call.call_id, remote, kind
+        )
+        call.alex = session
 
     def _emit_call(self, event: CallChanged) -> None:
         self.emit(event)
@@ -357,7 +373,7 @@ class UserAgent:
         error = check_request(
             request,
             allowed_methods=ALLOWED_METHODS,
-            supported_extensions=SUPPORTED,
+            supported_extensions=self.supported,
             accepted_types=ACCEPTED_TYPES,
         )
         if error is not None:
@@ -406,6 +422,7 @@ class UserAgent:
             return
         call = Call(self, self._emit_call, Direction.IN, request.call_id, str(request.from_.uri))
         call.on_media_change = self.media.media_changed
+        self._start_alex(call, Role.CONTROLLED, str(request.from_.uri))
         self.calls[call.call_id] = call
         self._by_invite_tid[tid] = call
         call.offered(tid, request, self.ids.tag())

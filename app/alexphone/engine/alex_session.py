@@ -1,0 +1,444 @@
+"""ALEX in real calls: one check agent per call on the SIP and RTP sockets (ALEX.md).
+
+Theory of operation. The ``AlexHub`` is the process-wide part: the one probe budget, the
+cache store, the network fingerprint and the STUN hook on every SIP UDP socket, which hands
+each STUN datagram to the call sessions in turn until one owns it. An ``AlexSession`` is the
+per-call driver of a sans-I/O ``CheckAgent``:
+
+- it announces our candidates (``ALEX-session``/``ALEX-item``, ``Supported: alex``) in the
+  INVITE (UAC) or in the 18x/2xx when the INVITE carried ALEX (UAS);
+- it decides the mode once from the peer's INVITE or first 18x/2xx that announces ALEX
+  (or from the 2xx); only ALEX mode runs checks;
+- checks start when the dialog is confirmed (the 2xx arrives, or we send it), seeded with
+  the cache's pairs for this peer on this network; the media socket joins when the media
+  starts, and datagrams for it wait until then;
+- agent events become ``alex.pair``/``alex.selected``; a selected audio pair moves the media
+  stream there. ``may_send`` is the media gate: while ALEX runs, RTP only goes to addresses
+  that answered an authenticated probe (ALEX.md, ARCHITECTURE.md §8).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from alexphone.alex.cache import (
+    CacheKey,
+    CacheUse,
+    endpoint,
+    failure,
+    parse_endpoint,
+    success,
+)
+from alexphone.alex.candidate import Address, Candidate, format_hostport
+from alexphone.alex.checks import AgentState, CheckAgent
+from alexphone.alex.connection_list import PairState
+from alexphone.alex.events import (
+    AgentEvent,
+    ConsentExpired,
+    FlowFailed,
+    PairChanged,
+    PairSelected,
+    Role,
+)
+from alexphone.alex.items import new_session, write_alex
+from alexphone.alex.negotiation import Mode, add_supported
+from alexphone.alex.pacing import ProbeBudget
+from alexphone.alex.probe import Credentials, Datagram
+from alexphone.core.errors import ParseError, TransportError
+from alexphone.core.ids import IdFactory
+from alexphone.engine.alex_headers import (
+    AUDIO_FLOW,
+    EVENT_FLOWS,
+    SIP_FLOW,
+    base_for,
+    is_loopback,
+    read_peer,
+    socket_candidates,
+)
+from alexphone.engine.events import AlexPairChanged, AlexSelected, ErrorReported, Event
+from alexphone.net.interfaces import default_gateways, local_addresses, network_fingerprint
+from alexphone.net.rtp_socket import RtpSocket
+from alexphone.net.transport import SipTransport, TransportKind
+from alexphone.sip.message import Headers
+from alexphone.store.alex_cache import AlexCacheStore
+
+log = logging.getLogger(__name__)
+MAX_PENDING = 64  # media datagrams held until the media socket opens
+Send = Callable[[bytes, Address], None]
+_PAIR_STATES = {
+    PairState.WAITING: "waiting",
+    PairState.IN_PROGRESS: "in_progress",
+    PairState.SUCCEEDED: "succeeded",
+    PairState.FAILED: "failed",
+}
+
+
+def instance_urn(profile: Path) -> str:
+    """A stable RFC 5626 instance URN for a profile (``inst``, the peer's cache key)."""
+    return f"<urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, profile.resolve().as_uri())}>"
+
+
+class AlexHub:
+    """Process-wide ALEX state shared by the calls of one phone."""
+
+    def __init__(
+        self,
+        transport: SipTransport,
+        emit: Callable[[Event], None],
+        ids: IdFactory,
+        *,
+        profile: Path,
+        cache: AlexCacheStore | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.transport = transport
+        self.emit = emit
+        self.ids = ids
+        self.cache = cache
+        self.rng = rng if rng is not None else random.Random()
+        self.budget = ProbeBudget()  # ALEX.md: one probe per 5 ms for the whole process
+        self.instance = instance_urn(profile)
+        self.sessions: dict[str, AlexSession] = {}
+        self.loop = asyncio.get_running_loop()
+        transport.set_stun_handler(self._on_sip_stun)
+
+    def network(self) -> str:
+        """The fingerprint of the network we are on now (cache key)."""
+        return network_fingerprint(local_addresses(), default_gateways())
+
+    def sip_bound(self) -> list[Address]:
+        """The bound addresses of our UDP SIP listeners."""
+        return [(s.host, s.port) for s in self.transport.listeners if s.kind is TransportKind.UDP]
+
+    def session(self, call_id: str, role: Role, media: Address, peer: str) -> AlexSession:
+        """Start the ALEX side of a call whose media socket is bound to ``media``."""
+        session = AlexSession(self, call_id, role, media, peer)
+        self.sessions[call_id] = session
+        return session
+
+    def _on_sip_stun(self, data: bytes, local: Address, remote: Address) -> None:
+        for session in list(self.sessions.values()):
+            if session.receive_sip(data, local, remote):
+                return
+        log.debug("STUN from %s on %s owned by no call", remote, local)
+
+    def close(self) -> None:
+        """Stop every session and unhook the SIP sockets."""
+        for session in list(self.sessions.values()):
+            session.close()
+        self.transport.set_stun_handler(None)
+
+
+class AlexSession:
+    """The ALEX driver of one call: headers, checks, events, cache and the media gate."""
+
+    def __init__(self, hub: AlexHub, call_id: str, role: Role, media: Address, peer: str) -> None:
+        self.hub = hub
+        self.call_id = call_id
+        self.peer = peer  # cache key: the peer's instance once known, else its AOR
+        self.values = new_session(hub.ids, hub.instance)
+        credentials = Credentials(self.values.ufrag, self.values.pwd)
+        self.agent = CheckAgent(
+            role, credentials, self.values.tie_breaker, budget=hub.budget, rng=hub.rng
+        )
+        self.sip_bound = hub.sip_bound()
+        self.media_bound = media
+        sip = [c for bound in self.sip_bound for c in socket_candidates(SIP_FLOW, bound)]
+        audio = socket_candidates(AUDIO_FLOW, media)
+        self.candidates: list[Candidate] = [*audio, *sip]  # media flows first (checks.py)
+        self.agent.add_local_candidates(self.candidates)
+        self.keep_loopback = bool(self.candidates) and all(
+            is_loopback(c.address[0]) for c in self.candidates
+        )
+        self.mode: Mode | None = None
+        self.network = ""
+        self.confirmed_at: float | None = None
+        self.on_media_path: Callable[[Address, str], None] | None = None
+        self._media: RtpSocket | None = None
+        self._pending: list[Datagram] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._closed = False
+
+    @property
+    def active(self) -> bool:
+        """Tell whether ALEX runs for this call (both sides announced it)."""
+        return self.mode is Mode.ALEX and not self._closed
+
+    @property
+    def probes(self) -> int:
+        """Probes our agent sent so far."""
+        return self.agent.probes_sent
+
+    def _now(self) -> float:
+        return self.hub.loop.time()
+
+    # -- signaling ---------------------------------------------------------------------------
+    def announce(self, headers: Headers) -> None:
+        """Add ``Supported: alex`` and, unless the peer is plain, our ALEX headers."""
+        add_supported(headers)
+        if self.mode in (None, Mode.ALEX) and not self._closed:
+            write_alex(headers, self.values, self.candidates)
+
+    def peer_headers(self, headers: Headers, final: bool) -> None:
+        """Decide the mode from the peer's INVITE or 18x/2xx (once: the first ALEX wins)."""
+        if self.mode is not None or self._closed:
+            return
+        decision = read_peer(headers, enabled=True, keep_loopback=self.keep_loopback)
+        if decision.mode is not Mode.ALEX:
+            if final:
+                self.mode = decision.mode
+                log.info("call %s: no ALEX (%s)", self.call_id, decision.reason)
+            return
+        announcement = decision.announcement
+        assert announcement is not None
+        self.mode = Mode.ALEX
+        session = announcement.session
+        if session.instance:
+            self.peer = session.instance
+        self.agent.set_remote(
+            Credentials(session.ufrag, session.pwd), list(announcement.candidates)
+        )
+
+    def confirmed(self) -> None:
+        """The dialog is confirmed: seed from the cache and start checking."""
+        if self.confirmed_at is not None or self._closed:
+            return
+        self.confirmed_at = self._now()
+        if not self.active:
+            return
+        self.network = self.hub.network()
+        self._seed_from_cache()
+        self.agent.start(self._now())
+        self._pump()
+
+    # -- sockets -----------------------------------------------------------------------------
+    def attach_media(self, socket: RtpSocket) -> None:
+        """The media socket is open: take its STUN and send what waited for it."""
+        if self._closed:
+            return
+        self._media = socket
+        socket.on_stun = self._on_media_stun
+        pending, self._pending = self._pending, []
+        for datagram in pending:
+            socket.send_rtp(datagram.data, datagram.remote)
+
+    def receive_sip(self, data: bytes, local: Address, remote: Address) -> bool:
+        """Take a STUN datagram from a SIP socket; True if this call's agent owned it."""
+        if self._closed:
+            return False
+        base = base_for(local, remote, [c.address for c in self.candidates])
+        taken = self.agent.receive(data, base, remote, self._now())
+        if taken:
+            self._pump()
+        return taken
+
+    def _on_media_stun(self, data: bytes, remote: Address) -> None:
+        if self._closed:
+            return
+        base = base_for(self.media_bound, remote, [c.address for c in self.candidates])
+        if self.agent.receive(data, base, remote, self._now()):
+            self._pump()
+
+    def may_send(self, remote: Address) -> bool:
+        """The media gate: True unless ALEX runs and ``remote`` never answered a probe."""
+        if self.mode is not Mode.ALEX:
+            return True
+        if self._closed:
+            return False
+        bases = [c.address for c in self.candidates if c.flow == AUDIO_FLOW]
+        return any(self.agent.is_validated(base, remote) for base in bases)
+
+    def gate(self, send: Send, *, rtcp: bool = False) -> Send:
+        """Wrap a media send so nothing goes to an unvalidated address (RTCP: port − 1)."""
+
+        def gated(data: bytes, remote: Address) -> None:
+            rtp = (remote[0], remote[1] - 1) if rtcp else remote
+            if self.may_send(remote) or self.may_send(rtp):
+                send(data, remote)
+
+        return gated
+
+    # -- the agent ---------------------------------------------------------------------------
+    def _pump(self) -> None:
+        now = self._now()
+        for datagram in self.agent.datagrams_to_send(now):
+            self._send(datagram)
+        while (event := self.agent.next_event()) is not None:
+            self._on_event(event, now)
+        self._arm()
+
+    def _send(self, datagram: Datagram) -> None:
+        if datagram.base[1] == self.media_bound[1] and any(
+            c.address == datagram.base and c.flow == AUDIO_FLOW for c in self.candidates
+        ):
+            if self._media is None:
+                if len(self._pending) < MAX_PENDING:
+                    self._pending.append(datagram)
+                return
+            self._media.send_rtp(datagram.data, datagram.remote)
+            return
+        try:
+            self.hub.transport.send_datagram(datagram.data, datagram.base, datagram.remote)
+        except TransportError as exc:
+            log.debug("probe from %s not sent: %s", datagram.base, exc)
+
+    def _arm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        when = self.agent.get_timer()
+        if when is not None and not self._closed:
+            self._timer = self.hub.loop.call_at(when, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        if self._closed:
+            return
+        self.agent.handle_timer(self._now())
+        self._pump()
+
+    def _on_event(self, event: AgentEvent, now: float) -> None:
+        match event:
+            case PairChanged(flow=flow, local=local, remote=remote, state=state, rtt=rtt):
+                self._pair_changed(flow, local, remote, state, rtt)
+            case PairSelected():
+                self._selected(event, now)
+            case FlowFailed(flow=flow):
+                where = f"call {self.call_id}: no {EVENT_FLOWS.get(flow, flow)} path"
+                self.hub.emit(ErrorReported("alex", where))
+            case ConsentExpired(flow=flow):
+                where = f"call {self.call_id}: consent lost on {EVENT_FLOWS.get(flow, flow)}"
+                self.hub.emit(ErrorReported("alex", where))
+
+    def _pair_changed(
+        self,
+        flow: str,
+        local: Candidate,
+        remote: Candidate,
+        state: PairState,
+        rtt: float | None,
+    ) -> None:
+        name = _PAIR_STATES.get(state)
+        if name is None:
+            return  # frozen: not reported (ARCHITECTURE.md §6 states)
+        rtt_ms = round(rtt * 1000, 2) if rtt is not None else None
+        self.hub.emit(
+            AlexPairChanged(
+                self.call_id,
+                EVENT_FLOWS.get(flow, flow),
+                format_hostport(local.sending_base),
+                format_hostport(remote.address),
+                name,
+                rtt_ms,
+            )
+        )
+        if state is PairState.FAILED:
+            self._record(flow, local.sending_base, remote.address, None, failed=True)
+
+    def _selected(self, event: PairSelected, now: float) -> None:
+        flow = EVENT_FLOWS.get(event.flow, event.flow)
+        rtt_ms = round(event.rtt * 1000, 2) if event.rtt is not None else None
+        after = now - self.confirmed_at if self.confirmed_at is not None else None
+        self.hub.emit(
+            AlexSelected(
+                self.call_id,
+                flow,
+                format_hostport(event.local.address),
+                format_hostport(event.remote.address),
+                event.kind.value,
+                rtt_ms,
+                event.from_cache,
+                self.probes,
+                round(after * 1000, 1) if after is not None else None,
+            )
+        )
+        self._record(event.flow, event.base, event.remote.address, event.rtt, failed=False)
+        if event.flow == AUDIO_FLOW and self.on_media_path is not None:
+            self.on_media_path(event.remote.address, event.kind.value)
+
+    # -- the cache ---------------------------------------------------------------------------
+    def _key(self, flow: str, base: Address, remote: Address) -> CacheKey:
+        name = EVENT_FLOWS.get(flow, flow)
+        return CacheKey(self.peer, name, endpoint(base), endpoint(remote), self.network)
+
+    def _record(
+        self, flow: str, base: Address, remote: Address, rtt: float | None, *, failed: bool
+    ) -> None:
+        cache = self.hub.cache
+        if cache is None or not self.network:
+            return
+        key = self._key(flow, base, remote)
+        wall = time.time()
+        entry = failure(key, wall, cache.get(key)) if failed else success(key, wall, rtt)
+        cache.record(entry)
+
+    def _seed_from_cache(self) -> None:
+        """Put the pair that worked with this peer on this network first (ALEX.md)."""
+        cache = self.hub.cache
+        if cache is None:
+            return
+        wall = time.time()
+        remote = self.agent.candidates.remote
+        for flow in (AUDIO_FLOW, SIP_FLOW):
+            for entry in cache.lookup(self.peer, EVENT_FLOWS[flow], self.network, wall):
+                if entry.use(wall) is not CacheUse.NOMINATE:
+                    continue
+                try:
+                    (lip, lport), _ = parse_endpoint(entry.key.local)
+                    (rip, rport), _ = parse_endpoint(entry.key.remote)
+                except ParseError:
+                    continue
+                exact = flow == SIP_FLOW  # media ports change per call: match addresses only
+                found = _match(self.candidates, remote, flow, (lip, lport), (rip, rport), exact)
+                if found is not None:
+                    self.agent.add_cached(flow, *found)
+                    break
+
+    def close(self) -> None:
+        """The call ended: stop checking, forget the sockets."""
+        if self._closed:
+            return
+        self._closed = True
+        self.agent.close()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._media is not None:
+            self._media.on_stun = None
+        self._pending.clear()
+        self.hub.sessions.pop(self.call_id, None)
+
+    @property
+    def finished(self) -> bool:
+        """Tell whether every flow was selected or failed."""
+        return self.agent.state in (AgentState.COMPLETED, AgentState.CLOSED)
+
+
+def _match(
+    local: list[Candidate],
+    remote: list[Candidate],
+    flow: str,
+    cached_local: Address,
+    cached_remote: Address,
+    exact: bool,
+) -> tuple[Address, Address] | None:
+    """The (base, remote) of this call that a cache entry describes, if any."""
+    for ours in local:
+        if ours.flow != flow or ours.base != ours.address:
+            continue
+        if ours.address != cached_local and (exact or ours.address[0] != cached_local[0]):
+            continue
+        for theirs in remote:
+            if theirs.flow != flow:
+                continue
+            if theirs.address == cached_remote or (
+                not exact and theirs.address[0] == cached_remote[0]
+            ):
+                return ours.address, theirs.address
+    return None
