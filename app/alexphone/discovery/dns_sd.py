@@ -6,6 +6,11 @@ the multicast sockets (interface names or addresses); with none given,
 zeroconf uses every interface. A name conflict is resolved as RFC 6762 §9 and RFC 6763
 Appendix D suggest, by trying "Name (2)", "Name (3)", … instead of failing.
 Malformed records from other hosts are dropped with a debug log.
+
+Browsing keeps one resolve task per service name. A goodbye (RFC 6762 §10.1)
+cancels the name's pending resolve, and record updates for a name whose PTR is
+gone start none: otherwise a resolve finishing after the goodbye would bring
+back a peer that left, and it would stay until its TTL ran out.
 """
 
 from __future__ import annotations
@@ -112,7 +117,8 @@ class DnsSd:
         self._browser: AsyncServiceBrowser | None = None
         self._infos: list[ServiceInfo] = []
         self._own: set[str] = set()  # full names we publish (lower-case)
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._live: set[str] = set()  # names browsed and not said goodbye (lower-case)
+        self._resolving: dict[str, asyncio.Task[None]] = {}  # by lower-case name
         self.instance: str | None = None
 
     async def start(self, browse: bool = True) -> None:
@@ -168,8 +174,10 @@ class DnsSd:
         """Send goodbyes for our services (RFC 6762 §10.1), stop browsing, close sockets."""
         if self._zc is None:
             return
-        for task in list(self._tasks):
+        for task in list(self._resolving.values()):
             task.cancel()
+        self._resolving.clear()
+        self._live.clear()
         if self._browser is not None:
             await self._browser.async_cancel()
         await self._unregister()
@@ -214,18 +222,36 @@ class DnsSd:
         self, zeroconf: Zeroconf, service_type: str, name: str, state_change: ServiceStateChange
     ) -> None:
         del zeroconf
-        if name.lower() in self._own:
+        key = name.lower()
+        if key in self._own:
             return  # our own services are not peers
         instance = instance_of(name, service_type)
         if instance is None:
             log.debug("DNS-SD: malformed service name %r ignored", name)
             return
+        log.debug("DNS-SD: %s %s", state_change.name, name)
         if state_change is ServiceStateChange.Removed:
+            self._live.discard(key)
+            self._cancel_resolve(key)  # its answer would revive a peer that left
             self._on_goodbye(instance, service_type)
             return
+        if state_change is ServiceStateChange.Updated and key not in self._live:
+            log.debug("DNS-SD: records for %s without its PTR ignored", name)
+            return
+        self._live.add(key)
+        self._cancel_resolve(key)  # newer records: the cache answers the new resolve
         task = asyncio.get_running_loop().create_task(self._resolve(service_type, name, instance))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._resolving[key] = task
+        task.add_done_callback(lambda done: self._resolved(key, done))
+
+    def _cancel_resolve(self, key: str) -> None:
+        task = self._resolving.pop(key, None)
+        if task is not None:
+            task.cancel()
+
+    def _resolved(self, key: str, task: asyncio.Task[None]) -> None:
+        if self._resolving.get(key) is task:
+            del self._resolving[key]
 
     async def _resolve(self, service_type: str, name: str, instance: str) -> None:
         zc = self._zc

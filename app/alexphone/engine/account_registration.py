@@ -50,6 +50,7 @@ class AccountRegistration:
         self.destination: Destination | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._settled = asyncio.Event()
+        self._moving: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         """Resolve the registrar and send the first REGISTER."""
@@ -91,8 +92,22 @@ class AccountRegistration:
 
     def network_changed(self) -> None:
         """Re-register from our new address at once (mobility: the Contact moved)."""
-        machine, destination = self.machine, self.destination
-        if machine is None or destination is None:
+        if self.machine is None:
+            return
+        task = asyncio.get_running_loop().create_task(self._move())
+        self._moving.add(task)
+        task.add_done_callback(self._moving.discard)
+
+    async def _move(self) -> None:
+        machine = self.machine
+        assert machine is not None
+        target = self.ua.settings.proxy or self.settings.registrar_uri
+        try:  # the first hop may resolve differently from the new network
+            self.destination = await self.ua.resolve(target)
+        except (ConfigError, TransportError) as exc:
+            log.info("registrar lookup after a network change failed: %s", exc)
+        destination = self.destination
+        if destination is None:
             return
         sent_by = self.ua.stack.transport.sent_by(destination.kind, destination.address[0])
         contact = self.ua.contact_for(destination).uri

@@ -2,8 +2,11 @@
 
 Starts the DNS-SD service (advertise + browse) when mDNS is on, keeps the peer
 table, emits ``peer.added`` / ``peer.removed``, re-announces our addresses when
-the network changes, and proposes an outbound proxy from the local domain's
-``_sip._udp`` SRV (looked up again after each network change).
+the network changes, and finds an outbound proxy from the local domain's
+``_sip._udp`` SRV (the phone asks again after each network change). With no
+--proxy, a proxy found for the account's own domain is handed to ``on_proxy``
+so the phone sends through it (RFC 3261 §8.1.2); it is handed again when it
+changes, and None when the domain stops offering one.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from alexphone.discovery.outbound_proxy import discover_outbound_proxy, system_d
 from alexphone.discovery.peer_table import ChangeKind, Peer, PeerChange, PeerTable, ServiceRecord
 from alexphone.discovery.resolver import SipResolver
 from alexphone.discovery.txt_record import PeerRole, TxtRecord
+from alexphone.engine.alex_session import instance_urn
 from alexphone.engine.events import ErrorReported, Event, PeerAdded, PeerRemoved, ProxyDiscovered
 from alexphone.engine.settings import PhoneSettings
 from alexphone.net.interfaces import InterfaceAddress, local_addresses
@@ -30,6 +34,7 @@ from alexphone.net.transport import ListenSpec, TransportKind
 from alexphone.sip.uri import SipUri, parse_sip_uri
 
 log = logging.getLogger(__name__)
+PROXY_WAIT = 2.0  # seconds start() waits for the outbound proxy lookup
 
 
 class LanDiscovery:
@@ -42,11 +47,16 @@ class LanDiscovery:
         *,
         advertise: bool = True,
         monitor_interval: float = 2.0,
+        on_proxy: Callable[[SipUri | None], None] | None = None,
+        resolver: SipResolver | None = None,
     ) -> None:
         self.settings = settings
         self.emit = emit
         self.table = PeerTable()
         self.instance: str | None = None
+        self.proxy: SipUri | None = None  # the discovered outbound proxy in use
+        self._on_proxy = on_proxy
+        self._resolver = resolver
         self._advertise = advertise
         self._loop = asyncio.get_running_loop()
         self._dns_sd: DnsSd | None = None
@@ -68,7 +78,9 @@ class LanDiscovery:
                 self._spawn(self._publish())
             self._monitor.start()
         if self.settings.account is not None and self.settings.proxy is None:
-            self._spawn(self._propose_proxy())
+            # bounded: the first REGISTER should go through the proxy, but not wait long
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.look_up_proxy(), PROXY_WAIT)
 
     async def stop(self) -> None:
         """Send goodbyes, stop browsing and polling."""
@@ -161,7 +173,8 @@ class LanDiscovery:
             user=user,
             name=settings.display_name or user,
             contact=contact,
-            instance=f"urn:uuid:{uuid.uuid4()}",
+            # the profile's stable RFC 5626 instance, the one ALEX sends as inst=
+            instance=instance_urn(settings.profile).strip("<>"),
             alex=True,
             role=PeerRole.UA,
         )
@@ -182,20 +195,43 @@ class LanDiscovery:
         del addresses, fingerprint
         if self._dns_sd is not None and self.instance is not None:
             self._spawn(self._dns_sd.readdress(self._advertised_addresses()))
-        if self.settings.account is not None and self.settings.proxy is None:
-            self._spawn(self._propose_proxy())
 
-    async def _propose_proxy(self) -> None:
+    def network_changed(self) -> None:
+        """Look the outbound proxy up again (the phone calls this when the network moves)."""
+        if self.settings.account is not None and self.settings.proxy is None:
+            self._spawn(self.look_up_proxy())
+
+    async def look_up_proxy(self) -> None:
+        """Look up the local domain's proxy; emit ``proxy.discovered`` and adopt it if it fits."""
         domain = self.settings.local_domain or system_domain()
         if domain is None:
+            self._adopt(None)
             return
+        resolver = self._resolver or SipResolver(self.settings.dns_server)
         try:
-            proxy = await discover_outbound_proxy(SipResolver(self.settings.dns_server), domain)
-        except AlexphoneError as exc:
+            proxy = await discover_outbound_proxy(resolver, domain)
+        except AlexphoneError as exc:  # DNS is down: keep the proxy we have
             log.info("outbound proxy lookup for %s failed: %s", domain, exc)
             return
         if proxy is not None:
             self.emit(ProxyDiscovered(domain, str(proxy), "dns"))
+        self._adopt(proxy if self._serves_account(domain) else None)
+
+    def _serves_account(self, domain: str) -> bool:
+        account = self.settings.account
+        if account is None or self.settings.proxy is not None:
+            return False
+        host = account.aor.host.lower().rstrip(".")
+        domain = domain.lower().rstrip(".")
+        return host == domain or host.endswith("." + domain)
+
+    def _adopt(self, proxy: SipUri | None) -> None:
+        if proxy == self.proxy:
+            return
+        log.info("outbound proxy for the account: %s", proxy or "none")
+        self.proxy = proxy
+        if self._on_proxy is not None:
+            self._on_proxy(proxy)
 
     # -- browsing -------------------------------------------------------------------------
     def _on_record(self, instance: str, record: ServiceRecord) -> None:
@@ -223,6 +259,9 @@ class LanDiscovery:
             return PeerRemoved(*fields)
         if peer.role is not PeerRole.UA:
             self.emit(ProxyDiscovered(_domain_of(peer), peer.uri(), "mdns"))
+            with contextlib.suppress(ParseError):
+                if self.proxy is None and self._serves_account(_domain_of(peer)):
+                    self._adopt(parse_sip_uri(peer.uri()).with_params(lr=None))
         return self.peer_event(peer)
 
     def peer_event(self, peer: Peer) -> PeerAdded:
