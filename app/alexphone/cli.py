@@ -20,6 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
+from alexphone.alex.cache import CacheEntry
 from alexphone.core.errors import AlexphoneError, ConfigError
 from alexphone.discovery.resolver import SipResolver, parse_nameserver
 from alexphone.engine.alex_gathering import address_lines, gather_addresses, nat_servers
@@ -39,8 +40,10 @@ from alexphone.engine.settings import (
 )
 from alexphone.net.tls import TlsSettings
 from alexphone.net.transport import ListenSpec
+from alexphone.store.alex_cache import AlexCacheStore
 from alexphone.store.config import load_config
 from alexphone.store.credentials import PasswordStore
+from alexphone.store.database import DATABASE_NAME, open_database
 
 EXIT_USAGE = 2
 DTMF_DIGITS = "0123456789*#ABCDabcd"
@@ -71,6 +74,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--expires", type=int, default=600, help="registration expiry (s)")
     parser.add_argument("--json", action="store_true", help="print events as JSON lines")
     parser.add_argument("--no-mdns", action="store_true", help="do not use mDNS/DNS-SD on the LAN")
+    parser.add_argument("--no-alex", action="store_true", help="plain SIP: no ALEX headers/checks")
     _discovery_options(parser)
     _nat_options(parser)
     parser.add_argument("--tls-cert", type=Path, help="PEM certificate chain for tls: listeners")
@@ -130,6 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
     addresses = sub.add_parser("addresses", help="the ALEX-item lines a call would announce")
     addresses.add_argument("--listen", action="append", default=[], metavar="udp:HOST:PORT")
     _nat_options(addresses)
+    addresses.add_argument("--json", action="store_true", help="print JSON lines")
+    addresses.add_argument("-v", "--verbose", action="count", default=0, help="log more")
+    cache = sub.add_parser("cache", help="ALEX cache entries of the profile")
+    cache.add_argument("--profile", type=Path, help="profile directory")
+    cache.add_argument("--clear", action="store_true", help="delete every entry")
+    cache.add_argument("--json", action="store_true", help="print JSON lines")
+    cache.add_argument("-v", "--verbose", action="count", default=0, help="log more")
     for lookup in (peers, resolve):
         _discovery_options(lookup)
         lookup.add_argument("--json", action="store_true", help="print JSON lines")
@@ -175,6 +186,56 @@ def _addresses(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cache(args: argparse.Namespace) -> int:
+    """Run ``cache``: list (or ``--clear``) the profile's ALEX cache entries."""
+    profile = args.profile or _default_profile()
+    try:
+        connection = open_database(profile / DATABASE_NAME)
+    except ConfigError as exc:
+        print(f"alexphone: {exc}", file=sys.stderr)
+        return 1
+    try:
+        store = AlexCacheStore(connection)
+        if args.clear:
+            count = store.clear()
+            print(json.dumps({"cleared": count}) if args.json else f"{count} entries cleared")
+            return 0
+        for line in cache_lines(store.entries(), time.time(), args.json):
+            print(line)
+    finally:
+        connection.close()
+    return 0
+
+
+def cache_lines(entries: Sequence[CacheEntry], now: float, as_json: bool) -> list[str]:
+    """One line per ALEX cache entry: text columns, or one JSON object each."""
+    lines: list[str] = []
+    for entry in entries:
+        key = entry.key
+        rtt_ms = round(entry.rtt * 1000, 2) if entry.rtt is not None else None
+        use = entry.use(now).value
+        if as_json:
+            fields = {
+                "peer": key.peer,
+                "flow": key.flow,
+                "local": key.local,
+                "remote": key.remote,
+                "network": key.network,
+                "outcome": entry.outcome.value,
+                "use": use,
+                "age_s": round(now - entry.updated, 1),
+                "rtt_ms": rtt_ms,
+            }
+            lines.append(json.dumps(fields))
+        else:
+            rtt = f"{rtt_ms:.1f} ms" if rtt_ms is not None else "-"
+            lines.append(
+                f"{key.peer} {key.flow} {key.local} -> {key.remote} {entry.outcome.value}"
+                f" ({use}, {now - entry.updated:.0f} s ago, rtt {rtt}) net {key.network}"
+            )
+    return lines
+
+
 def settings_from(args: argparse.Namespace) -> PhoneSettings:
     """Turn parsed options into validated settings (ConfigError names the bad option)."""
     listen = tuple(ListenSpec.parse(text) for text in args.listen) or DEFAULT_LISTEN
@@ -212,6 +273,7 @@ def settings_from(args: argparse.Namespace) -> PhoneSettings:
         dns_server=parse_nameserver(args.dns_server) if args.dns_server else None,
         mdns=not args.no_mdns,
         mdns_interfaces=tuple(args.mdns_interface),
+        alex=not args.no_alex,
         stun=stun,
         turn=turn,
     )
@@ -425,6 +487,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _lookup(args)
     if args.command == "addresses":
         return _addresses(args)
+    if args.command == "cache":
+        return _cache(args)
     if args.command == "gui":
         return _gui(args)
     try:

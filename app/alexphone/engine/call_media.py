@@ -17,6 +17,7 @@ from alexphone.core.errors import AlexphoneError
 from alexphone.engine.call import Call
 from alexphone.engine.events import (
     AudioDeviceChanged,
+    AudioDevicesListed,
     CallMedia,
     CallState,
     CallStats,
@@ -165,6 +166,7 @@ class MediaController:
 
     def _device_report(self, direction: str) -> Callable[[str, str], None]:
         def report(device: str, reason: str) -> None:
+            """Announce that ``direction`` now uses ``device``."""
             self.emit(AudioDeviceChanged(direction, device, reason))
 
         return report
@@ -236,6 +238,16 @@ class MediaController:
             stream.send_dtmf(digits)
         except ValueError as exc:
             self.emit(ErrorReported("dtmf", str(exc)))
+
+    def list_devices(self) -> None:
+        """Rescan the sound cards (only while no stream uses PortAudio) and announce them."""
+        devices = self.audio.refresh()
+        self.emit(
+            AudioDevicesListed(
+                tuple(d.name for d in devices if d.inputs > 0),
+                tuple(d.name for d in devices if d.outputs > 0),
+            )
+        )
 
     def stop_all(self) -> None:
         """Stop every stream and PortAudio (shutdown)."""

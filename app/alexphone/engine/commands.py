@@ -63,4 +63,11 @@ class SendDtmf:
     digits: str
 
 
-Command = PlaceCall | Answer | Decline | HangUp | Hold | Mute | SendDtmf | Shutdown
+@dataclass(frozen=True, slots=True)
+class ListAudioDevices:
+    """Rescan the sound cards (hot-plug) and announce them as an ``audio.devices`` event."""
+
+
+Command = (
+    PlaceCall | Answer | Decline | HangUp | Hold | Mute | SendDtmf | ListAudioDevices | Shutdown
+)

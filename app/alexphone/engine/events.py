@@ -143,6 +143,15 @@ class DtmfReceived(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class AudioDevicesListed(Event):
+    """The sound cards seen now (after a rescan): names usable with --audio-in/--audio-out."""
+
+    name: ClassVar[str] = "audio.devices"
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class AudioDeviceChanged(Event):
     """An audio device was replaced (it failed or vanished) or the device list changed."""
 

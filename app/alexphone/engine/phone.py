@@ -6,6 +6,7 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable
+from dataclasses import replace
 
 from alexphone.core.errors import ConfigError
 from alexphone.core.ids import IdFactory
@@ -18,6 +19,7 @@ from alexphone.engine.commands import (
     Decline,
     HangUp,
     Hold,
+    ListAudioDevices,
     Mute,
     PlaceCall,
     SendDtmf,
@@ -63,6 +65,7 @@ class Phone:
         self.registration: AccountRegistration | None = None
         self.lan: LanDiscovery | None = None
         self._alex_db: sqlite3.Connection | None = None
+        self._reregistering: asyncio.Task[None] | None = None
 
     async def run(self, on_started: Callable[[PhoneClient], None] | None = None) -> None:
         """Listen, register, obey commands; return after Shutdown and a clean goodbye."""
@@ -74,7 +77,7 @@ class Phone:
         alex = self._alex_hub(stack) if self.settings.alex else None
         self.ua = UserAgent(self.settings, stack, self.emit, self.ids, alex)
         self.emit(UaReady(tuple(str(spec) for spec in bound), str(self.settings.profile)))
-        self.lan = LanDiscovery(self.settings, self.emit)
+        self.lan = LanDiscovery(self.settings, self.emit, on_proxy=self._proxy_found)
         await self.lan.start(bound)
         if self.settings.account is not None:
             self.registration = AccountRegistration(
@@ -88,6 +91,7 @@ class Phone:
         await self._stop.wait()
         await monitor.stop()
         await self._goodbye()
+        self.ua.media.stop_all()  # streams left by calls that never ended, then PortAudio
         await self.lan.stop()  # DNS-SD goodbyes (RFC 6762 §10.1)
         await stack.close()
         if alex is not None:
@@ -110,6 +114,27 @@ class Phone:
         """Mobility: our addresses moved, so re-register from the new ones."""
         if self.registration is not None:
             self.registration.network_changed()
+        if self.lan is not None:  # another network may offer another outbound proxy
+            self.lan.network_changed()
+
+    def _proxy_found(self, proxy: SipUri | None) -> None:
+        """With no --proxy, send through the discovered outbound proxy (RFC 3261 §8.1.2)."""
+        if self.ua is None or self.settings.proxy is not None:
+            return
+        self.ua.settings = replace(self.ua.settings, proxy=proxy)
+        if self.registration is not None and self._reregistering is None:
+            self._reregistering = asyncio.get_running_loop().create_task(self._reregister())
+
+    async def _reregister(self) -> None:
+        """Move the registration to the new first hop: unregister, then register again."""
+        old, account = self.registration, self.settings.account
+        try:
+            if old is not None and account is not None and self.ua is not None:
+                await old.stop(SHUTDOWN_GRACE)
+                self.registration = AccountRegistration(self.ua, account, self.emit, self.ids)
+                await self.registration.start()
+        finally:
+            self._reregistering = None
 
     def _log_sip(self, direction: str, peer: tuple[str, int], message: Message) -> None:
         host = f"[{peer[0]}]" if ":" in peer[0] else peer[0]
@@ -144,6 +169,8 @@ class Phone:
                 ua.media.mute(call_id, on)
             case SendDtmf(call_id=call_id, digits=digits):
                 ua.media.send_dtmf(call_id, digits)
+            case ListAudioDevices():
+                ua.media.list_devices()
             case Shutdown():
                 self._stop.set()
 

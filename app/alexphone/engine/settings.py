@@ -99,7 +99,7 @@ class PhoneSettings:
     local_domain: str | None = None  # for outbound-proxy discovery; None: from resolv.conf
     stun: tuple[str, int] | None = None  # --stun; None: the TURN server, if any, else none
     turn: TurnSettings | None = None  # --turn: relayed media addresses (ALEX.md "Gathering")
-    alex: bool = False  # ALEX address lists and checks (ALEX.md); --no-alex turns it off
+    alex: bool = True  # ALEX address lists and checks (ALEX.md); --no-alex turns it off
 
     def __post_init__(self) -> None:
         if not self.listen:

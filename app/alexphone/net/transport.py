@@ -30,7 +30,7 @@ from alexphone.net.rport import reliable_destination, stamp_received, udp_destin
 from alexphone.net.source_address import source_address
 from alexphone.net.tcp import TcpPool
 from alexphone.net.tls import TlsSettings
-from alexphone.net.udp import UdpEndpoint, open_udp
+from alexphone.net.udp import StunHandler, UdpEndpoint, open_udp
 from alexphone.sip.message import Message, Request, Response
 from alexphone.sip.parser import MAX_MESSAGE_BYTES
 
@@ -57,6 +57,7 @@ class SipTransport:
         self._logger = logger or logging.getLogger("alexphone.net")
         self._max_datagram = max_datagram
         self._udp: list[UdpEndpoint] = []
+        self._stun_handler: StunHandler | None = None
         self._listeners: list[ListenSpec] = []
         self._tcp = TcpPool(
             self._dispatch,
@@ -100,6 +101,7 @@ class SipTransport:
             endpoint = await open_udp(
                 spec.host, spec.port, self._dispatch, self._logger, self._max_datagram
             )
+            endpoint.stun_handler = self._stun_handler
             self._udp.append(endpoint)
             local = endpoint.local
         elif spec.kind is TransportKind.TCP:
@@ -166,6 +168,31 @@ class SipTransport:
             host = self._bind_host(flow.kind, destination[0])
             connection = await pool.connection_to(destination, host)
         connection.send(data)
+
+    def set_stun_handler(self, handler: StunHandler | None) -> None:
+        """Route STUN datagrams of every UDP socket to ``handler`` (RFC 7983 §7 demux)."""
+        self._stun_handler = handler
+        for endpoint in self._udp:
+            endpoint.stun_handler = handler
+
+    def send_datagram(self, data: bytes, local: Address, remote: Address) -> None:
+        """Send a raw datagram (a STUN probe) from the UDP socket bound to ``local``.
+
+        A socket bound to the wildcard address of the same port and family also matches.
+        TransportError if no socket matches or the datagram cannot go.
+        """
+        _require_ip(remote)
+        family = ip_family(local[0])
+        for endpoint in self._udp:
+            if address_key(endpoint.local) == address_key(local):
+                endpoint.send(data, remote)
+                return
+        for endpoint in self._udp:
+            wildcard = is_wildcard(endpoint.local[0]) and endpoint.family == family
+            if wildcard and endpoint.local[1] == local[1]:
+                endpoint.send(data, remote)
+                return
+        raise TransportError(f"no UDP socket bound to {format_address(local)}")
 
     def is_open(self, flow: Flow) -> bool:
         """Tell whether a flow can still carry messages (its connection or socket is open)."""

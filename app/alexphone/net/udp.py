@@ -17,6 +17,7 @@ from alexphone.sip.parser import parse
 __all__ = ["MAX_UDP_PAYLOAD", "UdpEndpoint", "open_udp"]
 
 Deliver = Callable[[Message, Flow], None]
+StunHandler = Callable[[bytes, Address, Address], None]  # (datagram, local, remote)
 MAX_UDP_PAYLOAD = 65507  # 65535 minus the IPv4 and UDP headers
 
 
@@ -30,6 +31,7 @@ class UdpEndpoint(asyncio.DatagramProtocol):
         self._transport: asyncio.DatagramTransport | None = None
         self.local: Address = ("", 0)
         self.family = socket.AF_INET
+        self.stun_handler: StunHandler | None = None  # ALEX probes on the SIP socket
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Remember the socket and its bound address."""
@@ -50,6 +52,9 @@ class UdpEndpoint(asyncio.DatagramProtocol):
     def _receive(self, data: bytes, remote: Address) -> None:
         if not data.strip(b"\r\n"):
             return  # CRLF keep-alive (RFC 5626 §3.5.1): nothing to answer on UDP
+        if data[0] < 4 and self.stun_handler is not None:  # RFC 7983 §7: 0-3 is STUN
+            self.stun_handler(data, self.local, remote)
+            return
         try:
             if len(data) > self._max_size:
                 raise ParseError(f"Message of {len(data)} bytes exceeds {self._max_size}", 513)
