@@ -39,7 +39,9 @@ def silence_wav(path: Path, rate: int, channels: int = 1, seconds: float = 20.0)
     return path
 
 
-def convert(src: Path, dst: Path, rate: int, channels: int = 1, effects: list[str] | None = None) -> Path:
+def convert(
+    src: Path, dst: Path, rate: int, channels: int = 1, effects: list[str] | None = None
+) -> Path:
     """Resample/remix `src` to a 16-bit WAV with sox."""
     argv = ["sox", str(src), "-r", str(rate), "-c", str(channels), "-b", "16", str(dst)]
     subprocess.run([*argv, *(effects or [])], check=True, timeout=30)

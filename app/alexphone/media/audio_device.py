@@ -30,7 +30,7 @@ from alexphone.media.resampler import Resampler, to_samples
 
 log = logging.getLogger(__name__)
 CHUNKS_KEPT = 10  # 200 ms of 20 ms chunks between the callback thread and the loop
-STALL_SECONDS = 1.0  # no callback for this long: the device is gone
+STALL_SECONDS = 3.0  # no callback for this long: the device is gone (PulseAudio can be slow)
 Report = Callable[[str, str], None]  # (device now used, why)
 
 
@@ -204,6 +204,7 @@ class DeviceSource(_DeviceStream):
     """Captures from a sound card; ``read`` returns what arrived, padded on underrun."""
 
     def __init__(self, system: PortAudio, name: str, rate: int, on_change: Report) -> None:
+        self.captured = 0
         super().__init__(system, name, rate, False, on_change)
         self._to_codec = Resampler(self.native_rate, rate)
         self._pending = np.zeros(0)
@@ -215,6 +216,7 @@ class DeviceSource(_DeviceStream):
 
     def _callback(self, in_data: bytes | None, frames: int, info: Any, status: int) -> Any:
         self.last_callback = time.monotonic()
+        self.captured += frames
         if in_data:
             self.chunks.append(in_data)
         return (None, 0)  # paContinue
@@ -239,9 +241,10 @@ class DeviceSink(_DeviceStream):
 
     def __init__(self, system: PortAudio, name: str, rate: int, on_change: Report) -> None:
         self._leftover = b""
+        self.played = 0
+        self.requested = 0
         super().__init__(system, name, rate, True, on_change)
         self._to_device = Resampler(rate, self.native_rate)
-        self.played = 0
 
     def _open(self, name: str) -> None:
         super()._open(name)
@@ -255,6 +258,7 @@ class DeviceSink(_DeviceStream):
             data += self.chunks.popleft()
         self._leftover = data[want:]
         self.played += min(len(data), want) // 2
+        self.requested += frames  # what the device consumed, paced by its clock
         return (data[:want] + bytes(max(0, want - len(data))), 0)  # paContinue
 
     def write(self, pcm: bytes) -> None:

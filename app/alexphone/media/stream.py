@@ -65,9 +65,11 @@ class _Decoder:
         self.resampler = Resampler(codec.sample_rate, sink_rate)
 
     def decode(self, payload: bytes) -> bytes:
+        """Decode one payload to PCM at the sink's rate."""
         return self.resampler.convert(self.codec.decode(payload))
 
     def conceal(self, next_payload: bytes | None) -> bytes:
+        """Conceal a lost frame (FEC from ``next_payload`` when given) at the sink's rate."""
         return self.resampler.convert(self.codec.conceal(next_payload))
 
 
@@ -140,6 +142,12 @@ class MediaStream:
         return JitterBuffer(self.clock_rate, round(self.clock_rate * FRAME_SECONDS))
 
     # -- control ----------------------------------------------------------------------------
+    def move_to(self, remote: Address) -> None:
+        """Send to ``remote`` from now on (a checked path, ALEX); no latching elsewhere."""
+        muxed = self.remote_rtcp == self.remote  # RFC 5761: RTCP on the RTP port
+        self.remote_rtcp = remote if muxed else (remote[0], remote[1] + 1)
+        self.remote, self.latched = remote, True
+
     def update(self, media: NegotiatedMedia) -> None:
         """Apply a new offer/answer outcome (re-INVITE: hold, new address or codec)."""
         if not media.codec.matches(self.media.codec) or media.codec.payload_type != (
@@ -325,7 +333,7 @@ class MediaStream:
             sent=self.rtcp.packets_sent,
             received=source.received if source is not None else 0,
             lost=max(0, source.lost) if source is not None else 0,
-            jitter_ms=round(1000 * source.jitter / self.clock_rate, 2) if source else 0.0,
+            jitter_ms=round(1000 * source.jitter, 2) if source else 0.0,
             rtt_ms=round(1000 * self.rtcp.rtt, 1) if self.rtcp.rtt is not None else None,
             late=buffer.late,
             bad=self.bad + self.rtcp.bad,

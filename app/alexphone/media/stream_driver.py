@@ -48,6 +48,7 @@ class StreamDriver:
         self._next_frame = 0.0
         self._started_at = 0.0
         self.frame_hook: Callable[[float], None] | None = None  # benchmarks: time of each tick
+        self._watch_period = min(1.0, media_timeout / 4)
         socket.on_rtp = self._on_rtp
         socket.on_rtcp = self._on_rtcp
 
@@ -60,7 +61,7 @@ class StreamDriver:
         self._arm("frame", self._next_frame, self._frame)
         self._arm("rtcp", now + stream.rtcp_interval(), self._rtcp)
         self._arm("stats", now + self.stats_interval, self._stats)
-        self._arm("watch", now + 1.0, self._watch)
+        self._arm("watch", now + self._watch_period, self._watch)
 
     def _arm(self, name: str, when: float, callback: Callable[[], None]) -> None:
         old = self._handles.pop(name, None)
@@ -114,7 +115,7 @@ class StreamDriver:
         if not stream.receiving:
             self._started_at = now  # the clock starts again when we expect media again
             stream.last_received = None
-        self._arm("watch", now + 1.0, self._watch)
+        self._arm("watch", now + self._watch_period, self._watch)
 
     def _on_rtp(self, data: bytes, addr: Address) -> None:
         if self.stream is not None:

@@ -29,13 +29,16 @@ class _Endpoint(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Keep the transport to send with."""
         # cast: before Python 3.12 the selector transport does not subclass DatagramTransport
         self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
+        """Pass the datagram to the owner's demultiplexer."""
         self.owner.dispatch(data, (str(addr[0]), int(addr[1])))
 
     def error_received(self, exc: Exception) -> None:
+        """Log ICMP errors; media keeps going."""
         # ICMP port unreachable and the like: the peer may not listen yet; keep going
         log.debug("media socket error: %s", exc)
 

@@ -45,7 +45,11 @@ def test_bad_inputs_say_what_to_fix(text: str, message: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("silence", "is an input"), ("tone:440", "is an input"), ("file:/no/such/dir/x.wav", "no dir")],
+    [
+        ("silence", "is an input"),
+        ("tone:440", "is an input"),
+        ("file:/no/such/dir/x.wav", "no dir"),
+    ],
 )
 def test_bad_outputs_say_what_to_fix(text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):

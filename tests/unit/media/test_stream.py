@@ -15,7 +15,7 @@ from alexphone.media.resampler import to_samples
 from alexphone.media.stream import FRAME_SECONDS, MediaStream
 from alexphone.rtp.packet import RtpPacket
 from alexphone.sdp.attribute import Direction
-from alexphone.sdp.codec import OPUS, PCMU, TELEPHONE_EVENT, Codec
+from alexphone.sdp.codec import OPUS, PCMU, Codec
 from alexphone.sdp.offer_answer import NegotiatedMedia
 
 A = ("10.0.0.1", 4000)
@@ -190,3 +190,12 @@ def test_rtcp_reports_give_rtt_and_loss() -> None:
     pair.run(0.02)
     assert pair.a.stats().rtt_ms is not None
     assert 1 < pair.a.rtcp.interval() < 10  # RFC 3550 A.7: 5 s minimum, randomised
+
+
+def test_jitter_is_reported_in_milliseconds() -> None:
+    pair = Pair(PCMU)
+    for n in range(200):  # packets every 20 ms, arriving alternately 0 and 10 ms late
+        packet = RtpPacket(0, n, 160 * n, 0x1111, bytes(160))
+        pair.b.receive_rtp(bytes(packet), A, 100.0 + 0.02 * n + 0.01 * (n % 2))
+    # RFC 3550 A.8: J converges to the mean |D| = 10 ms
+    assert pair.b.stats().jitter_ms == pytest.approx(10.0, abs=0.5)

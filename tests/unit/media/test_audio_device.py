@@ -1,0 +1,133 @@
+"""Sound-card endpoints against a fake PortAudio: selection by name, fallback, stalls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from alexphone.media import audio_device
+from alexphone.media.audio_device import (
+    AudioDevice,
+    DeviceSink,
+    DeviceSource,
+    PortAudio,
+    find_device,
+    open_sink,
+)
+from alexphone.media.audio_endpoint import NullSink
+from alexphone.media.audio_spec import parse_audio_out
+from alexphone.media.resampler import to_samples
+
+DEVICES = [
+    {"index": 0, "name": "HDA Intel: ALC892 Analog", "maxInputChannels": 2,
+     "maxOutputChannels": 2, "defaultSampleRate": 44100.0},
+    {"index": 1, "name": "USB Headset", "maxInputChannels": 1,
+     "maxOutputChannels": 2, "defaultSampleRate": 48000.0},
+]  # fmt: skip
+
+
+class FakeStream:
+    def __init__(self, callback: Any) -> None:
+        self.callback = callback
+        self.started = self.closed = False
+
+    def start_stream(self) -> None:
+        self.started = True
+
+    def stop_stream(self) -> None:
+        return
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class FakePyAudio:
+    def __init__(self, broken: set[int]) -> None:
+        self.broken = broken
+        self.opened: list[tuple[int, FakeStream]] = []
+
+    def get_device_count(self) -> int:
+        return len(DEVICES)
+
+    def get_device_info_by_index(self, index: int) -> dict[str, Any]:
+        return DEVICES[index]
+
+    def get_default_output_device_info(self) -> dict[str, Any]:
+        return DEVICES[0]
+
+    def get_default_input_device_info(self) -> dict[str, Any]:
+        return DEVICES[0]
+
+    def open(self, **kw: Any) -> FakeStream:
+        index = kw["output_device_index"] if kw["output"] else kw["input_device_index"]
+        if index in self.broken:
+            raise OSError(-9996, "Invalid device")
+        stream = FakeStream(kw["stream_callback"])
+        self.opened.append((index, stream))
+        return stream
+
+    def terminate(self) -> None:
+        return
+
+
+class FakePortAudio(PortAudio):
+    def __init__(self, broken: set[int] | None = None) -> None:
+        super().__init__()
+        self.fake = FakePyAudio(broken or set())
+
+    def session(self) -> Any:
+        return self.fake
+
+
+def test_find_device_by_name_part_and_direction() -> None:
+    devices = [audio_device._device(d) for d in DEVICES]
+    assert find_device(devices, "usb", output=False) == AudioDevice(1, "USB Headset", 1, 2, 48000)
+    assert find_device(devices, "analog", output=True) is not None
+    assert find_device(devices, "bluetooth", output=True) is None
+
+
+def test_named_device_opens_at_its_native_rate_and_resamples() -> None:
+    system, changes = FakePortAudio(), []
+    source = DeviceSource(system, "USB", 8000, lambda d, w: changes.append(d))
+    assert (source.native_rate, source.device_name, changes) == (48000, "USB Headset", [])
+    callback = system.fake.opened[0][1].callback
+    for _ in range(3):  # the PortAudio thread delivers three 20 ms chunks at 48 kHz
+        callback(b"\x10\x00" * 960, 960, None, 0)
+    frame = to_samples(source.read(160))
+    assert frame.size == 160 and frame[-1] == pytest.approx(16, abs=1)
+    assert system.open_streams == 1
+    source.close()
+    assert system.open_streams == 0
+
+
+def test_a_broken_device_falls_back_to_the_default_with_an_event() -> None:
+    system, changes = FakePortAudio(broken={1}), []
+    sink = DeviceSink(system, "USB Headset", 48000, lambda d, w: changes.append((d, w)))
+    assert sink.device_name.startswith("HDA")
+    assert changes and changes[0][0] == "default" and "USB Headset" in changes[0][1]
+
+
+def test_no_device_at_all_becomes_silence_not_a_crash() -> None:
+    system, changes = FakePortAudio(broken={0, 1}), []
+    source = DeviceSource(system, "", 8000, lambda d, w: changes.append(d))
+    assert changes == ["none"]
+    assert source.read(160) == bytes(320)
+
+
+def test_a_stalled_device_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    system, changes = FakePortAudio(), []
+    sink = DeviceSink(system, "USB", 48000, lambda d, w: changes.append((d, w)))
+    callback = system.fake.opened[0][1].callback
+    sink.write(b"\x01\x00" * 960)
+    data, flag = callback(None, 480, None, 0)
+    assert data == b"\x01\x00" * 480 and flag == 0
+    clock = [sink.last_callback + audio_device.STALL_SECONDS + 0.1]
+    monkeypatch.setattr(audio_device.time, "monotonic", lambda: clock[0])
+    sink.write(bytes(1920))  # the loop notices no callback came for too long
+    assert changes == [("default", "device 'USB Headset' stopped")]
+    assert sink.device_name.startswith("HDA") and system.fake.opened[0][1].closed
+
+
+def test_open_sink_uses_synthetic_endpoints_without_portaudio() -> None:
+    assert isinstance(open_sink(parse_audio_out("null"), 8000, FakePortAudio(), print), NullSink)
