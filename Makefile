@@ -66,11 +66,12 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml | sysdeps
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test,gui]'
+	$(BIN)/python -m pip install -q -e '.[test,gui,dist]'
 	touch $(STAMP)
 
 dist: $(STAMP)
 	$(BIN)/python -m pip wheel --no-deps -w dist .
+	@if [ "$$(uname -s)" = Linux ] && command -v dpkg-deb >/dev/null; then installers/linux/build_deb.sh dist; fi
 
 clean:
 	rm -rf $(VENV) dist build .mypy_cache .ruff_cache
