@@ -4,14 +4,20 @@ Rows of the NAT matrix (issue 5) that run today:
 - same LAN (h1, h2 on one bridge): host ↔ host for sip and audio, audio both ways; a second
   call between the same daemons nominates the cached pairs (from_cache, fewer probes);
 - Alexphone ↔ baresip through Kamailio (plain peer): the call works, nobody rejects our ALEX
-  headers (no 400/420), no ALEX events.
+  headers (no 400/420), no ALEX events;
+- behind two NATs, through Kamailio, with coturn (STUN/TURN) on the public bridge: bob is a
+  registered `alexphone daemon` on b, alice places the call from a1 with `alexphone call`.
+  Cone ↔ cone: the checks punch holes, so audio and sip select a srflx (or prflx) pair and
+  never the relay. Symmetric ↔ symmetric: every NAT mapping is per destination, so the only
+  paths that answer go through a TURN relay; audio selects a relay pair and flows both ways.
 """
 
 from __future__ import annotations
 
 import pytest
-from lab import Host, Lab, NatNet
+from lab import Host, Lab, NatMode, NatNet
 from lab_alexphone import Alexphone
+from lab_coturn import Coturn
 from lab_peers import DOMAIN, USERS, Baresip, Event, Kamailio, baresip_account
 
 pytestmark = pytest.mark.interop
@@ -101,3 +107,141 @@ def test_plain_baresip_peer_takes_the_call_without_rejecting_alex(
     ends = [e for e in events if e.get("event") == "call.state" and e["state"] == "ended"]
     assert ends and all(e.get("code") not in (400, 420) for e in ends), ends
     assert not _selected(events)  # a plain peer: no ALEX checks
+
+
+# -- behind NATs, through Kamailio, with coturn -------------------------------------------
+def _nat_phone(
+    lab: Lab, host: Host, user: str, net: NatNet, coturn: Coturn, v6: bool = False
+) -> Alexphone:
+    """`user`@lab.test on `host` (IPv6 too if `v6`), via Kamailio, STUN/TURN at coturn."""
+    listen = [f"udp:{host.ipv4}:5060", *([f"udp:[{host.ipv6}]:5060"] if v6 else [])]
+    phone = Alexphone(lab, host.ns, user, listen=listen, **AUDIO)
+    password = phone.password_file(USERS[user])
+    turn_secret = phone.home / "turn-password"
+    turn_secret.write_text(USERS[user])
+    phone.common += ["--account", f"sip:{user}@{DOMAIN}", "--password-file", str(password)]
+    phone.common += ["--proxy", f"sip:{net.pub.ipv4}:5060", "--stun", coturn.server]
+    phone.common += ["--turn", coturn.uri, "--turn-user", user]
+    phone.common += ["--turn-password-file", str(turn_secret)]
+    return phone
+
+
+def _call_across(
+    lab: Lab,
+    net: NatNet,
+    coturn: Coturn,
+    v6: tuple[bool, bool] = (False, False),
+    warm: dict[str, Event] | None = None,
+) -> tuple[dict[str, Event], dict[str, Event], list[Event]]:
+    """bob (daemon on b) answers alice (call from a1): (alice's, bob's selections, events)."""
+    bob = _nat_phone(lab, net.b, "bob", net, coturn, v6[1]).daemon("--auto-answer")
+    bob.wait_event("registration.state", lambda e: e["state"] == "registered", timeout=20)
+    alice = _nat_phone(lab, net.a1, "alice", net, coturn, v6[0])
+    code, events = alice.run_call(f"sip:bob@{DOMAIN}", "--timeout", "20", duration=3, timeout=40)
+    assert code == 0, alice.stderr_tail()
+    (call_id,) = _call_ids(events)
+    assert _received(events, call_id) > 20, events  # bob's audio reached alice
+    bob.wait_event(
+        "call.stats", lambda e: e["call_id"] == call_id and e["received"] > 20, timeout=10
+    )
+    theirs = _selected(bob.events.snapshot(), call_id)
+    if warm is not None:  # a second call between the same two phones: the ALEX cache
+        code, again = alice.run_call(f"sip:bob@{DOMAIN}", "--timeout", "20", duration=2)
+        assert code == 0, alice.stderr_tail()
+        (warm_id,) = _call_ids(again)
+        assert _received(again, warm_id) > 20
+        warm.update(_selected(again, warm_id))
+    bob.stop()
+    return _selected(events, call_id), theirs, events
+
+
+def _nat_servers(lab: Lab, net: NatNet) -> Coturn:
+    """Kamailio and coturn in pub; pub gets a default route into a dead end, so that
+    relaying to a peer's private address vanishes as on the Internet (with no route at all
+    coturn's send fails with ENETUNREACH and it drops the whole allocation)."""
+    lab.ip(net.pub.ns, "link", "add", "void0", "type", "veth", "peer", "name", "void1")
+    for link in ("void0", "void1"):
+        lab.ip(net.pub.ns, "link", "set", link, "up")
+    lab.address(net.pub.ns, "void0", "192.0.2.1/24")  # frames to a MAC nobody owns
+    lab.ip(net.pub.ns, "neigh", "add", "192.0.2.254", "lladdr", "02:00:5e:00:00:fe", "dev", "void0")
+    lab.ip(net.pub.ns, "route", "add", "default", "via", "192.0.2.254", "dev", "void0")
+    Kamailio(lab, net.pub.ns, [net.pub.ipv4, net.pub.ipv6]).start()
+    return Coturn(lab, net.pub.ns, net.pub.ipv4).start()
+
+
+@pytest.mark.slow
+@pytest.mark.needs("kamailio", "turnserver")
+def test_cone_nats_punch_a_direct_srflx_path(lab: Lab) -> None:
+    net = lab.nat_topology(NatMode.CONE)
+    coturn = _nat_servers(lab, net)
+
+    warm: dict[str, Event] = {}
+    ours, theirs, events = _call_across(lab, net, coturn, warm=warm)
+
+    for selected, near, far in ((ours, net.nat1, net.nat2), (theirs, net.nat2, net.nat1)):
+        assert set(selected) == {"sip", "audio"}, selected
+        for event in selected.values():
+            # RFC 8445: both sides sit behind endpoint-independent mappings, so the pair of
+            # public (server-reflexive) addresses works once each side has sent a check.
+            assert event["kind"] in ("srflx", "prflx"), event
+            assert str(event["local"]).startswith(f"{near.ipv4}:"), event
+            assert str(event["remote"]).startswith(f"{far.ipv4}:"), event
+    assert ours["sip"]["remote"] == f"{net.nat2.ipv4}:5060"  # bob's registered mapping
+    paths = [e["path"] for e in events if e.get("event") == "call.media"]
+    assert paths and paths[-1] in ("srflx", "prflx") and "relay" not in paths, paths
+    assert set(warm) == {"sip", "audio"} and all(e["from_cache"] for e in warm.values()), warm
+    assert all(e["kind"] in ("srflx", "prflx") for e in warm.values()), warm
+    print(
+        "ALEX cone<->cone: 200 OK -> selected (probes, ms) cold",
+        {f: (e["probes"], e["after_ms"]) for f, e in ours.items()},
+        "warm",
+        {f: (e["probes"], e["after_ms"]) for f, e in warm.items()},
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.needs("kamailio", "turnserver")
+def test_symmetric_nats_relay_the_audio(lab: Lab) -> None:
+    net = lab.nat_topology(NatMode.SYMMETRIC)
+    coturn = _nat_servers(lab, net)
+
+    ours, theirs, events = _call_across(lab, net, coturn)
+
+    # RFC 8445: a symmetric NAT maps each destination to a new port, so srflx addresses
+    # learnt from coturn are useless to the peer; only checks through a TURN allocation
+    # (whose permission covers the other NAT's address) answer. No TURN for sip (ALEX.md).
+    assert ours["audio"]["kind"] == "relay" and theirs["audio"]["kind"] == "relay"
+    assert "sip" not in ours and "sip" not in theirs
+    paths = [e["path"] for e in events if e.get("event") == "call.media"]
+    assert paths and paths[-1] == "relay", paths
+    print(
+        "ALEX symmetric<->symmetric: audio",
+        ours["audio"]["local"],
+        "->",
+        ours["audio"]["remote"],
+        (ours["audio"]["probes"], ours["audio"]["after_ms"]),
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.needs("kamailio", "turnserver")
+@pytest.mark.parametrize("alice_v6", [True, False], ids=["dual-dual", "v4-dual"])
+def test_dual_stack_prefers_the_routed_ipv6_pair_for_sip(lab: Lab, alice_v6: bool) -> None:
+    net = lab.nat_topology(NatMode.CONE)
+    coturn = _nat_servers(lab, net)
+
+    ours, theirs, _ = _call_across(lab, net, coturn, (alice_v6, True))
+
+    # RFC 8445 §5.1.2.1 with ALEX.md's local preference: IPv6 ranks above IPv4, and the
+    # lab routes fd42:1::/64 <-> fd42:2::/64 without NAT, so host <-> host over IPv6 wins
+    # when both announce IPv6; an IPv4-only caller pairs IPv4 only (same family only).
+    if alice_v6:
+        assert ours["sip"]["kind"] == "host", ours
+        assert ours["sip"]["remote"] == f"[{net.b.ipv6}]:5060"
+        assert theirs["sip"]["remote"] == f"[{net.a1.ipv6}]:5060"
+    else:
+        assert ours["sip"]["remote"] == f"{net.nat2.ipv4}:5060", ours
+        assert theirs["sip"]["remote"].startswith(f"{net.nat1.ipv4}:"), theirs
+    # One media socket per call, on the first --listen address: audio stays on IPv4.
+    assert ours["audio"]["kind"] in ("srflx", "prflx")
+    assert str(ours["audio"]["remote"]).startswith(f"{net.nat2.ipv4}:")

@@ -12,6 +12,7 @@ from alexphone.engine.events import Event, RegistrationChanged, RegistrationStat
 from alexphone.engine.settings import AccountSettings
 from alexphone.engine.sip_stack import Destination
 from alexphone.engine.user_agent import UserAgent
+from alexphone.net.transport import TransportKind
 from alexphone.sip.auth import Credentials
 from alexphone.sip.message import Response
 from alexphone.sip.registration import Account, Registration
@@ -51,6 +52,7 @@ class AccountRegistration:
         self._timer: asyncio.TimerHandle | None = None
         self._settled = asyncio.Event()
         self._moving: set[asyncio.Task[None]] = set()
+        self._sent_by: tuple[str, int] | None = None
 
     async def start(self) -> None:
         """Resolve the registrar and send the first REGISTER."""
@@ -77,9 +79,12 @@ class AccountRegistration:
             expires=account.expires,
             display_name=self.ua.settings.display_name,
             user_agent=self.ua.settings.user_agent,
+            # ALEX.md "Negotiation": the feature tag tells callers we speak ALEX (RFC 3840)
+            contact_params=(("+sip.alex", None),) if self.ua.alex is not None else (),
         )
         contact = self.ua.contact_for(self.destination).uri
         assert isinstance(contact, SipUri)
+        self._sent_by = sent_by
         self.machine = Registration(
             machine_account,
             self.ids,
@@ -112,6 +117,7 @@ class AccountRegistration:
         sent_by = self.ua.stack.transport.sent_by(destination.kind, destination.address[0])
         contact = self.ua.contact_for(destination).uri
         assert isinstance(contact, SipUri)
+        self._sent_by = sent_by
         machine.update_local(sent_by, destination.kind.value, contact)
         machine.refresh_now(self.ua.stack.now())
         self._pump()
@@ -135,7 +141,16 @@ class AccountRegistration:
         """Feed a REGISTER response to the machine."""
         if self.machine is not None and response.status >= 200:
             self.machine.receive_response(response, self.ua.stack.now())
+            self._learn_mapping(response)
             self._pump()
+
+    def _learn_mapping(self, response: Response) -> None:
+        """Tell ALEX how the registrar saw our UDP SIP socket (the ``sip`` srflx, ALEX.md)."""
+        alex, machine, destination = self.ua.alex, self.machine, self.destination
+        if alex is None or machine is None or destination is None or self._sent_by is None:
+            return
+        if destination.kind is TransportKind.UDP and 200 <= response.status < 300:
+            alex.learn_sip_mapping(self._sent_by, machine.public_address)
 
     def on_failure(self, status: int, reason: str) -> None:
         """A REGISTER timed out (408) or could not be sent (503)."""

@@ -14,12 +14,18 @@ per-call driver of a sans-I/O ``CheckAgent``:
   starts, and datagrams for it wait until then;
 - agent events become ``alex.pair``/``alex.selected``; a selected audio pair moves the media
   stream there. ``may_send`` is the media gate: while ALEX runs, RTP only goes to addresses
-  that answered an authenticated probe (ALEX.md, ARCHITECTURE.md §8).
+  that answered an authenticated probe (ALEX.md, ARCHITECTURE.md §8);
+- with ``--stun``/``--turn``, ``gather`` runs before our first announcement (bounded by the
+  gatherer's STUN and TURN timeouts): the media socket's srflx and a TURN relayed candidate.
+  The ``sip`` srflx is the REGISTER's received/rport (``AlexHub.learn_sip_mapping``), known
+  at once. Probes and media from the relayed candidate go through the TURN allocation, and
+  what the relay receives comes back here (STUN to the agent, RTP/RTCP to the media socket).
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import random
 import time
@@ -35,7 +41,7 @@ from alexphone.alex.cache import (
     parse_endpoint,
     success,
 )
-from alexphone.alex.candidate import Address, Candidate, format_hostport
+from alexphone.alex.candidate import Address, Candidate, CandidateType, format_hostport
 from alexphone.alex.checks import AgentState, CheckAgent
 from alexphone.alex.connection_list import PairState
 from alexphone.alex.events import (
@@ -46,12 +52,14 @@ from alexphone.alex.events import (
     PairSelected,
     Role,
 )
+from alexphone.alex.gathering import reflexive_candidate
 from alexphone.alex.items import new_session, write_alex
 from alexphone.alex.negotiation import Mode, add_supported
 from alexphone.alex.pacing import ProbeBudget
 from alexphone.alex.probe import Credentials, Datagram
 from alexphone.core.errors import ParseError, TransportError
 from alexphone.core.ids import IdFactory
+from alexphone.engine.alex_gathering import SipMapping, gather_for_call
 from alexphone.engine.alex_headers import (
     AUDIO_FLOW,
     EVENT_FLOWS,
@@ -62,9 +70,15 @@ from alexphone.engine.alex_headers import (
     socket_candidates,
 )
 from alexphone.engine.events import AlexPairChanged, AlexSelected, ErrorReported, Event
+from alexphone.engine.settings import PhoneSettings
+from alexphone.net.flow import is_wildcard
+from alexphone.net.gatherer import Gathered
 from alexphone.net.interfaces import default_gateways, local_addresses, network_fingerprint
+from alexphone.net.media_port import MediaPort
 from alexphone.net.rtp_socket import RtpSocket
+from alexphone.net.stun_client import StunClient
 from alexphone.net.transport import SipTransport, TransportKind
+from alexphone.net.turn_client import RelayAllocation
 from alexphone.sip.message import Headers
 from alexphone.store.alex_cache import AlexCacheStore
 
@@ -77,6 +91,11 @@ _PAIR_STATES = {
     PairState.SUCCEEDED: "succeeded",
     PairState.FAILED: "failed",
 }
+
+
+def needs_gathering(settings: PhoneSettings) -> bool:
+    """Tell whether calls wait for STUN/TURN before announcing (only with --stun/--turn)."""
+    return settings.stun is not None or settings.turn is not None
 
 
 def instance_urn(profile: Path) -> str:
@@ -105,8 +124,41 @@ class AlexHub:
         self.budget = ProbeBudget()  # ALEX.md: one probe per 5 ms for the whole process
         self.instance = instance_urn(profile)
         self.sessions: dict[str, AlexSession] = {}
+        self.sip_public: dict[Address, Address] = {}  # SIP sent-by -> REGISTER received/rport
         self.loop = asyncio.get_running_loop()
+        self._freeing: set[asyncio.Task[None]] = set()
+        self.stun_clients: list[StunClient] = []  # STUN from a SIP socket while gathering
         transport.set_stun_handler(self._on_sip_stun)
+
+    def sip_stun_client(self, bound: Address) -> StunClient:
+        """A StunClient sending from the SIP socket ``bound``; its answers come to it."""
+
+        def send(data: bytes, server: Address) -> None:
+            self.transport.send_datagram(data, bound, server)
+
+        client = StunClient(send)
+        self.stun_clients.append(client)
+        return client
+
+    def learn_sip_mapping(self, local: Address, public: Address | None) -> None:
+        """Remember how the registrar saw a SIP socket (RFC 3581 §4): the ``sip`` srflx."""
+        if public is None:
+            self.sip_public.pop(local, None)
+        else:
+            self.sip_public[local] = public
+
+    def sip_mapping(self, bound: Address) -> Address | None:
+        """The public mapping known for a SIP socket bound to ``bound``, if any."""
+        for (host, port), public in self.sip_public.items():
+            if port == bound[1] and (host == bound[0] or is_wildcard(bound[0])):
+                return public
+        return None
+
+    def free_later(self, gathered: Gathered) -> None:
+        """Free a call's TURN allocations in the background (the call has ended)."""
+        task = self.loop.create_task(gathered.close())
+        self._freeing.add(task)
+        task.add_done_callback(self._freeing.discard)
 
     def network(self) -> str:
         """The fingerprint of the network we are on now (cache key)."""
@@ -123,6 +175,8 @@ class AlexHub:
         return session
 
     def _on_sip_stun(self, data: bytes, local: Address, remote: Address) -> None:
+        if any(client.receive(data, remote) for client in self.stun_clients):
+            return
         for session in list(self.sessions.values()):
             if session.receive_sip(data, local, remote):
                 return
@@ -150,9 +204,12 @@ class AlexSession:
         self.sip_bound = hub.sip_bound()
         self.media_bound = media
         sip = [c for bound in self.sip_bound for c in socket_candidates(SIP_FLOW, bound)]
+        sip += _registered_reflexive(hub, sip)
         audio = socket_candidates(AUDIO_FLOW, media)
         self.candidates: list[Candidate] = [*audio, *sip]  # media flows first (checks.py)
         self.agent.add_local_candidates(self.candidates)
+        self._gathered: Gathered | None = None
+        self._relays: dict[Address, RelayAllocation] = {}  # relayed address -> allocation
         self.keep_loopback = bool(self.candidates) and all(
             is_loopback(c.address[0]) for c in self.candidates
         )
@@ -177,6 +234,41 @@ class AlexSession:
 
     def _now(self) -> float:
         return self.hub.loop.time()
+
+    async def gather(self, settings: PhoneSettings, port: MediaPort) -> None:
+        """Add srflx (STUN; ``sip`` only if no REGISTER told us) and relay (TURN, media)."""
+        unmapped = [b for b in self.sip_bound if self.hub.sip_mapping(b) is None][:1]
+        sip = [SipMapping(bound) for bound in unmapped]
+        client = self.hub.sip_stun_client(unmapped[0]) if unmapped else None
+        try:
+            gathered = await gather_for_call(
+                settings, media=[(AUDIO_FLOW, port)], sip=sip, sip_stun=client
+            )
+        finally:
+            if client is not None:
+                self.hub.stun_clients.remove(client)
+        if self._closed:
+            self.hub.free_later(gathered)
+            return
+        self._gathered = gathered
+        known = {(c.flow, c.address) for c in self.candidates}
+        extra = [
+            c
+            for c in gathered.candidates
+            if c.type is not CandidateType.HOST and (c.flow, c.address) not in known
+        ]
+        for problem in gathered.problems:
+            where = f"call {self.call_id}: no {problem.kind.value} from {problem.server}"
+            self.hub.emit(ErrorReported("alex", f"{where}: {problem.reason}"))
+        relay = gathered.relays.get(AUDIO_FLOW)
+        if relay is not None:
+            self._relays[relay.relayed] = relay
+            relayed = relay.relayed
+            relay.on_receive = lambda data, remote: self._on_relay(relayed, data, remote)
+        self.candidates = sorted(
+            [*self.candidates, *extra], key=lambda c: (c.flow != AUDIO_FLOW, -c.priority)
+        )
+        self.agent.add_local_candidates(extra)
 
     # -- signaling ---------------------------------------------------------------------------
     def announce(self, headers: Headers) -> None:
@@ -245,22 +337,50 @@ class AlexSession:
         if self.agent.receive(data, base, remote, self._now()):
             self._pump()
 
+    def _on_relay(self, relayed: Address, data: bytes, remote: Address) -> None:
+        """A datagram a peer sent to our relayed address (RFC 7983: STUN, else media)."""
+        if self._closed or not data:
+            return
+        if data[0] < 4:
+            if self.agent.receive(data, relayed, remote, self._now()):
+                self._pump()
+        elif self._media is not None:
+            self._media.dispatch(data, remote)
+
     def may_send(self, remote: Address) -> bool:
         """The media gate: True unless ALEX runs and ``remote`` never answered a probe."""
         if self.mode is not Mode.ALEX:
             return True
+        return self._media_base(remote) is not None
+
+    def _media_base(self, remote: Address) -> Address | None:
+        """Where media to ``remote`` leaves from: the selected pair's base, else a checked one."""
         if self._closed:
-            return False
+            return None
+        selected = self.agent.selected(AUDIO_FLOW)
+        pair = selected.generating if selected is not None else None
+        if pair is not None and pair[1] == remote and self.agent.is_validated(*pair):
+            return pair[0]
         bases = [c.address for c in self.candidates if c.flow == AUDIO_FLOW]
-        return any(self.agent.is_validated(base, remote) for base in bases)
+        return next((b for b in bases if self.agent.is_validated(b, remote)), None)
 
     def gate(self, send: Send, *, rtcp: bool = False) -> Send:
-        """Wrap a media send so nothing goes to an unvalidated address (RTCP: port − 1)."""
+        """Wrap a media send: only to checked addresses (RTCP: port − 1), through the relay
+        when the checked base is our relayed address."""
 
         def gated(data: bytes, remote: Address) -> None:
-            rtp = (remote[0], remote[1] - 1) if rtcp else remote
-            if self.may_send(remote) or self.may_send(rtp):
+            if self.mode is not Mode.ALEX:
                 send(data, remote)
+                return
+            rtp = (remote[0], remote[1] - 1) if rtcp else remote
+            base = self._media_base(remote) or self._media_base(rtp)
+            if base is None:
+                return
+            relay = self._relays.get(base)
+            if relay is None:
+                send(data, remote)
+            elif relay.active:
+                relay.send(data, remote)
 
         return gated
 
@@ -274,6 +394,11 @@ class AlexSession:
         self._arm()
 
     def _send(self, datagram: Datagram) -> None:
+        relay = self._relays.get(datagram.base)
+        if relay is not None:
+            if relay.active:
+                relay.send(datagram.data, datagram.remote)
+            return
         if datagram.base[1] == self.media_bound[1] and any(
             c.address == datagram.base and c.flow == AUDIO_FLOW for c in self.candidates
         ):
@@ -412,12 +537,38 @@ class AlexSession:
         if self._media is not None:
             self._media.on_stun = None
         self._pending.clear()
+        for relay in self._relays.values():
+            relay.on_receive = None
+        self._relays.clear()
+        if self._gathered is not None:
+            self.hub.free_later(self._gathered)  # RFC 8656 §7.2: Refresh with lifetime 0
+            self._gathered = None
         self.hub.sessions.pop(self.call_id, None)
 
     @property
     def finished(self) -> bool:
         """Tell whether every flow was selected or failed."""
         return self.agent.state in (AgentState.COMPLETED, AgentState.CLOSED)
+
+
+def _registered_reflexive(hub: AlexHub, hosts: list[Candidate]) -> list[Candidate]:
+    """The ``sip`` srflx candidates the registrar's Via received/rport revealed (no waiting)."""
+    found: list[Candidate] = []
+    for host in hosts:
+        public = hub.sip_mapping(host.address)
+        if public is None or not _same_family(public[0], host.address[0]):
+            continue
+        candidate = reflexive_candidate(host, public, "registrar")
+        if candidate is not None:
+            found.append(candidate)
+    return found
+
+
+def _same_family(a: str, b: str) -> bool:
+    try:
+        return ipaddress.ip_address(a).version == ipaddress.ip_address(b).version
+    except ValueError:
+        return False
 
 
 def _match(

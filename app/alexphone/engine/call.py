@@ -123,6 +123,9 @@ class Call:
     # -- outgoing ---------------------------------------------------------------------------
     def place(self, invite: Request) -> None:
         """Send the initial INVITE (already addressed) with our offer."""
+        if self.cancel_wanted and self.invite is None:  # hung up while gathering addresses
+            self._end(487, "Request Terminated")
+            return
         self.invite = invite
         self._attach_sdp(invite, self.sdp.create_offer())
         if self.alex is not None:
@@ -241,6 +244,9 @@ class Call:
         """Take an incoming INVITE: answer 180 Ringing, or 488 if its offer is unusable."""
         self.invite, self.invite_tid, self.to_tag = invite, transaction_id, to_tag
         self.phase = Phase.OFFERED
+        if self.cancel_wanted:  # CANCEL came while we gathered addresses (RFC 3261 §9.2)
+            self._reject(487, "Request Terminated")
+            return
         try:
             self.dialog = Dialog.for_uas(invite, to_tag)
         except ProtocolError as exc:
@@ -280,6 +286,8 @@ class Call:
         """The caller sent CANCEL before we answered (RFC 3261 §9.2): 487 the INVITE."""
         if self.phase is Phase.OFFERED:
             self._reject(487, "Request Terminated")
+        elif self.phase is Phase.INVITING and self.direction is Direction.IN:
+            self.cancel_wanted = True  # still gathering: offered() refuses at once
 
     def _reject(self, status: int, reason: str) -> None:
         if self.invite_tid is not None:

@@ -12,7 +12,7 @@ from typing import Any
 from alexphone.alex.events import Role
 from alexphone.core.errors import ConfigError, ParseError, ProtocolError, TransportError
 from alexphone.core.ids import IdFactory
-from alexphone.engine.alex_session import AlexHub
+from alexphone.engine.alex_session import AlexHub, needs_gathering
 from alexphone.engine.call import Call, ResponseHandler
 from alexphone.engine.call_media import MediaController
 from alexphone.engine.events import CallChanged, Direction, Event
@@ -303,8 +303,18 @@ class UserAgent:
         call.on_media_change = self.media.media_changed
         self._start_alex(call, Role.CONTROLLING, str(to.uri))
         self.calls[call.call_id] = call
-        call.place(invite)
+        if call.alex is not None and needs_gathering(self.settings):
+            self._spawn(self._gather_then(call, lambda: call.place(invite)))
+        else:
+            call.place(invite)
         return call
+
+    async def _gather_then(self, call: Call, step: Callable[[], None]) -> None:
+        """Gather the call's srflx/relay candidates (bounded), then send what announces them."""
+        assert call.alex is not None
+        await call.alex.gather(self.settings, call.port)
+        if call.call_id in self.calls:
+            step()
 
     def _start_alex(self, call: Call, role: Role, peer: str) -> None:
         """Give the call its ALEX session (the caller controls, RFC 8445 §6.1.1)."""
@@ -425,7 +435,15 @@ class UserAgent:
         self._start_alex(call, Role.CONTROLLED, str(request.from_.uri))
         self.calls[call.call_id] = call
         self._by_invite_tid[tid] = call
-        call.offered(tid, request, self.ids.tag())
+        to_tag = self.ids.tag()
+        if call.alex is not None and needs_gathering(self.settings):
+            self._spawn(self._gather_then(call, lambda: self._offer(call, tid, request, to_tag)))
+        else:
+            self._offer(call, tid, request, to_tag)
+
+    def _offer(self, call: Call, tid: TransactionId, request: Request, to_tag: str) -> None:
+        """Ring (180 with our ALEX items) and arm auto-answer."""
+        call.offered(tid, request, to_tag)
         delay = self.settings.auto_answer
         if delay is not None and call.call_id in self.calls:
             self._loop.call_later(delay, call.answer)

@@ -72,6 +72,8 @@ class Account:
     instance_id: str | None = None  # "urn:uuid:..." for +sip.instance (RFC 5626 §4.1)
     reg_id: int | None = None  # RFC 5626 §4.2.1
     user_agent: str = "Alexphone"
+    # feature tags for the registered Contact (RFC 3840 §9), e.g. (("+sip.alex", None),)
+    contact_params: tuple[tuple[str, str | None], ...] = ()
 
     def __post_init__(self) -> None:
         if self.expires <= 0:
@@ -346,6 +348,7 @@ class Registration:
         supported = ["path"]
         if account.instance_id is not None:  # RFC 5626 §4.1
             contact_params.append(("+sip.instance", quote_string(f"<{account.instance_id}>")))
+        contact_params.extend(account.contact_params)
         if account.reg_id is not None:  # RFC 5626 §4.2.1
             contact_params.append(("reg-id", str(account.reg_id)))
             supported.append("outbound")
