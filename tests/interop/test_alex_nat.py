@@ -214,6 +214,8 @@ def test_symmetric_nats_relay_the_audio(lab: Lab) -> None:
     assert "sip" not in ours and "sip" not in theirs
     paths = [e["path"] for e in events if e.get("event") == "call.media"]
     assert paths and paths[-1] == "relay", paths
+    last_media = [e for e in events if e.get("event") == "call.media"][-1]
+    assert last_media["local"] == ours["audio"]["local"]  # the selected address, not the SDP's
     print(
         "ALEX symmetric<->symmetric: audio",
         ours["audio"]["local"],

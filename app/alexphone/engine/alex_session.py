@@ -216,7 +216,8 @@ class AlexSession:
         self.mode: Mode | None = None
         self.network = ""
         self.confirmed_at: float | None = None
-        self.on_media_path: Callable[[Address, str], None] | None = None
+        # (our address as the peer sees it, the peer's address, path kind)
+        self.on_media_path: Callable[[Address, Address, str], None] | None = None
         self._media: RtpSocket | None = None
         self._pending: list[Datagram] = []
         self._timer: asyncio.TimerHandle | None = None
@@ -485,7 +486,7 @@ class AlexSession:
         )
         self._record(event.flow, event.base, event.remote.address, event.rtt, failed=False)
         if event.flow == AUDIO_FLOW and self.on_media_path is not None:
-            self.on_media_path(event.remote.address, event.kind.value)
+            self.on_media_path(event.local.address, event.remote.address, event.kind.value)
 
     # -- the cache ---------------------------------------------------------------------------
     def _key(self, flow: str, base: Address, remote: Address) -> CacheKey:

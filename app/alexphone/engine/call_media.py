@@ -51,6 +51,7 @@ class _Running:
     pending_dtmf: list[str] = field(default_factory=list)
     path: str = "host"  # host|srflx|prflx|relay: the ALEX path kind once one is selected
     moved_to: tuple[str, int] | None = None  # the ALEX-selected peer address
+    local: tuple[str, int] | None = None  # our ALEX-selected address (e.g. the relayed one)
 
 
 class MediaController:
@@ -157,7 +158,7 @@ class MediaController:
             CallMedia(
                 entry.call.call_id,
                 f"{media.codec.name}/{media.codec.clock_rate}",
-                _hostport(media.local),
+                _hostport(entry.local or media.local),
                 _hostport(stream.remote),
                 entry.path,
                 media.direction.value,
@@ -203,12 +204,18 @@ class MediaController:
         if stats is not None:
             self._stats(entry, stats)
 
-    def move_media(self, call_id: str, remote: tuple[str, int], path: str) -> None:
+    def move_media(
+        self,
+        call_id: str,
+        remote: tuple[str, int],
+        path: str,
+        local: tuple[str, int] | None = None,
+    ) -> None:
         """Send a call's media to the ALEX-selected ``remote`` (path kind ``path``)."""
         entry = self.running.get(call_id)
         if entry is None:
             return
-        entry.path, entry.moved_to = path, remote
+        entry.path, entry.moved_to, entry.local = path, remote, local
         stream = entry.driver.stream if entry.driver is not None else None
         if stream is not None:
             stream.move_to(remote)

@@ -321,8 +321,8 @@ class UserAgent:
         if self.alex is None:
             return
         session = self.alex.session(call.call_id, role, (call.port.host, call.port.port), peer)
-        session.on_media_path = lambda remote, kind: self.media.move_media(
-            call.call_id, remote, kind
+        session.on_media_path = lambda local, remote, kind: self.media.move_media(
+            call.call_id, remote, kind, local
         )
         call.alex = session
 
