@@ -25,6 +25,7 @@ from alexphone.engine.commands import (
     SendDtmf,
     Shutdown,
 )
+from alexphone.engine.device_watch import DeviceWatch
 from alexphone.engine.events import (
     CallChanged,
     CallState,
@@ -86,10 +87,17 @@ class Phone:
             await self.registration.start()
         monitor = NetworkMonitor(self._network_changed)
         monitor.start()
+        media = self.ua.media
+        devices = None
+        if self.settings.audio_in.is_device or self.settings.audio_out.is_device:
+            devices = DeviceWatch(media.list_devices, lambda: not media.running)
+            devices.start()
         if on_started is not None:
             on_started(PhoneClient(loop, self.execute))
         await self._stop.wait()
         await monitor.stop()
+        if devices is not None:
+            await devices.stop()
         await self._goodbye()
         self.ua.media.stop_all()  # streams left by calls that never ended, then PortAudio
         await self.lan.stop()  # DNS-SD goodbyes (RFC 6762 §10.1)
