@@ -6,14 +6,12 @@ from typing import ClassVar
 
 from alexphone.core.errors import LocalProtocolError
 from alexphone.sip.message import Message, Request, Response
-from alexphone.sip.timer_config import TimerConfig
 from alexphone.sip.transaction import (
     Input,
     ResponseReceived,
     State,
     Table,
     Transaction,
-    TransactionId,
     build_ack,
     classify_status,
     transport_error_rows,
@@ -23,17 +21,7 @@ from alexphone.sip.transaction import (
 class ClientTransaction(Transaction):
     """Common part of the client machines: sending the request, taking responses."""
 
-    def __init__(
-        self,
-        transaction_id: TransactionId,
-        request: Request,
-        destination: object,
-        *,
-        reliable: bool,
-        config: TimerConfig,
-    ) -> None:
-        super().__init__(transaction_id, request, destination, reliable=reliable, config=config)
-        self._started = False
+    _started = False  # set per instance by start()
 
     def start(self, now: float) -> None:
         """Send the request and arm the retransmission and timeout timers."""
@@ -59,18 +47,7 @@ class InviteClientTransaction(ClientTransaction):
     """INVITE client transaction (RFC 3261 §17.1.1, RFC 6026 §7.2)."""
 
     INITIAL = State.CALLING
-
-    def __init__(
-        self,
-        transaction_id: TransactionId,
-        request: Request,
-        destination: object,
-        *,
-        reliable: bool,
-        config: TimerConfig,
-    ) -> None:
-        super().__init__(transaction_id, request, destination, reliable=reliable, config=config)
-        self.ack: Request | None = None  # the ACK sent for a non-2xx final response
+    ack: Request | None = None  # the ACK sent for a non-2xx final response (set per instance)
 
     def _arm(self, now: float) -> None:
         # RFC 3261 §17.1.1.2: Timer A only over unreliable transports; Timer B always.
