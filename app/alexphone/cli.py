@@ -405,6 +405,7 @@ def gui_settings(args: argparse.Namespace) -> PhoneSettings:
     changes: dict[str, object] = {
         "mdns": network.lan_discovery and not args.no_mdns,
         "log_sip": True,  # the window has a SIP log view
+        "audio_levels": True,  # ... and level meters
     }
     if base.account is None and account.aor:
         changes["account"] = AccountSettings(

@@ -74,9 +74,13 @@ def shoot(display: int, out: Path) -> None:
     os.environ["DISPLAY"] = f":{display}"
     os.environ["QT_QPA_PLATFORM"] = "xcb"
     sys.path.insert(0, str(HERE))
-    from gui_phones import dial_check, loopback_runner
+    from dataclasses import replace
+
+    from gui_phones import dial_check, loopback_runner, loopback_settings
 
     from alexphone.engine.events import CallState, UaReady
+    from alexphone.engine.runner import run_phone
+    from alexphone.engine.settings import audio_in_option
     from alexphone.gui.app import build_window
     from alexphone.gui.bridge import EngineThread, EventBridge
     from alexphone.store.contacts import Contact
@@ -88,7 +92,13 @@ def shoot(display: int, out: Path) -> None:
         peer_bridge.event_received.connect(
             lambda e: ready.append(e) if isinstance(e, UaReady) else None
         )
-        app, window = build_window(root / "me", lambda: loopback_runner(root / "me"), dial_check())
+        me = replace(  # a tone for a microphone and the GUI's live views (log, meters) on
+            loopback_settings(root / "me"), audio_in=audio_in_option("tone:440"), log_sip=True,
+            audio_levels=True,
+        )
+        app, window = build_window(
+            root / "me", lambda: lambda emit, ok: run_phone(me, emit, ok), dial_check()
+        )
         peer = EngineThread(loopback_runner(root / "peer", auto_answer=0.0), peer_bridge)
         peer.start()
         try:

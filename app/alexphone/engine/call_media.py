@@ -18,6 +18,7 @@ from alexphone.engine.call import Call
 from alexphone.engine.events import (
     AudioDeviceChanged,
     AudioDevicesListed,
+    AudioLevel,
     CallMedia,
     CallState,
     CallStats,
@@ -35,6 +36,7 @@ from alexphone.sdp.offer_answer import NegotiatedMedia
 
 log = logging.getLogger(__name__)
 MEDIA_TIMEOUT_REASON = "media timeout"
+LEVEL_INTERVAL = 0.2  # audio.level at most 5 times a second
 
 
 def _hostport(address: tuple[str, int]) -> str:
@@ -143,6 +145,8 @@ class MediaController:
             stream.move_to(entry.moved_to)
         driver.start(stream)
         self._announce(entry, stream)
+        if self.settings.audio_levels:  # the GUI's meters
+            self._levels(entry)
         if entry.stopped:  # the call ended while we were starting
             self._stop(entry)
             return
@@ -188,6 +192,15 @@ class MediaController:
                 stats.bad,
             )
         )
+
+    def _levels(self, entry: _Running) -> None:
+        """Report the call's audio levels now, and again every LEVEL_INTERVAL while it runs."""
+        stream = entry.driver.stream if entry.driver is not None else None
+        if entry.stopped or stream is None:
+            return
+        level_in, level_out = stream.input_level.db, stream.output_level.db
+        self.emit(AudioLevel(entry.call.call_id, round(level_in, 1), round(level_out, 1)))
+        asyncio.get_running_loop().call_later(LEVEL_INTERVAL, self._levels, entry)
 
     def _timeout(self, entry: _Running) -> None:
         log.info("call %s: no media for %.0f s", entry.call.call_id, self.settings.media_timeout)

@@ -68,6 +68,22 @@ class ListAudioDevices:
     """Rescan the sound cards (hot-plug) and announce them as an ``audio.devices`` event."""
 
 
+@dataclass(frozen=True, slots=True)
+class ClearAlexCache:
+    """Forget the ALEX cache entries of ``peer`` (every entry if None); answered by alex.cache."""
+
+    peer: str | None = None
+
+
 Command = (
-    PlaceCall | Answer | Decline | HangUp | Hold | Mute | SendDtmf | ListAudioDevices | Shutdown
+    PlaceCall
+    | Answer
+    | Decline
+    | HangUp
+    | Hold
+    | Mute
+    | SendDtmf
+    | ListAudioDevices
+    | ClearAlexCache
+    | Shutdown
 )

@@ -236,3 +236,35 @@ class AlexSelected(Event):
     from_cache: bool
     probes: int = 0  # probes this call sent up to the selection
     after_ms: float | None = None  # time from the 2xx to the selection
+
+
+@dataclass(frozen=True, slots=True)
+class AudioLevel(Event):
+    """Loudness of a call's audio over the last ~100 ms, in dBFS (at most 5 a second)."""
+
+    name: ClassVar[str] = "audio.level"
+    call_id: str
+    input_db: float  # what the microphone captured (-100 = silence)
+    output_db: float  # what the speaker played
+
+
+@dataclass(frozen=True, slots=True)
+class AlexCacheRow:
+    """One ALEX cache entry as the outside sees it."""
+
+    peer: str
+    flow: str
+    local: str
+    remote: str
+    network: str
+    outcome: str  # succeeded|failed
+    updated: float  # unix time of the last probe result
+    rtt_ms: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlexCacheListed(Event):
+    """The ALEX cache now holds these entries (after ClearAlexCache)."""
+
+    name: ClassVar[str] = "alex.cache"
+    entries: tuple[AlexCacheRow, ...]

@@ -15,6 +15,7 @@ from alexphone.engine.alex_session import AlexHub
 from alexphone.engine.client import PhoneClient
 from alexphone.engine.commands import (
     Answer,
+    ClearAlexCache,
     Command,
     Decline,
     HangUp,
@@ -27,6 +28,8 @@ from alexphone.engine.commands import (
 )
 from alexphone.engine.device_watch import DeviceWatch
 from alexphone.engine.events import (
+    AlexCacheListed,
+    AlexCacheRow,
     CallChanged,
     CallState,
     Direction,
@@ -78,6 +81,7 @@ class Phone:
         alex = self._alex_hub(stack) if self.settings.alex else None
         self.ua = UserAgent(self.settings, stack, self.emit, self.ids, alex)
         self.emit(UaReady(tuple(str(spec) for spec in bound), str(self.settings.profile)))
+        self._list_alex_cache(self.ua, if_empty=False)
         self.lan = LanDiscovery(self.settings, self.emit, on_proxy=self._proxy_found)
         await self.lan.start(bound)
         if self.settings.account is not None:
@@ -122,6 +126,8 @@ class Phone:
         """Mobility: our addresses moved, so re-register from the new ones."""
         if self.registration is not None:
             self.registration.network_changed()
+        if self.ua is not None:  # ALEX.md: running calls re-check from the new addresses
+            self.ua.restart.network_changed()
         if self.lan is not None:  # another network may offer another outbound proxy
             self.lan.network_changed()
 
@@ -179,8 +185,34 @@ class Phone:
                 ua.media.send_dtmf(call_id, digits)
             case ListAudioDevices():
                 ua.media.list_devices()
+            case ClearAlexCache(peer=peer):
+                self._clear_alex_cache(ua, peer)
             case Shutdown():
                 self._stop.set()
+
+    def _clear_alex_cache(self, ua: UserAgent, peer: str | None) -> None:
+        """Forget one peer's cached paths (or all) and announce what the cache still holds."""
+        cache = ua.alex.cache if ua.alex is not None else None
+        if cache is not None:
+            cache.forget(peer) if peer is not None else cache.clear()
+        self._list_alex_cache(ua)
+
+    def _list_alex_cache(self, ua: UserAgent, if_empty: bool = True) -> None:
+        """Announce the ALEX cache's entries (alex.cache) for the GUI's cache table."""
+        cache = ua.alex.cache if ua.alex is not None else None
+        entries = cache.entries() if cache is not None else []
+        if not entries and not if_empty:
+            return
+        rows = (
+            AlexCacheRow(
+                *(e.key.peer, e.key.flow, e.key.local, e.key.remote, e.key.network),
+                e.outcome.value,
+                e.updated,
+                None if e.rtt is None else round(e.rtt * 1000, 2),
+            )
+            for e in entries
+        )
+        self.emit(AlexCacheListed(tuple(rows)))
 
     def _place_call(self, ua: UserAgent, text: str) -> None:
         try:

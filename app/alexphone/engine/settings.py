@@ -93,6 +93,7 @@ class PhoneSettings:
     complexity: int = 10  # Opus encoder complexity 0..10 (10 costs ~0.5 % of a core)
     media_timeout: float = 30.0  # seconds without RTP/RTCP before the call ends
     log_sip: bool = False  # emit a sip.message event for every message (the GUI's SIP log)
+    audio_levels: bool = False  # emit audio.level 5x/s during calls (the GUI's meters)
     dns_server: tuple[str, int] | None = None  # --dns-server; None: the system's resolver
     mdns: bool = False  # DNS-SD on the LAN (the CLI turns it on unless --no-mdns)
     mdns_interfaces: tuple[str, ...] = ()  # --mdns-interface; empty: every interface

@@ -6,7 +6,7 @@ reports them; until then they are empty tables with their headers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 
@@ -222,8 +222,12 @@ class CacheModel(QAbstractTableModel):
 
     def clear(self) -> None:
         """Forget every path."""
+        self.replace_all(())
+
+    def replace_all(self, entries: Sequence[CacheEntry]) -> None:
+        """Show exactly ``entries`` (the engine's answer to a cache listing)."""
         self.beginResetModel()
-        self._rows.clear()
+        self._rows = list(entries)
         self.endResetModel()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QStringListModel, Qt
+from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGroupBox,
@@ -40,7 +40,13 @@ def _group(title: str, widget: QWidget) -> QGroupBox:
 
 
 class AlexPanel(QWidget):
-    """Shows what ALEX knows for the current call and what it remembers across calls."""
+    """Shows what ALEX knows for the current call and what it remembers across calls.
+
+    Signals:
+        clear_requested(object): forget the cached paths of a peer (str), or all (None).
+    """
+
+    clear_requested = Signal(object)
 
     def __init__(self, pairs: PairModel, cache: CacheModel) -> None:
         super().__init__()
@@ -66,8 +72,8 @@ class AlexPanel(QWidget):
         top_layout.addLayout(items, 1)
         pairs_box = _group("Connection list (the selected pair is highlighted)", self.pair_view)
         top_layout.addWidget(pairs_box, 2)
-        remove = QPushButton("Remove")
-        clear = QPushButton("Clear cache")
+        self.remove_button = remove = QPushButton("Remove")
+        self.clear_button = clear = QPushButton("Clear cache")
         cache_bar = QHBoxLayout()
         cache_bar.addWidget(QLabel("Paths that worked before are tried first next time."), 1)
         cache_bar.addWidget(remove)
@@ -84,7 +90,7 @@ class AlexPanel(QWidget):
         layout.setContentsMargins(12, 12, 12, 12)
         layout.addWidget(splitter)
         remove.clicked.connect(self._remove_selected)
-        clear.clicked.connect(cache.clear)
+        clear.clicked.connect(lambda: self.clear_requested.emit(None))
         for signal in (pairs.modelReset, pairs.rowsInserted, pairs.dataChanged):
             signal.connect(self._refresh_items)
 
@@ -98,6 +104,8 @@ class AlexPanel(QWidget):
         self.remote_items.setStringList(self.pairs.items("remote"))
 
     def _remove_selected(self) -> None:
+        """Ask the engine to forget the selected rows' peers; its answer refreshes the table."""
         selected = self.cache_view.selectionModel().selectedRows()
-        for row in sorted({index.row() for index in selected}, reverse=True):
-            self.cache.remove(row)
+        peers = {self.cache.entries()[index.row()].peer for index in selected}
+        for peer in sorted(peers):
+            self.clear_requested.emit(peer)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 from alexphone.gui.bridge import EngineRunner
 from alexphone.gui.dial_box import DialCheck
 from alexphone.gui.main_window import MainWindow, WindowContext
+from alexphone.gui.single_instance import InstanceServer, hand_over
 from alexphone.gui.style import apply_style
 from alexphone.store.database import DATABASE_NAME, open_database
 
@@ -57,6 +58,12 @@ def _log_to_profile(profile: Path) -> Path:
     return path
 
 
+def application(argv: Sequence[str] = ()) -> QApplication:
+    """Return the process's QApplication, creating it on first use."""
+    existing = QApplication.instance()
+    return existing if isinstance(existing, QApplication) else QApplication(["alexphone", *argv])
+
+
 def build_window(
     profile: Path,
     runner: Callable[[], EngineRunner],
@@ -64,8 +71,7 @@ def build_window(
     argv: Sequence[str] = (),
 ) -> tuple[QApplication, MainWindow]:
     """Create (or reuse) the QApplication and the main window for ``profile``, not shown yet."""
-    existing = QApplication.instance()
-    app = existing if isinstance(existing, QApplication) else QApplication(["alexphone", *argv])
+    app = application(argv)
     app.setApplicationName("Alexphone")
     app.setDesktopFileName("alexphone")
     apply_style(app)
@@ -87,8 +93,17 @@ def build_window(
 def run_gui(
     profile: Path, runner: Callable[[], EngineRunner], check: DialCheck, dial: str | None = None
 ) -> int:
-    """Show the window, start the engine, dial ``dial`` if given; return the exit status."""
+    """Show the window, start the engine, dial ``dial`` if given; return the exit status.
+
+    When a window for ``profile`` is already open, hand it ``dial`` and return 0 at once.
+    """
+    application()
+    if hand_over(profile, dial):
+        return 0
     app, window = build_window(profile, runner, check)
+    instance = InstanceServer(profile, window)
+    instance.launched.connect(window.launched)
+    instance.listen()
     for number in (signal.SIGINT, signal.SIGTERM):  # close cleanly: unregister, BYE
         signal.signal(number, lambda _n, _f: window.close())
     wake = QTimer(app)  # Python runs signal handlers only when the interpreter gets control
@@ -97,6 +112,7 @@ def run_gui(
     window.show()
     window.start_engine()
     if dial:
-        window.dial_box.edit.setText(dial)
-        window.dial_box.submit()
-    return app.exec()
+        window.launched(dial)
+    status = app.exec()
+    instance.close()
+    return status

@@ -20,6 +20,7 @@ from alexphone.engine.events import CallState, Direction
 from alexphone.gui.call_model import CallInfo
 from alexphone.gui.dial_box import PAD_KEYS
 from alexphone.gui.history_model import format_duration
+from alexphone.gui.level_meter import LevelMeter
 
 
 def _quality(call: CallInfo) -> str:
@@ -67,15 +68,33 @@ class CallPanel(QFrame):
         self.path = QLabel("—")
         self.codec = QLabel("—")
         self.quality = QLabel("—")
+        self.input_meter = LevelMeter("Microphone")
+        self.output_meter = LevelMeter("Speaker")
+        meters = QWidget()
+        meter_rows = QGridLayout(meters)
+        meter_rows.setContentsMargins(0, 0, 0, 0)
+        meter_rows.setVerticalSpacing(4)
+        for row, (title, meter) in enumerate(
+            (("mic", self.input_meter), ("out", self.output_meter))
+        ):
+            meter_rows.addWidget(QLabel(title), row, 0)
+            meter_rows.addWidget(meter, row, 1)
+        meter_rows.setColumnStretch(1, 1)
         details = QGridLayout()
         details.setHorizontalSpacing(16)
         for row, (title, value) in enumerate(
-            (("Path", self.path), ("Codec", self.codec), ("Quality", self.quality))
+            (
+                ("Path", self.path),
+                ("Codec", self.codec),
+                ("Quality", self.quality),
+                ("Levels", meters),
+            )
         ):
             label = QLabel(title)
             label.setObjectName("detailTitle")
             details.addWidget(label, row, 0, Qt.AlignmentFlag.AlignTop)
-            value.setWordWrap(True)
+            if isinstance(value, QLabel):
+                value.setWordWrap(True)
             details.addWidget(value, row, 1)
         details.setColumnStretch(1, 1)
         self.answer_button = QPushButton("Answer")
@@ -156,6 +175,8 @@ class CallPanel(QFrame):
         self.keypad.setVisible(in_dialog and self.keypad_button.isChecked())
         if not call.active:
             self.mute_button.setChecked(False)
+            self.input_meter.set_db(None)
+            self.output_meter.set_db(None)
         self.hold_button.setChecked(call.state is CallState.HELD)
         self.hold_button.setText("Resume" if call.state is CallState.HELD else "Hold")
         self.hang_up_button.setEnabled(call.active)
@@ -168,6 +189,12 @@ class CallPanel(QFrame):
         self.style().unpolish(self.state)
         self.style().polish(self.state)
         self.show()
+
+    def show_levels(self, call_id: str, input_db: float, output_db: float) -> None:
+        """Move the meters to a call's latest ``audio.level`` (if it is the call shown)."""
+        if self.call is not None and self.call.call_id == call_id and self.call.active:
+            self.input_meter.set_db(input_db)
+            self.output_meter.set_db(output_db)
 
     def _refresh_timer(self) -> None:
         if self.call is not None:

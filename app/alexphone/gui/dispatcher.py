@@ -15,7 +15,10 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 
 from alexphone.engine.events import (
+    AlexCacheListed,
     AudioDeviceChanged,
+    AudioDevicesListed,
+    AudioLevel,
     CallChanged,
     CallMedia,
     CallState,
@@ -57,6 +60,9 @@ class EventDispatcher(QObject):
         status_changed(str): a line for the status bar (listening, registration).
         error_reported(str, str): where and what failed.
         audio_problem(str): an audio device failed; the text says what and what is used now.
+        registration_changed(str, str): an account and its registration state's value.
+        levels_changed(str, float, float): a call's input and output level (dBFS).
+        devices_listed(tuple, tuple): the engine's input and output device names.
     """
 
     call_updated = Signal(object)
@@ -64,6 +70,9 @@ class EventDispatcher(QObject):
     status_changed = Signal(str)
     error_reported = Signal(str, str)
     audio_problem = Signal(str)
+    registration_changed = Signal(str, str)
+    levels_changed = Signal(str, float, float)
+    devices_listed = Signal(tuple, tuple)
 
     def __init__(
         self,
@@ -91,6 +100,9 @@ class EventDispatcher(QObject):
         """Apply one engine event (connected to EventBridge.event_received)."""
         now = self.clock()
         fields = event.to_json()
+        if isinstance(event, AudioLevel):  # 5 a second: meters only, not the log
+            self.levels_changed.emit(event.call_id, event.input_db, event.output_db)
+            return
         if fields.get("event") != "sip.message":
             text = json.dumps({k: v for k, v in fields.items() if k != "event"})
             self.log.append(LogLine(now, "·", str(fields.get("event")), text))
@@ -102,6 +114,7 @@ class EventDispatcher(QObject):
             case RegistrationChanged(account=account, state=state, code=code, reason=reason):
                 detail = f" ({code} {reason})".rstrip() if code else ""
                 self.status_changed.emit(f"{account}: {state.value}{detail}")
+                self.registration_changed.emit(account, state.value)
             case ErrorReported(where=where, message=message):
                 self.error_reported.emit(where, message)
             case CallMedia(call_id=call_id, codec=codec, local=local, remote=remote, path=path):
@@ -124,6 +137,18 @@ class EventDispatcher(QObject):
             case AudioDeviceChanged(direction=direction, device=device, reason=reason):
                 what = "Microphone" if direction == "in" else "Speaker"
                 self.audio_problem.emit(f"{what}: {reason}; now using {device}.")
+            case AlexCacheListed(entries=entries):
+                self.cache.replace_all(
+                    [
+                        CacheEntry(
+                            e.peer, e.flow, e.local, e.remote, e.rtt_ms, e.updated, e.network
+                        )
+                        for e in entries
+                        if e.outcome == "succeeded"
+                    ]
+                )
+            case AudioDevicesListed(inputs=inputs, outputs=outputs):
+                self.devices_listed.emit(inputs, outputs)
             case DtmfReceived(digit=digit):
                 self.status_changed.emit(f"The other side pressed {digit}")
             case _:

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSplitter,
-    QSystemTrayIcon,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -36,10 +35,12 @@ from PySide6.QtWidgets import (
 
 from alexphone.engine.commands import (
     Answer,
+    ClearAlexCache,
     Command,
     Decline,
     HangUp,
     Hold,
+    ListAudioDevices,
     Mute,
     PlaceCall,
     SendDtmf,
@@ -62,6 +63,7 @@ from alexphone.gui.ringer import Ringer
 from alexphone.gui.settings_dialog import SettingsDialog
 from alexphone.gui.sip_log_model import SipLogModel
 from alexphone.gui.sip_log_view import SipLogView
+from alexphone.gui.tray import PhoneTray
 from alexphone.gui.two_line_delegate import TwoLineDelegate
 from alexphone.store.config import load_config, save_config
 from alexphone.store.contacts import Contact, ContactStore
@@ -144,6 +146,7 @@ class MainWindow(QMainWindow):
         self.ringer = Ringer(context.sounds, self)
         self.incoming_dialogs: dict[str, IncomingDialog] = {}
         self.pending_dial: str | None = None
+        self.settings_dialog: SettingsDialog | None = None
         self._build()
         self._connect()
         self._refresh_completions()
@@ -263,12 +266,10 @@ class MainWindow(QMainWindow):
         for action in (self.settings_action, self.restart_action, quit_action):
             menu.addAction(action)
         self.statusBar().showMessage("Starting…")
-        self.tray: QSystemTrayIcon | None = None
-        if QSystemTrayIcon.isSystemTrayAvailable() and self.context.icon is not None:
-            self.tray = QSystemTrayIcon(self.context.icon, self)
-            self.tray.setToolTip("Alexphone")
-            self.tray.activated.connect(lambda _reason: self.showNormal())
-            self.tray.show()
+        self.tray = PhoneTray(self.context.icon or QIcon(), self)
+        menu.insertAction(quit_action, self.tray.dnd_action)
+        remotes = self.history_store.remotes(1)
+        self.tray.set_last_dialled(remotes[0] if remotes else "")
 
     def _connect(self) -> None:
         self.dial_box.dial_requested.connect(self.place_call)
@@ -295,6 +296,12 @@ class MainWindow(QMainWindow):
         self.dispatcher.incoming_call.connect(self._incoming_call)
         self.dispatcher.status_changed.connect(self.statusBar().showMessage)
         self.dispatcher.error_reported.connect(self._error_reported)
+        self.dispatcher.registration_changed.connect(self.tray.set_registration)
+        self.dispatcher.levels_changed.connect(self.call_panel.show_levels)
+        self.alex_panel.clear_requested.connect(lambda peer: self.submit(ClearAlexCache(peer)))
+        self.tray.toggle_requested.connect(self.toggle_visible)
+        self.tray.dial_last_requested.connect(self.place_call)
+        self.tray.quit_requested.connect(self.close)
         self.bridge.client_ready.connect(self._client_ready)
         self.settings_action.triggered.connect(self.open_settings)
         self.restart_action.triggered.connect(self.restart_engine)
@@ -331,10 +338,29 @@ class MainWindow(QMainWindow):
 
     def place_call(self, uri: str) -> None:
         """Call ``uri`` (already checked), or as soon as the engine is up."""
+        self.tray.set_last_dialled(uri)
         if self.engine is not None and self.engine.client is None:
             self.pending_dial = uri
             return
         self.submit(PlaceCall(uri))
+
+    def launched(self, uri: str) -> None:
+        """Another launch of this profile: come forward, and dial ``uri`` if one was given."""
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+        if uri:
+            self.dial_box.edit.setText(uri)
+            self.dial_box.submit()
+
+    def toggle_visible(self) -> None:
+        """Hide the window to the tray, or bring it back."""
+        if self.isVisible() and not self.isMinimized():
+            self.hide()
+        else:
+            self.showNormal()
+            self.raise_()
+            self.activateWindow()
 
     def _client_ready(self) -> None:
         if self.pending_dial is not None:
@@ -364,6 +390,7 @@ class MainWindow(QMainWindow):
     def _call_updated(self, call: CallInfo) -> None:
         self.idle.hide()
         self.call_panel.show_call(call)
+        self.tray.set_call(call.remote if call.active else "", call.state_words())
         self.alex_panel.show_call(call.call_id if call.active else "", call.remote)
         if call.state is CallState.RINGING and call.direction.value == "out":
             self.ringer.start("ringback")
@@ -377,6 +404,10 @@ class MainWindow(QMainWindow):
             self.idle_text.setText(f"Last call: {call.remote} — {call.state_words()}")
 
     def _incoming_call(self, call: CallInfo) -> None:
+        if self.tray.do_not_disturb:  # RFC 3261 §21.4.7: 486 Busy Here, without ringing
+            self.submit(Decline(call.call_id, busy=True))
+            self.tray.notify("Call declined (do not disturb)", call.remote)
+            return
         dialog = IncomingDialog(call, self)
         dialog.answered.connect(lambda cid: self.submit(Answer(cid)))
         dialog.declined.connect(lambda cid: self.submit(Decline(cid)))
@@ -384,8 +415,7 @@ class MainWindow(QMainWindow):
         dialog.finished.connect(self.ringer.stop)
         self.incoming_dialogs[call.call_id] = dialog
         self.ringer.start("ringtone")
-        if self.tray is not None:
-            self.tray.showMessage("Incoming call", call.remote, self.windowIcon(), 10000)
+        self.tray.notify_incoming(call.remote)
         dialog.show()
         dialog.raise_()
 
@@ -461,11 +491,27 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         """Show Accounts & settings; on Save write config.toml and restart the engine."""
         config = load_config(self.context.profile)
-        dialog = SettingsDialog(config, self.passwords, self.context.check, self)
+        dialog = SettingsDialog(
+            config,
+            self.passwords,
+            self.context.check,
+            self,
+            test_tone=lambda: self.ringer.play_once("ringback"),
+        )
+        self.dispatcher.devices_listed.connect(dialog.set_devices)
+        self.dispatcher.levels_changed.connect(dialog.show_level)
+        dialog.finished.connect(lambda _r: self._settings_closed(dialog))
+        self.submit(ListAudioDevices())
+        self.settings_dialog = dialog
         if dialog.exec() and dialog.saved_config is not None:
             save_config(self.context.profile, dialog.saved_config)
             if self.engine is not None:
                 self.restart_engine()
+
+    def _settings_closed(self, dialog: SettingsDialog) -> None:
+        self.dispatcher.devices_listed.disconnect(dialog.set_devices)
+        self.dispatcher.levels_changed.disconnect(dialog.show_level)
+        self.settings_dialog = None
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         """Say goodbye (unregister, BYE) within 2 s, then close."""
@@ -473,6 +519,5 @@ class MainWindow(QMainWindow):
         for dialog in list(self.incoming_dialogs.values()):
             dialog.caller_gave_up()
         self.stop_engine(2000)
-        if self.tray is not None:
-            self.tray.hide()
+        self.tray.hide()
         event.accept()

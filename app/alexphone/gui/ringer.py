@@ -40,6 +40,16 @@ class Ringer(QObject):
             self._file = path
             self._play()
 
+    def play_once(self, name: str) -> bool:
+        """Play ``name``.wav once (the settings' test tone); False if it cannot be played."""
+        self.stop()
+        path = self._sounds / f"{name}.wav" if self._sounds is not None else None
+        if path is None or not path.is_file() or self._player is None:
+            return False
+        self._process = QProcess(self)
+        self._process.start(self._player, [str(path)])
+        return True
+
     def stop(self) -> None:
         """Stop the sound."""
         self._file = None

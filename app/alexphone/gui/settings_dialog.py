@@ -6,6 +6,7 @@ engine reads it when it (re)starts.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from PySide6.QtWidgets import (
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from alexphone.gui.dial_box import DialCheck
+from alexphone.gui.level_meter import LevelMeter
 from alexphone.store.config import AccountConfig, AppConfig, AudioConfig, NetworkConfig
 from alexphone.store.credentials import PasswordStore
 
@@ -50,6 +52,7 @@ class SettingsDialog(QDialog):
         passwords: PasswordStore,
         check: DialCheck,
         parent: QWidget | None = None,
+        test_tone: Callable[[], bool] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Accounts & settings")
@@ -138,6 +141,25 @@ class SettingsDialog(QDialog):
         form.addRow("Microphone", self.audio_in)
         form.addRow("Speaker", self.audio_out)
         form.addRow("Ringer", self.ringer)
+        self.input_meter = LevelMeter("Microphone")
+        form.addRow("Microphone level", self.input_meter)
+        self.level_hint = QLabel("The meter moves during a call.")
+        self.level_hint.setObjectName("hint")
+        form.addRow("", self.level_hint)
+        self.test_button = QPushButton("Play test tone")
+        self.test_button.setEnabled(test_tone is not None)
+        self.test_result = QLabel()
+        self.test_result.setObjectName("hint")
+        if test_tone is not None:
+            self.test_button.clicked.connect(
+                lambda: self.test_result.setText(
+                    "Playing…" if test_tone() else "No sound player (paplay/aplay) found."
+                )
+            )
+        tone_row = QHBoxLayout()
+        tone_row.addWidget(self.test_button)
+        tone_row.addWidget(self.test_result, 1)
+        form.addRow("Speaker test", tone_row)
         form.addRow("Codecs (first preferred)", order)
         self.tabs = QTabWidget()
         self.tabs.addTab(account_page, "Account")
@@ -155,6 +177,22 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.tabs)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
+
+    def set_devices(self, inputs: Sequence[str], outputs: Sequence[str]) -> None:
+        """Offer the engine's device names (``audio.devices``), keeping what is chosen."""
+        for combo, names in (
+            (self.audio_in, inputs),
+            (self.audio_out, outputs),
+            (self.ringer, outputs),
+        ):
+            chosen = combo.currentText()
+            combo.clear()
+            combo.addItems(list(dict.fromkeys(["default", *names, chosen])))
+            combo.setCurrentText(chosen)
+
+    def show_level(self, _call_id: str, input_db: float, _output_db: float) -> None:
+        """Move the microphone meter to the latest ``audio.level`` reading."""
+        self.input_meter.set_db(input_db)
 
     def _move_codec(self, step: int) -> None:
         row = self.codecs.currentRow()

@@ -121,6 +121,11 @@ class AlexCacheStore:
                 )
         return len(stale)
 
+    def forget(self, peer: str) -> int:
+        """Delete one peer's entries; return how many went."""
+        with self._db:
+            return self._db.execute("DELETE FROM alex_cache WHERE peer = ?", (peer,)).rowcount
+
     def clear(self) -> int:
         """Delete every entry; return how many went."""
         with self._db:

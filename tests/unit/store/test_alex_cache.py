@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from alexphone.alex.cache import CacheKey, CacheUse, failure, success
@@ -79,3 +80,14 @@ def test_committed_entries_survive_a_crash(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-c", script, str(path)], timeout=60, check=False)
     assert result.returncode == 9  # died without closing anything
     assert AlexCacheStore(path).get(KEY) == success(KEY, 1.0, 0.5)
+
+
+def test_forget_removes_one_peer_only(tmp_path: Path) -> None:
+    store = AlexCacheStore(tmp_path / "alexphone.db")
+    for peer in ("<urn:uuid:b>", "<urn:uuid:c>"):
+        store.record(success(replace(KEY, peer=peer), 1000.0, 0.02))
+
+    assert store.forget("<urn:uuid:b>") == 1
+
+    assert [e.key.peer for e in store.entries()] == ["<urn:uuid:c>"]
+    store.close()
