@@ -247,3 +247,29 @@ def test_dual_stack_prefers_the_routed_ipv6_pair_for_sip(lab: Lab, alice_v6: boo
     # One media socket per call, on the first --listen address: audio stays on IPv4.
     assert ours["audio"]["kind"] in ("srflx", "prflx")
     assert str(ours["audio"]["remote"]).startswith(f"{net.nat2.ipv4}:")
+
+
+@pytest.mark.slow
+@pytest.mark.needs("kamailio", "turnserver")
+def test_cone_to_symmetric_relays_what_the_filters_block(lab: Lab) -> None:
+    net = lab.nat_topology(NatMode.CONE, NatMode.SYMMETRIC)  # alice cone (nat1), bob symmetric
+    coturn = _nat_servers(lab, net)
+
+    ours, theirs, events = _call_across(lab, net, coturn)
+
+    # RFC 8445 §2 / RFC 4787 §5: the lab's "cone" is endpoint-independent mapping with
+    # address+port-dependent filtering (Linux conntrack). bob's checks leave nat2 from a new
+    # port per destination, a port alice never sent to, so nat1 drops them; alice's checks to
+    # bob's srflx hit a mapping made for coturn, so nat2 drops them. No direct pair can
+    # validate; the pairs through a TURN allocation (permissions by IP, RFC 8656 §9) do.
+    assert ours["audio"]["kind"] == "relay" and theirs["audio"]["kind"] == "relay"
+    assert "sip" not in ours and "sip" not in theirs  # no TURN for sip (ALEX.md)
+    paths = [e["path"] for e in events if e.get("event") == "call.media"]
+    assert paths and paths[-1] == "relay", paths
+    print(
+        "ALEX cone<->symmetric: audio",
+        ours["audio"]["local"],
+        "->",
+        ours["audio"]["remote"],
+        (ours["audio"]["probes"], ours["audio"]["after_ms"]),
+    )

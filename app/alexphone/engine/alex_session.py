@@ -222,11 +222,12 @@ class AlexSession:
         self._pending: list[Datagram] = []
         self._timer: asyncio.TimerHandle | None = None
         self._closed = False
+        self.on_consent_lost: Callable[[str], None] = lambda flow: None  # alex_restart.py
 
     @property
     def active(self) -> bool:
-        """Tell whether ALEX runs for this call (both sides announced it)."""
-        return self.mode is Mode.ALEX and not self._closed
+        """Tell whether checks run for this call (ALEX both ways, or ICE with an ICE peer)."""
+        return self.mode in (Mode.ALEX, Mode.ICE) and not self._closed  # alex_ice.py
 
     @property
     def probes(self) -> int:
@@ -350,7 +351,7 @@ class AlexSession:
 
     def may_send(self, remote: Address) -> bool:
         """The media gate: True unless ALEX runs and ``remote`` never answered a probe."""
-        if self.mode is not Mode.ALEX:
+        if self.mode not in (Mode.ALEX, Mode.ICE):
             return True
         return self._media_base(remote) is not None
 
@@ -370,7 +371,7 @@ class AlexSession:
         when the checked base is our relayed address."""
 
         def gated(data: bytes, remote: Address) -> None:
-            if self.mode is not Mode.ALEX:
+            if self.mode not in (Mode.ALEX, Mode.ICE):
                 send(data, remote)
                 return
             rtp = (remote[0], remote[1] - 1) if rtcp else remote
@@ -441,6 +442,7 @@ class AlexSession:
             case ConsentExpired(flow=flow):
                 where = f"call {self.call_id}: consent lost on {EVENT_FLOWS.get(flow, flow)}"
                 self.hub.emit(ErrorReported("alex", where))
+                self.on_consent_lost(flow)
 
     def _pair_changed(
         self,

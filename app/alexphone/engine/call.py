@@ -13,6 +13,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Protocol
 
 from alexphone.core.errors import ParseError, ProtocolError
+from alexphone.engine.alex_ice import adopt_ice, with_ice
 from alexphone.engine.events import CallChanged, CallState, Direction
 from alexphone.net.media_port import MediaPort
 from alexphone.sdp.negotiation import SdpSession
@@ -188,6 +189,7 @@ class Call:
         self.phase = Phase.CONFIRMED
         self._state(CallState.CONFIRMED)
         if self.alex is not None:
+            adopt_ice(self.alex, response.body)  # not ALEX: ICE if the answer does ICE
             self.alex.confirmed()
         if self.cancel_wanted:
             self.hang_up()
@@ -255,6 +257,7 @@ class Call:
         self._state(CallState.RINGING)
         if self.alex is not None:
             self.alex.peer_headers(invite.headers, final=True)
+            adopt_ice(self.alex, invite.body, answering=True)  # not ALEX: ICE if offered
         if invite.body:
             try:
                 self._answer_sdp = self.sdp.answer(SessionDescription.parse(invite.body)).sdp
@@ -415,8 +418,9 @@ class Call:
     def _state(self, state: CallState, code: int | None = None, reason: str = "") -> None:
         self.emit(CallChanged(self.call_id, self.direction, self.remote, state, code, reason))
 
-    @staticmethod
-    def _attach_sdp(message: Request | Response, sdp: SessionDescription) -> None:
+    def _attach_sdp(self, message: Request | Response, sdp: SessionDescription) -> None:
+        if self.alex is not None:
+            sdp = with_ice(self.alex, sdp)  # RFC 8839: a=candidate mirroring our m0.1 items
         message.headers.set("Content-Type", SDP_TYPE)
         message.body = sdp.to_bytes()
 
