@@ -100,8 +100,10 @@ class Kamailio:
         port: int = 5060,
         transports: Sequence[str] = ("udp", "tcp"),
         tls_port: int | None = None,
+        alex_bypass: bool = False,
     ) -> None:
         self.lab, self.ns, self.port, self.tls_port = lab, ns, port, tls_port
+        self.alex_bypass = alex_bypass  # ;alex-bypass on Record-Route (ALEX.md consent)
         self.addresses, self.transports = list(addresses), list(transports)
         self.workdir = lab.workdir / f"kamailio-{len(lab.processes)}"
         self.process: Process | None = None
@@ -120,6 +122,8 @@ class Kamailio:
         for proto in self.transports:
             for ip in self.addresses:
                 argv += ["-l", f"{proto}:{hostport(ip, self.port)}"]
+        if self.alex_bypass:
+            argv += ["-A", "WITH_ALEX_BYPASS"]
         if self.tls_port is not None:
             argv += ["-A", "WITH_TLS", "-A", f'TLSCFG="{self._tls_config()}"']
             argv += ["-l", f"tls:{hostport(self.addresses[0], self.tls_port)}"]

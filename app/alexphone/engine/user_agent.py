@@ -12,6 +12,8 @@ from typing import Any
 from alexphone.alex.events import Role
 from alexphone.core.errors import ConfigError, ParseError, ProtocolError, TransportError
 from alexphone.core.ids import IdFactory
+from alexphone.engine.alex_bypass import SignalingBypass
+from alexphone.engine.alex_restart import ChecksRestart
 from alexphone.engine.alex_session import AlexHub, needs_gathering
 from alexphone.engine.call import Call, ResponseHandler
 from alexphone.engine.call_media import MediaController
@@ -85,6 +87,8 @@ class UserAgent:
         self._loop = asyncio.get_running_loop()
         self.media = MediaController(settings, emit, random.Random())
         self.locator = ServerLocator(settings.dns_server, emit, self._loop.time)
+        self.bypass = SignalingBypass(self.send_request, self._loop.call_later)
+        self.restart = ChecksRestart(self, self.calls)  # ALEX consent lost, mobility
 
     # -- identity ---------------------------------------------------------------------------
     def local_aor(self) -> NameAddress:
@@ -146,6 +150,7 @@ class UserAgent:
         response.headers.set("Allow", ", ".join(sorted(ALLOWED_METHODS)))
         response.headers.set("Supported", ", ".join(sorted(self.supported)))
         response.headers.set("Server", self.settings.user_agent)
+        self.restart.announce(response)
         return response
 
     def _flow_for(self, response: Response) -> Flow | None:
@@ -166,6 +171,9 @@ class UserAgent:
         self, request: Request, handler: ResponseHandler, destination: Destination | None = None
     ) -> None:
         """Address and send a request in a client transaction; failures reach ``handler``."""
+        call = self.calls.get(request.call_id) if destination is None else None
+        if call is not None and self.bypass.route(call, request, handler):
+            return  # ALEX.md: straight to the selected sip pair
         self._spawn(self._send_request(request, handler, destination))
 
     async def _send_request(
@@ -292,6 +300,8 @@ class UserAgent:
         """Forget a finished call."""
         self.calls.pop(call.call_id, None)
         self._flows_by_call.pop(call.call_id, None)
+        self.bypass.forget(call.call_id)
+        self.restart.forget(call.call_id)
         for tid in [t for t, c in self._by_invite_tid.items() if c is call]:
             del self._by_invite_tid[tid]
 
@@ -325,6 +335,7 @@ class UserAgent:
             call.call_id, remote, kind, local
         )
         call.alex = session
+        self.restart.watch(call)
 
     def _emit_call(self, event: CallChanged) -> None:
         self.emit(event)
@@ -397,6 +408,7 @@ class UserAgent:
             if call is None or call.dialog is None or not call.dialog.matches(request):
                 self.respond(tid, make_response(request, 481, "Call/Transaction Does Not Exist"))
                 return
+            self.restart.peer_request(call, request)
             call.on_request(tid, request)
             return
         if request.method == "INVITE":
