@@ -141,7 +141,7 @@ def test_bundle_leaves_system_libraries_and_unused_qt_out(package: Package) -> N
     for prefix in ("libportaudio", "libasound", "libopus", "libxcb", "libX11", "libstdc++"):
         assert not any(n.startswith(prefix) for n in names), prefix
     assert "libqxcb.so" in names and "libqwayland.so" in names
-    assert not any(n.startswith(("QtNetwork.", "QtQml.", "QtQuick.")) for n in names)
+    assert not any(n.startswith(("QtQml.", "QtQuick.", "QtMultimedia.")) for n in names)
 
 
 def test_qt_plugins_resolve_against_the_system(package: Package) -> None:
