@@ -10,6 +10,8 @@ Rows of the NAT matrix (issue 5) that run today:
   Cone ↔ cone: the checks punch holes, so audio and sip select a srflx (or prflx) pair and
   never the relay. Symmetric ↔ symmetric: every NAT mapping is per destination, so the only
   paths that answer go through a TURN relay; audio selects a relay pair and flows both ways.
+- dual-stack, cone NATs for IPv4 and routed IPv6: sip and audio select the IPv6 host pair
+  when both phones listen on IPv6; an IPv4-only caller still gets IPv4 for both.
 """
 
 from __future__ import annotations
@@ -232,7 +234,7 @@ def test_dual_stack_prefers_the_routed_ipv6_pair_for_sip(lab: Lab, alice_v6: boo
     net = lab.nat_topology(NatMode.CONE)
     coturn = _nat_servers(lab, net)
 
-    ours, theirs, _ = _call_across(lab, net, coturn, (alice_v6, True))
+    ours, theirs, events = _call_across(lab, net, coturn, (alice_v6, True))
 
     # RFC 8445 §5.1.2.1 with ALEX.md's local preference: IPv6 ranks above IPv4, and the
     # lab routes fd42:1::/64 <-> fd42:2::/64 without NAT, so host <-> host over IPv6 wins
@@ -244,9 +246,21 @@ def test_dual_stack_prefers_the_routed_ipv6_pair_for_sip(lab: Lab, alice_v6: boo
     else:
         assert ours["sip"]["remote"] == f"{net.nat2.ipv4}:5060", ours
         assert theirs["sip"]["remote"].startswith(f"{net.nat1.ipv4}:"), theirs
-    # One media socket per call, on the first --listen address: audio stays on IPv4.
-    assert ours["audio"]["kind"] in ("srflx", "prflx")
-    assert str(ours["audio"]["remote"]).startswith(f"{net.nat2.ipv4}:")
+    # ALEX.md: IPv6 preferred where it works. A dual-stack phone opens an IPv6 RTP pair
+    # beside the IPv4 one (the SDP c= stays IPv4), so audio takes the routed IPv6 host pair
+    # when both sides have one, both ways (_call_across counts what each side received).
+    last_media = [e for e in events if e.get("event") == "call.media"][-1]
+    if alice_v6:
+        assert ours["audio"]["kind"] == "host", ours
+        assert str(ours["audio"]["local"]).startswith(f"[{net.a1.ipv6}]:"), ours
+        assert str(ours["audio"]["remote"]).startswith(f"[{net.b.ipv6}]:"), ours
+        assert str(theirs["audio"]["remote"]).startswith(f"[{net.a1.ipv6}]:"), theirs
+        assert str(last_media["remote"]).startswith(f"[{net.b.ipv6}]:"), last_media
+    else:
+        assert ours["audio"]["kind"] in ("srflx", "prflx"), ours
+        assert str(ours["audio"]["remote"]).startswith(f"{net.nat2.ipv4}:"), ours
+        assert str(theirs["audio"]["remote"]).startswith(f"{net.nat1.ipv4}:"), theirs
+        assert not str(last_media["remote"]).startswith("["), last_media
 
 
 @pytest.mark.slow

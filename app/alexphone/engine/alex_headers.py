@@ -80,6 +80,12 @@ def base_for(bound: Address, remote: Address, bases: list[Address]) -> Address:
     return (local, bound[1])
 
 
+def media_bound_for(bounds: list[Address], remote: Address) -> Address:
+    """The media socket a datagram from ``remote`` reached: its family's, else the first."""
+    v6 = ":" in remote[0]
+    return next((b for b in bounds if (":" in b[0]) == v6), bounds[0])
+
+
 def read_peer(headers: Headers, *, enabled: bool, keep_loopback: bool) -> Decision:
     """Decide the dialog's mode from the peer's headers; loopback items kept if asked."""
     decision = decide(headers, enabled=enabled)

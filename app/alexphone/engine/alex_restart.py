@@ -28,6 +28,7 @@ from alexphone.alex.items import new_session
 from alexphone.alex.negotiation import Mode
 from alexphone.alex.probe import Credentials
 from alexphone.engine.alex_headers import AUDIO_FLOW, SIP_FLOW, read_peer, socket_candidates
+from alexphone.engine.alex_media_sockets import audio_candidates
 from alexphone.engine.alex_session import AlexSession, _registered_reflexive
 from alexphone.engine.call import Call, Phase
 from alexphone.engine.events import ErrorReported
@@ -47,7 +48,7 @@ def renew_agent(session: AlexSession, *, keep_gathered: bool) -> None:
     session.sip_bound = session.hub.sip_bound()
     sip = [c for bound in session.sip_bound for c in socket_candidates(SIP_FLOW, bound)]
     sip += _registered_reflexive(session.hub, sip)
-    audio = socket_candidates(AUDIO_FLOW, session.media_bound)
+    audio = audio_candidates(session.media_bounds)  # both families' pairs
     kept: list[Candidate] = []
     if keep_gathered:  # consent lost on a path: STUN/TURN addresses are still ours
         kept = [c for c in session.candidates if c.type is not CandidateType.HOST]

@@ -66,6 +66,7 @@ from alexphone.engine.alex_headers import (
     SIP_FLOW,
     base_for,
     is_loopback,
+    media_bound_for,
     read_peer,
     socket_candidates,
 )
@@ -203,6 +204,7 @@ class AlexSession:
         )
         self.sip_bound = hub.sip_bound()
         self.media_bound = media
+        self.media_bounds = [media]  # and the IPv6 pair's (alex_media_sockets.py)
         sip = [c for bound in self.sip_bound for c in socket_candidates(SIP_FLOW, bound)]
         sip += _registered_reflexive(hub, sip)
         audio = socket_candidates(AUDIO_FLOW, media)
@@ -335,7 +337,8 @@ class AlexSession:
     def _on_media_stun(self, data: bytes, remote: Address) -> None:
         if self._closed:
             return
-        base = base_for(self.media_bound, remote, [c.address for c in self.candidates])
+        bound = media_bound_for(self.media_bounds, remote)
+        base = base_for(bound, remote, [c.address for c in self.candidates])
         if self.agent.receive(data, base, remote, self._now()):
             self._pump()
 
@@ -401,9 +404,7 @@ class AlexSession:
             if relay.active:
                 relay.send(datagram.data, datagram.remote)
             return
-        if datagram.base[1] == self.media_bound[1] and any(
-            c.address == datagram.base and c.flow == AUDIO_FLOW for c in self.candidates
-        ):
+        if any(c.address == datagram.base and c.flow == AUDIO_FLOW for c in self.candidates):
             if self._media is None:
                 if len(self._pending) < MAX_PENDING:
                     self._pending.append(datagram)

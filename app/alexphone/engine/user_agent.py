@@ -13,6 +13,7 @@ from alexphone.alex.events import Role
 from alexphone.core.errors import ConfigError, ParseError, ProtocolError, TransportError
 from alexphone.core.ids import IdFactory
 from alexphone.engine.alex_bypass import SignalingBypass
+from alexphone.engine.alex_media_sockets import add_ipv6_audio, gather_ipv6
 from alexphone.engine.alex_restart import ChecksRestart
 from alexphone.engine.alex_session import AlexHub, needs_gathering
 from alexphone.engine.call import Call, ResponseHandler
@@ -21,6 +22,7 @@ from alexphone.engine.events import CallChanged, Direction, Event
 from alexphone.engine.server_location import FailoverHandler, ServerLocator
 from alexphone.engine.settings import PhoneSettings
 from alexphone.engine.sip_stack import Destination, SipStack
+from alexphone.net.media_family import add_ipv6_pair
 from alexphone.net.media_port import MediaPort
 from alexphone.net.transport import Flow, TransportKind
 from alexphone.sdp.negotiation import SdpSession
@@ -284,9 +286,12 @@ class UserAgent:
 
     # -- calls ------------------------------------------------------------------------------
     def media_port(self) -> MediaPort:
-        """Reserve an RTP port pair on our first listening address."""
+        """Reserve an RTP port pair on our first listening address (and an IPv6 one for ALEX)."""
         host = self.settings.listen[0].host
-        return MediaPort(host if host not in ("", "::") else "0.0.0.0")
+        port = MediaPort(host if host not in ("", "::") else "0.0.0.0")
+        if self.alex is not None:  # ALEX.md: IPv6 preferred where it works
+            add_ipv6_pair(port, [spec.host for spec in self.settings.listen])
+        return port
 
     def new_sdp_session(self, port: MediaPort) -> SdpSession:
         """Start the SDP side of a call on ``port``."""
@@ -323,6 +328,7 @@ class UserAgent:
         """Gather the call's srflx/relay candidates (bounded), then send what announces them."""
         assert call.alex is not None
         await call.alex.gather(self.settings, call.port)
+        await gather_ipv6(call.alex, self.settings, call.port)  # srflx of the IPv6 pair
         if call.call_id in self.calls:
             step()
 
@@ -331,6 +337,7 @@ class UserAgent:
         if self.alex is None:
             return
         session = self.alex.session(call.call_id, role, (call.port.host, call.port.port), peer)
+        add_ipv6_audio(session, call.port)
         session.on_media_path = lambda local, remote, kind: self.media.move_media(
             call.call_id, remote, kind, local
         )

@@ -17,6 +17,7 @@ class MediaPort:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.host = host
         self.sockets: tuple[socket.socket, socket.socket] | None = None
+        self.v6: MediaPort | None = None  # the call's IPv6 pair, if any (media_family.py)
         for port in range(start - start % 2, start + 2 * _PAIRS_TRIED, 2):
             pair = self._try_pair(family, host, port)
             if pair is not None:
@@ -29,6 +30,9 @@ class MediaPort:
     def _try_pair(family: int, host: str, port: int) -> tuple[socket.socket, socket.socket] | None:
         rtp = socket.socket(family, socket.SOCK_DGRAM)
         rtcp = socket.socket(family, socket.SOCK_DGRAM)
+        if family == socket.AF_INET6:  # "::" must not take the IPv4 pair's port as well
+            for sock in (rtp, rtcp):
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         try:
             rtp.bind((host, port))
             rtcp.bind((host, port + 1))
@@ -46,7 +50,9 @@ class MediaPort:
         return sockets
 
     def close(self) -> None:
-        """Release both ports."""
+        """Release both ports (and the IPv6 pair's)."""
+        if self.v6 is not None:
+            self.v6.close()
         if self.sockets is not None:
             for sock in self.sockets:
                 sock.close()

@@ -4,7 +4,9 @@ Datagrams are sorted by their first bytes (RFC 7983 §7): RTP and RTCP go to the
 STUN to an optional handler (connectivity checks run on the media socket), DTLS and the
 rest are counted and dropped. RTCP is accepted on either port (RFC 5761 multiplexing or
 RFC 3550 port + 1). We always send RTP from the port we receive on (symmetric RTP,
-RFC 4961), so a peer behind NAT that latches on our source reaches us back.
+RFC 4961), so a peer behind NAT that latches on our source reaches us back. A call with an
+IPv6 pair beside its IPv4 one (net/media_family.py) receives on both and sends each datagram
+from the pair of its destination's family.
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ class RtpSocket:
         self.local: Address = ("", 0)
         self._rtp: _Endpoint | None = None
         self._rtcp: _Endpoint | None = None
+        self.local6: Address | None = None  # the IPv6 pair, if the call has one
+        self._rtp6: _Endpoint | None = None
+        self._rtcp6: _Endpoint | None = None
 
     async def open(self, port: MediaPort) -> None:
         """Take over the bound sockets of ``port`` (it no longer closes them)."""
@@ -64,6 +69,11 @@ class RtpSocket:
         self.local = (port.host, port.port)
         self._rtp = await self._endpoint(loop, sockets[0])
         self._rtcp = await self._endpoint(loop, sockets[1])
+        if port.v6 is not None and port.v6.sockets is not None:
+            v6 = port.v6.take()
+            self.local6 = (port.v6.host, port.v6.port)
+            self._rtp6 = await self._endpoint(loop, v6[0])
+            self._rtcp6 = await self._endpoint(loop, v6[1])
 
     async def _endpoint(self, loop: asyncio.AbstractEventLoop, sock: socket.socket) -> _Endpoint:
         sock.setblocking(False)
@@ -83,12 +93,16 @@ class RtpSocket:
             self.dropped += 1
 
     def send_rtp(self, data: bytes, addr: Address) -> None:
-        """Send an RTP (or STUN) datagram from the RTP port."""
-        self._send(self._rtp, data, addr)
+        """Send an RTP (or STUN) datagram from the RTP port (of ``addr``'s family)."""
+        self._send(self._route(self._rtp, self._rtp6, addr), data, addr)
 
     def send_rtcp(self, data: bytes, addr: Address) -> None:
-        """Send an RTCP datagram from the RTCP port."""
-        self._send(self._rtcp, data, addr)
+        """Send an RTCP datagram from the RTCP port (of ``addr``'s family)."""
+        self._send(self._route(self._rtcp, self._rtcp6, addr), data, addr)
+
+    @staticmethod
+    def _route(first: _Endpoint | None, v6: _Endpoint | None, addr: Address) -> _Endpoint | None:
+        return v6 if v6 is not None and ":" in addr[0] else first
 
     @staticmethod
     def _send(endpoint: _Endpoint | None, data: bytes, addr: Address) -> None:
@@ -101,7 +115,7 @@ class RtpSocket:
 
     def close(self) -> None:
         """Close both endpoints and their sockets."""
-        for endpoint in (self._rtp, self._rtcp):
+        for endpoint in (self._rtp, self._rtcp, self._rtp6, self._rtcp6):
             if endpoint is not None and endpoint.transport is not None:
                 endpoint.transport.close()
-        self._rtp = self._rtcp = None
+        self._rtp = self._rtcp = self._rtp6 = self._rtcp6 = None

@@ -1,0 +1,188 @@
+"""IPv6 audio candidates of a call's second media pair, and which socket STUN reached."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alexphone.alex.candidate import CandidateType
+from alexphone.alex.events import Role
+from alexphone.core.ids import IdFactory
+from alexphone.engine.alex_headers import media_bound_for
+from alexphone.engine.alex_media_sockets import (
+    add_ipv6_audio,
+    audio_candidates,
+    gather_ipv6,
+    media_bounds,
+)
+from alexphone.engine.alex_session import AlexHub
+from alexphone.engine.events import Event
+from alexphone.engine.settings import PhoneSettings
+from alexphone.net.flow import ListenSpec, TransportKind
+from alexphone.net.media_port import MediaPort
+from alexphone.net.udp import StunHandler
+from alexphone.sip.message import Headers
+from alexphone.stun.message import binding_success, parse
+
+Address = tuple[str, int]
+MAPPED6 = ("2001:db8::7", 50000)
+
+
+class _StunServer(asyncio.DatagramProtocol):
+    """Answers every Binding request with MAPPED6."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.DatagramTransport | None = None
+        self.sources: list[Address] = []
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: Address) -> None:
+        self.sources.append((str(addr[0]), int(addr[1])))
+        assert self.transport is not None
+        self.transport.sendto(binding_success(parse(data).transaction_id, MAPPED6, None), addr)
+
+
+async def _stun_server(host: str) -> tuple[_StunServer, Address]:
+    loop = asyncio.get_running_loop()
+    transport, server = await loop.create_datagram_endpoint(_StunServer, local_addr=(host, 0))
+    bound = transport.get_extra_info("sockname")
+    return server, (str(bound[0]), int(bound[1]))
+
+
+class _Transport:
+    """Stands in for SipTransport: one loopback UDP listener, sends recorded."""
+
+    def __init__(self, port: int) -> None:
+        self.listeners = [ListenSpec(TransportKind.UDP, "127.0.0.1", port)]
+        self.handler: StunHandler | None = None
+        self.sent: list[tuple[bytes, Address, Address]] = []
+
+    def set_stun_handler(self, handler: StunHandler | None) -> None:
+        self.handler = handler
+
+    def send_datagram(self, data: bytes, local: Address, remote: Address) -> None:
+        self.sent.append((data, local, remote))
+
+
+def test_the_bound_of_the_remote_family_else_the_first() -> None:
+    bounds = [("0.0.0.0", 16400), ("::", 16400)]
+    assert media_bound_for(bounds, ("2001:db8::1", 9)) == ("::", 16400)
+    assert media_bound_for(bounds, ("198.51.100.1", 9)) == ("0.0.0.0", 16400)
+    assert media_bound_for(bounds[:1], ("2001:db8::1", 9)) == ("0.0.0.0", 16400)
+
+
+def test_a_call_with_an_ipv6_pair_announces_both_families_for_audio(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        port = MediaPort("127.0.0.1", start=17400)
+        port.v6 = MediaPort("::1", start=port.port)
+        try:
+            events: list[Event] = []
+            transport = _Transport(5072)
+            hub = AlexHub(transport, events.append, IdFactory(), profile=tmp_path)  # type: ignore[arg-type]
+            session = hub.session(
+                "call-1", Role.CONTROLLING, (port.host, port.port), "sip:peer@example.com"
+            )
+            assert [c.address for c in add_ipv6_audio(session, port)] == [("::1", port.v6.port)]
+            assert add_ipv6_audio(session, port) == []  # once only
+            assert session.media_bounds == media_bounds(port)
+            assert session.keep_loopback  # ::1 is loopback too
+            headers = Headers()
+            session.announce(headers)
+            items = headers.get_fields("ALEX-item")
+            assert any(i.startswith(f"m0.1 udp [::1]:{port.v6.port};typ=host") for i in items)
+            assert any(i.startswith(f"m0.1 udp 127.0.0.1:{port.port};typ=host") for i in items)
+            audio = [c.address for c in audio_candidates(session.media_bounds)]
+            assert audio == [("127.0.0.1", port.port), ("::1", port.v6.port)]
+            hub.close()
+        finally:
+            port.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_call_without_an_ipv6_pair_is_unchanged(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        port = MediaPort("127.0.0.1", start=17500)
+        try:
+            hub = AlexHub(_Transport(5074), lambda e: None, IdFactory(), profile=tmp_path)  # type: ignore[arg-type]
+            session = hub.session("c", Role.CONTROLLED, (port.host, port.port), "sip:p@x")
+            before = list(session.candidates)
+            assert add_ipv6_audio(session, port) == []
+            assert session.candidates == before and session.media_bounds == media_bounds(port)
+            hub.close()
+        finally:
+            port.close()
+
+    asyncio.run(scenario())
+
+
+def test_an_ipv6_stun_server_adds_the_ipv6_pairs_srflx(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        server6, address6 = await _stun_server("::1")
+        server4, address4 = await _stun_server("127.0.0.1")
+        port = MediaPort("127.0.0.1", start=17600)
+        port.v6 = MediaPort("::1", start=port.port)
+        try:
+            hub = AlexHub(_Transport(5076), lambda e: None, IdFactory(), profile=tmp_path)  # type: ignore[arg-type]
+            session = hub.session("c", Role.CONTROLLING, (port.host, port.port), "sip:p@x")
+            add_ipv6_audio(session, port)
+            await gather_ipv6(session, PhoneSettings(profile=tmp_path, stun=address4), port)
+            assert server4.sources == []  # an IPv4 server cannot map the IPv6 pair
+            await gather_ipv6(session, PhoneSettings(profile=tmp_path, stun=address6), port)
+            assert server6.sources == [("::1", port.v6.port)]
+            srflx = [c for c in session.candidates if c.type is CandidateType.SRFLX]
+            assert [(c.flow, c.address) for c in srflx] == [("m0.1", MAPPED6)]
+            assert port.v6.sockets is not None  # borrowed only: the RtpSocket takes it later
+            hub.close()
+        finally:
+            port.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 10))
+
+
+class _Media:
+    """Stands in for the RtpSocket: records what the session sends through it."""
+
+    def __init__(self) -> None:
+        self.on_stun: object = None
+        self.sent: list[Address] = []
+
+    def send_rtp(self, data: bytes, remote: Address) -> None:
+        self.sent.append(remote)
+
+
+def test_ipv6_audio_probes_leave_through_the_media_socket(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        ours_port = MediaPort("127.0.0.1", start=17700)
+        ours_port.v6 = MediaPort("::1", start=ours_port.port + 40)  # another port number
+        theirs_port = MediaPort("127.0.0.1", start=17800)
+        theirs_port.v6 = MediaPort("::1", start=theirs_port.port + 40)
+        try:
+            transport = _Transport(5078)
+            hub = AlexHub(transport, lambda e: None, IdFactory(), profile=tmp_path)  # type: ignore[arg-type]
+            ours = hub.session("a", Role.CONTROLLING, (ours_port.host, ours_port.port), "sip:b@x")
+            theirs = hub.session(
+                "b", Role.CONTROLLED, (theirs_port.host, theirs_port.port), "sip:a@x"
+            )
+            add_ipv6_audio(ours, ours_port)
+            add_ipv6_audio(theirs, theirs_port)
+            headers = Headers()
+            theirs.announce(headers)
+            ours.peer_headers(headers, final=True)
+            media = _Media()
+            ours.attach_media(media)  # type: ignore[arg-type]
+            ours.confirmed()
+            for _ in range(20):  # bounded: a few pacing rounds of the agent
+                ours.agent.handle_timer(ours.agent.get_timer() or 0.0)
+                ours._pump()
+            v6_remote = ("::1", theirs_port.v6.port)
+            assert v6_remote in media.sent
+            assert all(local[1] == 5078 for _, local, _ in transport.sent)  # sip only there
+            hub.close()
+        finally:
+            ours_port.close()
+            theirs_port.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 10))
