@@ -11,8 +11,10 @@ triggered check. Requests failing MESSAGE-INTEGRITY get no answer and change not
 
 The controlling side (the caller) nominates per flow (regular nomination, §8.1.1): the best
 valid pair once every better pair failed, or once ``stop_after`` passed; a pair from the ALEX
-cache is nominated by its first check. The controlled side selects what the peer nominated,
-once its own check on that pair was answered. A selected pair then runs consent freshness.
+cache is nominated by its first check. A peer's private IPv4 hosts behind another NAT rank
+below its mapping (reachability.py), so they do not hold the stop rule back. The controlled
+side selects what the peer nominated, once its own check on that pair was answered. A selected
+pair then runs consent freshness.
 
 ``is_validated(base, remote)`` is the media gate: True only while ``remote`` has answered an
 authenticated probe sent from ``base`` and consent has not lapsed.
@@ -63,6 +65,7 @@ from alexphone.alex.probe import (
     role_conflict,
 )
 from alexphone.alex.prober import Probe, ProbePurpose, Prober
+from alexphone.alex.reachability import rank_behind_other_nat
 from alexphone.core.errors import LocalProtocolError, ParseError
 from alexphone.stun import message as stun
 from alexphone.stun.transaction import (
@@ -161,6 +164,9 @@ class CheckAgent:
         self._started_at = now
         self._stop_deadline = now + self.config.stop_after if self.controlling else None
         self._give_up_deadline = now + self.config.give_up_after
+        self.candidates.remote = rank_behind_other_nat(
+            self.candidates.local, self.candidates.remote
+        )
         flows = self.candidates.flows()
         per_list = max(1, self.config.max_pairs // max(1, len(flows)))
         for flow in flows:

@@ -157,7 +157,7 @@ def test_warm_cache_nominates_at_once_and_sends_fewer_probes() -> None:
     assert sa.remote.address == first.remote.address
     warm_probes = warm.a.agent.probes_sent + warm.b.agent.probes_sent
     assert warm_probes < cold_probes
-    assert warm.clock() - 1000.0 < cold_time / 5
+    assert warm.clock() - 1000.0 < cold_time
 
 
 def test_stale_cache_entry_costs_nothing_but_its_probe() -> None:
@@ -209,3 +209,14 @@ def test_probe_pacing_respects_ta_and_the_process_budget() -> None:
     times = sorted(t for _, t in sent)
     assert all(b - a >= 0.005 - 1e-9 for a, b in itertools.pairwise(times))
     assert len(times) >= 4
+
+
+def test_cone_nats_select_within_a_few_round_trips_not_the_stop_timer() -> None:
+    # The private host pairs (10.0.1.10 <-> 10.0.2.10) never answer across two NATs; ranked
+    # below the mappings (reachability.py) they no longer hold the stop rule's 1 s back.
+    pair = pair_behind(CONE, CONE)
+    pair.start()
+    pair.run(5.0)
+    sa, _ = assert_agreed(pair)
+    assert sa.kind is CandidateType.SRFLX
+    assert pair.clock() - 1000.0 < 0.25
