@@ -29,7 +29,7 @@ from alexphone.alex.negotiation import Mode
 from alexphone.alex.probe import Credentials
 from alexphone.engine.alex_headers import AUDIO_FLOW, SIP_FLOW, read_peer, socket_candidates
 from alexphone.engine.alex_media_sockets import audio_candidates
-from alexphone.engine.alex_session import AlexSession, _registered_reflexive
+from alexphone.engine.alex_session import AlexSession
 from alexphone.engine.call import Call, Phase
 from alexphone.engine.events import ErrorReported
 from alexphone.sip.message import Request, Response
@@ -47,7 +47,7 @@ def renew_agent(session: AlexSession, *, keep_gathered: bool) -> None:
     session.values = new_session(session.hub.ids, session.hub.instance)
     session.sip_bound = session.hub.sip_bound()
     sip = [c for bound in session.sip_bound for c in socket_candidates(SIP_FLOW, bound)]
-    sip += _registered_reflexive(session.hub, sip)
+    sip += session.hub.registered_reflexive(sip)
     audio = audio_candidates(session.media_bounds)  # both families' pairs
     kept: list[Candidate] = []
     if keep_gathered:  # consent lost on a path: STUN/TURN addresses are still ours
@@ -81,7 +81,7 @@ def _start(session: AlexSession, request_or_response: Request | Response) -> boo
     now = session.hub.loop.time()
     session.confirmed_at = now  # alex.selected's after_ms counts from the restart
     session.agent.start(now)
-    session._pump()
+    session.pump()
     return True
 
 
@@ -126,7 +126,7 @@ class ChecksRestart:
         log.info("call %s: ALEX restart: %s", call.call_id, why)
         session.hub.emit(ErrorReported("alex", f"call {call.call_id}: checks restart: {why}"))
         reinvite = self.signaling.prepare_in_dialog(dialog, "INVITE")
-        call._attach_sdp(reinvite, call.sdp.create_offer())
+        call.attach_sdp(reinvite, call.sdp.create_offer())
         session.announce(reinvite.headers)
         self.signaling.send_request(reinvite, _RestartOutcome(self, call, reinvite))
         return True

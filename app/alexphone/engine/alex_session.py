@@ -1,9 +1,7 @@
 """ALEX in real calls: one check agent per call on the SIP and RTP sockets (ALEX.md).
 
-Theory of operation. The ``AlexHub`` is the process-wide part: the one probe budget, the
-cache store, the network fingerprint and the STUN hook on every SIP UDP socket, which hands
-each STUN datagram to the call sessions in turn until one owns it. An ``AlexSession`` is the
-per-call driver of a sans-I/O ``CheckAgent``:
+Theory of operation. The ``AlexHub`` (alex_hub.py) is the process-wide part. An
+``AlexSession`` is the per-call driver of a sans-I/O ``CheckAgent``:
 
 - it announces our candidates (``ALEX-session``/``ALEX-item``, ``Supported: alex``) in the
   INVITE (UAC) or in the 18x/2xx when the INVITE carried ALEX (UAS);
@@ -25,13 +23,9 @@ per-call driver of a sans-I/O ``CheckAgent``:
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
-import random
 import time
-import uuid
 from collections.abc import Callable
-from pathlib import Path
 
 from alexphone.alex.cache import (
     CacheKey,
@@ -52,13 +46,10 @@ from alexphone.alex.events import (
     PairSelected,
     Role,
 )
-from alexphone.alex.gathering import reflexive_candidate
 from alexphone.alex.items import new_session, write_alex
 from alexphone.alex.negotiation import Mode, add_supported
-from alexphone.alex.pacing import ProbeBudget
 from alexphone.alex.probe import Credentials, Datagram
 from alexphone.core.errors import ParseError, TransportError
-from alexphone.core.ids import IdFactory
 from alexphone.engine.alex_gathering import SipMapping, gather_for_call
 from alexphone.engine.alex_headers import (
     AUDIO_FLOW,
@@ -70,18 +61,14 @@ from alexphone.engine.alex_headers import (
     read_peer,
     socket_candidates,
 )
-from alexphone.engine.events import AlexPairChanged, AlexSelected, ErrorReported, Event
+from alexphone.engine.alex_hub import AlexHub
+from alexphone.engine.events import AlexPairChanged, AlexSelected, ErrorReported
 from alexphone.engine.settings import PhoneSettings
-from alexphone.net.flow import is_wildcard
 from alexphone.net.gatherer import Gathered
-from alexphone.net.interfaces import default_gateways, local_addresses, network_fingerprint
 from alexphone.net.media_port import MediaPort
 from alexphone.net.rtp_socket import RtpSocket
-from alexphone.net.stun_client import StunClient
-from alexphone.net.transport import SipTransport, TransportKind
 from alexphone.net.turn_client import RelayAllocation
 from alexphone.sip.message import Headers
-from alexphone.store.alex_cache import AlexCacheStore
 
 log = logging.getLogger(__name__)
 MAX_PENDING = 64  # media datagrams held until the media socket opens
@@ -92,102 +79,6 @@ _PAIR_STATES = {
     PairState.SUCCEEDED: "succeeded",
     PairState.FAILED: "failed",
 }
-
-
-def needs_gathering(settings: PhoneSettings) -> bool:
-    """Tell whether calls wait for STUN/TURN before announcing (only with --stun/--turn)."""
-    return settings.stun is not None or settings.turn is not None
-
-
-def instance_urn(profile: Path) -> str:
-    """A stable RFC 5626 instance URN for a profile (``inst``, the peer's cache key)."""
-    return f"<urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, profile.resolve().as_uri())}>"
-
-
-class AlexHub:
-    """Process-wide ALEX state shared by the calls of one phone."""
-
-    def __init__(
-        self,
-        transport: SipTransport,
-        emit: Callable[[Event], None],
-        ids: IdFactory,
-        *,
-        profile: Path,
-        cache: AlexCacheStore | None = None,
-        rng: random.Random | None = None,
-    ) -> None:
-        self.transport = transport
-        self.emit = emit
-        self.ids = ids
-        self.cache = cache
-        self.rng = rng if rng is not None else random.Random()
-        self.budget = ProbeBudget()  # ALEX.md: one probe per 5 ms for the whole process
-        self.instance = instance_urn(profile)
-        self.sessions: dict[str, AlexSession] = {}
-        self.sip_public: dict[Address, Address] = {}  # SIP sent-by -> REGISTER received/rport
-        self.loop = asyncio.get_running_loop()
-        self._freeing: set[asyncio.Task[None]] = set()
-        self.stun_clients: list[StunClient] = []  # STUN from a SIP socket while gathering
-        transport.set_stun_handler(self._on_sip_stun)
-
-    def sip_stun_client(self, bound: Address) -> StunClient:
-        """A StunClient sending from the SIP socket ``bound``; its answers come to it."""
-
-        def send(data: bytes, server: Address) -> None:
-            self.transport.send_datagram(data, bound, server)
-
-        client = StunClient(send)
-        self.stun_clients.append(client)
-        return client
-
-    def learn_sip_mapping(self, local: Address, public: Address | None) -> None:
-        """Remember how the registrar saw a SIP socket (RFC 3581 §4): the ``sip`` srflx."""
-        if public is None:
-            self.sip_public.pop(local, None)
-        else:
-            self.sip_public[local] = public
-
-    def sip_mapping(self, bound: Address) -> Address | None:
-        """The public mapping known for a SIP socket bound to ``bound``, if any."""
-        for (host, port), public in self.sip_public.items():
-            if port == bound[1] and (host == bound[0] or is_wildcard(bound[0])):
-                return public
-        return None
-
-    def free_later(self, gathered: Gathered) -> None:
-        """Free a call's TURN allocations in the background (the call has ended)."""
-        task = self.loop.create_task(gathered.close())
-        self._freeing.add(task)
-        task.add_done_callback(self._freeing.discard)
-
-    def network(self) -> str:
-        """The fingerprint of the network we are on now (cache key)."""
-        return network_fingerprint(local_addresses(), default_gateways())
-
-    def sip_bound(self) -> list[Address]:
-        """The bound addresses of our UDP SIP listeners."""
-        return [(s.host, s.port) for s in self.transport.listeners if s.kind is TransportKind.UDP]
-
-    def session(self, call_id: str, role: Role, media: Address, peer: str) -> AlexSession:
-        """Start the ALEX side of a call whose media socket is bound to ``media``."""
-        session = AlexSession(self, call_id, role, media, peer)
-        self.sessions[call_id] = session
-        return session
-
-    def _on_sip_stun(self, data: bytes, local: Address, remote: Address) -> None:
-        if any(client.receive(data, remote) for client in self.stun_clients):
-            return
-        for session in list(self.sessions.values()):
-            if session.receive_sip(data, local, remote):
-                return
-        log.debug("STUN from %s on %s owned by no call", remote, local)
-
-    def close(self) -> None:
-        """Stop every session and unhook the SIP sockets."""
-        for session in list(self.sessions.values()):
-            session.close()
-        self.transport.set_stun_handler(None)
 
 
 class AlexSession:
@@ -206,7 +97,7 @@ class AlexSession:
         self.media_bound = media
         self.media_bounds = [media]  # and the IPv6 pair's (alex_media_sockets.py)
         sip = [c for bound in self.sip_bound for c in socket_candidates(SIP_FLOW, bound)]
-        sip += _registered_reflexive(hub, sip)
+        sip += hub.registered_reflexive(sip)
         audio = socket_candidates(AUDIO_FLOW, media)
         self.candidates: list[Candidate] = [*audio, *sip]  # media flows first (checks.py)
         self.agent.add_local_candidates(self.candidates)
@@ -225,6 +116,7 @@ class AlexSession:
         self._timer: asyncio.TimerHandle | None = None
         self._closed = False
         self.on_consent_lost: Callable[[str], None] = lambda flow: None  # alex_restart.py
+        hub.sessions[call_id] = self
 
     @property
     def active(self) -> bool:
@@ -311,7 +203,7 @@ class AlexSession:
         self.network = self.hub.network()
         self._seed_from_cache()
         self.agent.start(self._now())
-        self._pump()
+        self.pump()
 
     # -- sockets -----------------------------------------------------------------------------
     def attach_media(self, socket: RtpSocket) -> None:
@@ -331,7 +223,7 @@ class AlexSession:
         base = base_for(local, remote, [c.address for c in self.candidates])
         taken = self.agent.receive(data, base, remote, self._now())
         if taken:
-            self._pump()
+            self.pump()
         return taken
 
     def _on_media_stun(self, data: bytes, remote: Address) -> None:
@@ -340,7 +232,7 @@ class AlexSession:
         bound = media_bound_for(self.media_bounds, remote)
         base = base_for(bound, remote, [c.address for c in self.candidates])
         if self.agent.receive(data, base, remote, self._now()):
-            self._pump()
+            self.pump()
 
     def _on_relay(self, relayed: Address, data: bytes, remote: Address) -> None:
         """A datagram a peer sent to our relayed address (RFC 7983: STUN, else media)."""
@@ -348,7 +240,7 @@ class AlexSession:
             return
         if data[0] < 4:
             if self.agent.receive(data, relayed, remote, self._now()):
-                self._pump()
+                self.pump()
         elif self._media is not None:
             self._media.dispatch(data, remote)
 
@@ -390,7 +282,8 @@ class AlexSession:
         return gated
 
     # -- the agent ---------------------------------------------------------------------------
-    def _pump(self) -> None:
+    def pump(self) -> None:
+        """Send what the agent has queued, hand its events on and re-arm its timer."""
         now = self._now()
         for datagram in self.agent.datagrams_to_send(now):
             self._send(datagram)
@@ -429,7 +322,7 @@ class AlexSession:
         if self._closed:
             return
         self.agent.handle_timer(self._now())
-        self._pump()
+        self.pump()
 
     def _on_event(self, event: AgentEvent, now: float) -> None:
         match event:
@@ -553,26 +446,6 @@ class AlexSession:
     def finished(self) -> bool:
         """Tell whether every flow was selected or failed."""
         return self.agent.state in (AgentState.COMPLETED, AgentState.CLOSED)
-
-
-def _registered_reflexive(hub: AlexHub, hosts: list[Candidate]) -> list[Candidate]:
-    """The ``sip`` srflx candidates the registrar's Via received/rport revealed (no waiting)."""
-    found: list[Candidate] = []
-    for host in hosts:
-        public = hub.sip_mapping(host.address)
-        if public is None or not _same_family(public[0], host.address[0]):
-            continue
-        candidate = reflexive_candidate(host, public, "registrar")
-        if candidate is not None:
-            found.append(candidate)
-    return found
-
-
-def _same_family(a: str, b: str) -> bool:
-    try:
-        return ipaddress.ip_address(a).version == ipaddress.ip_address(b).version
-    except ValueError:
-        return False
 
 
 def _match(

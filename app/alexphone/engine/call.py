@@ -128,7 +128,7 @@ class Call:
             self._end(487, "Request Terminated")
             return
         self.invite = invite
-        self._attach_sdp(invite, self.sdp.create_offer())
+        self.attach_sdp(invite, self.sdp.create_offer())
         if self.alex is not None:
             self.alex.announce(invite.headers)
         self._state(CallState.CALLING)
@@ -272,7 +272,7 @@ class Call:
             return
         response = self._response(200)
         body = self._answer_sdp if self._answer_sdp is not None else self.sdp.create_offer()
-        self._attach_sdp(response, body)
+        self.attach_sdp(response, body)
         self.phase = Phase.CONFIRMED
         if self.dialog is not None:
             self.dialog.state = DialogState.CONFIRMED
@@ -338,7 +338,7 @@ class Call:
             except (ParseError, OfferAnswerError) as exc:
                 self.signaling.respond(transaction_id, make_response(request, 488, str(exc)[:100]))
                 return
-            self._attach_sdp(response, answer.sdp)
+            self.attach_sdp(response, answer.sdp)
             held = not answer.media.direction.sends or answer.media.remote_on_hold_address
             self._set_held(held or self.sdp.on_hold)
             self._media_changed()
@@ -356,7 +356,7 @@ class Call:
             return
         offer = self.sdp.hold() if on else self.sdp.unhold()
         reinvite = self.signaling.prepare_in_dialog(self.dialog, "INVITE")
-        self._attach_sdp(reinvite, offer)
+        self.attach_sdp(reinvite, offer)
         self.signaling.send_request(reinvite, _ReinviteOutcome(self, reinvite))
 
     def on_reinvite_response(self, request: Request, response: Response) -> None:
@@ -418,7 +418,8 @@ class Call:
     def _state(self, state: CallState, code: int | None = None, reason: str = "") -> None:
         self.emit(CallChanged(self.call_id, self.direction, self.remote, state, code, reason))
 
-    def _attach_sdp(self, message: Request | Response, sdp: SessionDescription) -> None:
+    def attach_sdp(self, message: Request | Response, sdp: SessionDescription) -> None:
+        """Put ``sdp`` in ``message`` (with our ICE attributes when ALEX runs for the call)."""
         if self.alex is not None:
             sdp = with_ice(self.alex, sdp)  # RFC 8839: a=candidate mirroring our m0.1 items
         message.headers.set("Content-Type", SDP_TYPE)

@@ -13,9 +13,10 @@ from alexphone.alex.events import Role
 from alexphone.core.errors import ConfigError, ParseError, ProtocolError, TransportError
 from alexphone.core.ids import IdFactory
 from alexphone.engine.alex_bypass import SignalingBypass
+from alexphone.engine.alex_hub import AlexHub, needs_gathering
 from alexphone.engine.alex_media_sockets import add_ipv6_audio, gather_ipv6
 from alexphone.engine.alex_restart import ChecksRestart
-from alexphone.engine.alex_session import AlexHub, needs_gathering
+from alexphone.engine.alex_session import AlexSession
 from alexphone.engine.call import Call, ResponseHandler
 from alexphone.engine.call_media import MediaController
 from alexphone.engine.events import CallChanged, Direction, Event
@@ -336,7 +337,7 @@ class UserAgent:
         """Give the call its ALEX session (the caller controls, RFC 8445 §6.1.1)."""
         if self.alex is None:
             return
-        session = self.alex.session(call.call_id, role, (call.port.host, call.port.port), peer)
+        session = AlexSession(self.alex, call.call_id, role, (call.port.host, call.port.port), peer)
         add_ipv6_audio(session, call.port)
         session.on_media_path = lambda local, remote, kind: self.media.move_media(
             call.call_id, remote, kind, local

@@ -8,8 +8,9 @@ from pathlib import Path
 from alexphone.alex.events import Role
 from alexphone.alex.negotiation import Mode
 from alexphone.core.ids import IdFactory
+from alexphone.engine.alex_hub import AlexHub
 from alexphone.engine.alex_ice import adopt_ice, with_ice
-from alexphone.engine.alex_session import AlexHub, AlexSession
+from alexphone.engine.alex_session import AlexSession
 from alexphone.engine.events import Event
 from alexphone.net.flow import ListenSpec, TransportKind
 from alexphone.net.udp import StunHandler
@@ -50,7 +51,7 @@ class _Transport:
 def _session(tmp_path: Path, role: Role) -> AlexSession:
     events: list[Event] = []
     hub = AlexHub(_Transport(5060), events.append, IdFactory(), profile=tmp_path)  # type: ignore[arg-type]
-    return hub.session("call-1", role, ("10.77.0.11", 16500), "sip:peer@example.com")
+    return AlexSession(hub, "call-1", role, ("10.77.0.11", 16500), "sip:peer@example.com")
 
 
 def _offer() -> SessionDescription:

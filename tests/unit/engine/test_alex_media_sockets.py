@@ -9,13 +9,14 @@ from alexphone.alex.candidate import CandidateType
 from alexphone.alex.events import Role
 from alexphone.core.ids import IdFactory
 from alexphone.engine.alex_headers import media_bound_for
+from alexphone.engine.alex_hub import AlexHub
 from alexphone.engine.alex_media_sockets import (
     add_ipv6_audio,
     audio_candidates,
     gather_ipv6,
     media_bounds,
 )
-from alexphone.engine.alex_session import AlexHub
+from alexphone.engine.alex_session import AlexSession
 from alexphone.engine.events import Event
 from alexphone.engine.settings import PhoneSettings
 from alexphone.net.flow import ListenSpec, TransportKind
@@ -81,8 +82,8 @@ def test_a_call_with_an_ipv6_pair_announces_both_families_for_audio(tmp_path: Pa
             events: list[Event] = []
             transport = _Transport(5072)
             hub = AlexHub(transport, events.append, IdFactory(), profile=tmp_path)  # type: ignore[arg-type]
-            session = hub.session(
-                "call-1", Role.CONTROLLING, (port.host, port.port), "sip:peer@example.com"
+            session = AlexSession(
+                hub, "call-1", Role.CONTROLLING, (port.host, port.port), "sip:peer@example.com"
             )
             assert [c.address for c in add_ipv6_audio(session, port)] == [("::1", port.v6.port)]
             assert add_ipv6_audio(session, port) == []  # once only
@@ -107,7 +108,7 @@ def test_a_call_without_an_ipv6_pair_is_unchanged(tmp_path: Path) -> None:
         port = MediaPort("127.0.0.1", start=17500)
         try:
             hub = AlexHub(_Transport(5074), lambda e: None, IdFactory(), profile=tmp_path)  # type: ignore[arg-type]
-            session = hub.session("c", Role.CONTROLLED, (port.host, port.port), "sip:p@x")
+            session = AlexSession(hub, "c", Role.CONTROLLED, (port.host, port.port), "sip:p@x")
             before = list(session.candidates)
             assert add_ipv6_audio(session, port) == []
             assert session.candidates == before and session.media_bounds == media_bounds(port)
@@ -126,7 +127,7 @@ def test_an_ipv6_stun_server_adds_the_ipv6_pairs_srflx(tmp_path: Path) -> None:
         port.v6 = MediaPort("::1", start=port.port)
         try:
             hub = AlexHub(_Transport(5076), lambda e: None, IdFactory(), profile=tmp_path)  # type: ignore[arg-type]
-            session = hub.session("c", Role.CONTROLLING, (port.host, port.port), "sip:p@x")
+            session = AlexSession(hub, "c", Role.CONTROLLING, (port.host, port.port), "sip:p@x")
             add_ipv6_audio(session, port)
             await gather_ipv6(session, PhoneSettings(profile=tmp_path, stun=address4), port)
             assert server4.sources == []  # an IPv4 server cannot map the IPv6 pair
@@ -162,9 +163,11 @@ def test_ipv6_audio_probes_leave_through_the_media_socket(tmp_path: Path) -> Non
         try:
             transport = _Transport(5078)
             hub = AlexHub(transport, lambda e: None, IdFactory(), profile=tmp_path)  # type: ignore[arg-type]
-            ours = hub.session("a", Role.CONTROLLING, (ours_port.host, ours_port.port), "sip:b@x")
-            theirs = hub.session(
-                "b", Role.CONTROLLED, (theirs_port.host, theirs_port.port), "sip:a@x"
+            ours = AlexSession(
+                hub, "a", Role.CONTROLLING, (ours_port.host, ours_port.port), "sip:b@x"
+            )
+            theirs = AlexSession(
+                hub, "b", Role.CONTROLLED, (theirs_port.host, theirs_port.port), "sip:a@x"
             )
             add_ipv6_audio(ours, ours_port)
             add_ipv6_audio(theirs, theirs_port)
@@ -176,7 +179,7 @@ def test_ipv6_audio_probes_leave_through_the_media_socket(tmp_path: Path) -> Non
             ours.confirmed()
             for _ in range(20):  # bounded: a few pacing rounds of the agent
                 ours.agent.handle_timer(ours.agent.get_timer() or 0.0)
-                ours._pump()
+                ours.pump()
             v6_remote = ("::1", theirs_port.v6.port)
             assert v6_remote in media.sent
             assert all(local[1] == 5078 for _, local, _ in transport.sent)  # sip only there

@@ -8,7 +8,8 @@ from pathlib import Path
 from alexphone.alex.events import Role
 from alexphone.alex.negotiation import Mode, supports
 from alexphone.core.ids import IdFactory
-from alexphone.engine.alex_session import AlexHub, AlexSession
+from alexphone.engine.alex_hub import AlexHub
+from alexphone.engine.alex_session import AlexSession
 from alexphone.engine.events import Event
 from alexphone.net.flow import ListenSpec, TransportKind
 from alexphone.net.udp import StunHandler
@@ -35,7 +36,7 @@ class _Transport:
 def _session(tmp_path: Path, role: Role, sip_port: int, media_port: int) -> AlexSession:
     events: list[Event] = []
     hub = AlexHub(_Transport(sip_port), events.append, IdFactory(), profile=tmp_path)  # type: ignore[arg-type]
-    return hub.session("call-1", role, ("127.0.0.1", media_port), "sip:peer@example.com")
+    return AlexSession(hub, "call-1", role, ("127.0.0.1", media_port), "sip:peer@example.com")
 
 
 def _announced(session: AlexSession) -> Headers:
