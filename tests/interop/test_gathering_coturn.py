@@ -138,3 +138,28 @@ def test_relay_carries_datagrams_both_ways_and_is_freed(
     assert relayed[0] == nat_net.pub.ipv4 and relayed[2:] == ["pong", nat_net.pub_ipv4_alt]
     assert seen[0][0] == b"ping" and seen[0][1] == (nat_net.pub.ipv4, int(relayed[1]))
     assert "ACTIVE False" in done.stdout  # the allocation was given back at close
+
+
+def test_addresses_announces_the_ipv6_audio_pair_of_a_dual_stack_phone(
+    lab: Lab, nat_net: NatNet, coturn: Coturn
+) -> None:
+    # A phone listening on IPv4 and IPv6 opens an IPv6 RTP pair beside the IPv4 one
+    # (media_family.py); `addresses` must show what such a call announces: both families,
+    # the routed IPv6 host first (ALEX.md local preference), srflx only for IPv4 here.
+    argv = [
+        sys.executable, "-m", "alexphone", "addresses", "--json",
+        "--listen", f"udp:{nat_net.a1.ipv4}:5060", "--listen", f"udp:[{nat_net.a1.ipv6}]:5060",
+        "--stun", coturn.server,
+    ]  # fmt: skip
+    done = lab.run(nat_net.a1.ns, argv, timeout=20)
+    items = [json.loads(line) for line in done.stdout.splitlines()]
+    media = [i for i in items if i["flow"] == "m0.1"]
+    assert [(i["typ"], i["address"]) for i in media] == [
+        ("host", nat_net.a1.ipv6),
+        ("host", nat_net.a1.ipv4),
+        ("srflx", nat_net.nat1.ipv4),
+    ], media
+    v6_port, v4_port = media[0]["port"], media[1]["port"]
+    assert v6_port % 2 == 0 and v4_port % 2 == 0  # RTP on even ports (RFC 3550 §11)
+    sip_hosts = [i["address"] for i in items if i["flow"] == "sip" and i["typ"] == "host"]
+    assert sip_hosts == [nat_net.a1.ipv6, nat_net.a1.ipv4]

@@ -34,6 +34,7 @@ from alexphone.alex.items import ITEM_HEADER, format_item
 from alexphone.core.errors import ConfigError
 from alexphone.engine.settings import PhoneSettings
 from alexphone.net.gatherer import Gathered, Gatherer, SocketBase
+from alexphone.net.media_family import add_ipv6_pair
 from alexphone.net.media_port import MediaPort
 from alexphone.net.rtp_socket import RtpSocket
 from alexphone.net.stun_client import StunClient, parse_server
@@ -149,6 +150,11 @@ async def gather_addresses(settings: PhoneSettings) -> Gathered:
             client = await stack.enter_async_context(_stun_on(port))
             relay = settings.turn is not None
             bases.append(SocketBase("m0.1", (port.host, port.port), stun=client, relay=relay))
+            v6 = add_ipv6_pair(port, [spec.host for spec in settings.listen])
+            if v6 is not None:  # as a call opens it (media_family.py): STUN only toward IPv6
+                v6_stun = settings.stun is not None and ":" in settings.stun[0]
+                v6_client = await stack.enter_async_context(_stun_on(v6)) if v6_stun else None
+                bases.append(SocketBase("m0.1", (v6.host, v6.port), stun=v6_client))
             return await Gatherer(settings.stun, settings.turn).gather(bases)
     finally:
         port.close()
