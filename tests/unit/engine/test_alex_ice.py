@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from alex_fakes import RecordingSipTransport
+
 from alexphone.alex.events import Role
 from alexphone.alex.negotiation import Mode
 from alexphone.core.ids import IdFactory
@@ -12,8 +14,6 @@ from alexphone.engine.alex_hub import AlexHub
 from alexphone.engine.alex_ice import adopt_ice, with_ice
 from alexphone.engine.alex_session import AlexSession
 from alexphone.engine.events import Event
-from alexphone.net.flow import ListenSpec, TransportKind
-from alexphone.net.udp import StunHandler
 from alexphone.sdp.negotiation import SdpSession
 from alexphone.sdp.offer_answer import LocalMedia
 from alexphone.sdp.session import SessionDescription
@@ -33,24 +33,11 @@ ICE_OFFER = (
 PLAIN_OFFER = ICE_OFFER.split("a=ice-ufrag")[0] + "m=audio 7078 RTP/AVP 0\r\n"
 
 
-class _Transport:
-    """Stands in for SipTransport: one UDP listener, sends recorded."""
-
-    def __init__(self, port: int) -> None:
-        self.listeners = [ListenSpec(TransportKind.UDP, "10.77.0.11", port)]
-        self.handler: StunHandler | None = None
-        self.sent: list[tuple[bytes, Address, Address]] = []
-
-    def set_stun_handler(self, handler: StunHandler | None) -> None:
-        self.handler = handler
-
-    def send_datagram(self, data: bytes, local: Address, remote: Address) -> None:
-        self.sent.append((data, local, remote))
-
-
 def _session(tmp_path: Path, role: Role) -> AlexSession:
     events: list[Event] = []
-    hub = AlexHub(_Transport(5060), events.append, IdFactory(), profile=tmp_path)  # type: ignore[arg-type]
+    hub = AlexHub(
+        RecordingSipTransport(5060, "10.77.0.11"), events.append, IdFactory(), profile=tmp_path
+    )  # type: ignore[arg-type]
     return AlexSession(hub, "call-1", role, ("10.77.0.11", 16500), "sip:peer@example.com")
 
 

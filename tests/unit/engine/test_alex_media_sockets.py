@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from alex_fakes import RecordingSipTransport, start_stun_server
+
 from alexphone.alex.candidate import CandidateType
 from alexphone.alex.events import Role
 from alexphone.core.ids import IdFactory
@@ -19,52 +21,11 @@ from alexphone.engine.alex_media_sockets import (
 from alexphone.engine.alex_session import AlexSession
 from alexphone.engine.events import Event
 from alexphone.engine.settings import PhoneSettings
-from alexphone.net.flow import ListenSpec, TransportKind
 from alexphone.net.media_port import MediaPort
-from alexphone.net.udp import StunHandler
 from alexphone.sip.message import Headers
-from alexphone.stun.message import binding_success, parse
 
 Address = tuple[str, int]
 MAPPED6 = ("2001:db8::7", 50000)
-
-
-class _StunServer(asyncio.DatagramProtocol):
-    """Answers every Binding request with MAPPED6."""
-
-    def __init__(self) -> None:
-        self.transport: asyncio.DatagramTransport | None = None
-        self.sources: list[Address] = []
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-
-    def datagram_received(self, data: bytes, addr: Address) -> None:
-        self.sources.append((str(addr[0]), int(addr[1])))
-        assert self.transport is not None
-        self.transport.sendto(binding_success(parse(data).transaction_id, MAPPED6, None), addr)
-
-
-async def _stun_server(host: str) -> tuple[_StunServer, Address]:
-    loop = asyncio.get_running_loop()
-    transport, server = await loop.create_datagram_endpoint(_StunServer, local_addr=(host, 0))
-    bound = transport.get_extra_info("sockname")
-    return server, (str(bound[0]), int(bound[1]))
-
-
-class _Transport:
-    """Stands in for SipTransport: one loopback UDP listener, sends recorded."""
-
-    def __init__(self, port: int) -> None:
-        self.listeners = [ListenSpec(TransportKind.UDP, "127.0.0.1", port)]
-        self.handler: StunHandler | None = None
-        self.sent: list[tuple[bytes, Address, Address]] = []
-
-    def set_stun_handler(self, handler: StunHandler | None) -> None:
-        self.handler = handler
-
-    def send_datagram(self, data: bytes, local: Address, remote: Address) -> None:
-        self.sent.append((data, local, remote))
 
 
 def test_the_bound_of_the_remote_family_else_the_first() -> None:
@@ -80,7 +41,7 @@ def test_a_call_with_an_ipv6_pair_announces_both_families_for_audio(tmp_path: Pa
         port.v6 = MediaPort("::1", start=port.port)
         try:
             events: list[Event] = []
-            transport = _Transport(5072)
+            transport = RecordingSipTransport(5072)
             hub = AlexHub(transport, events.append, IdFactory(), profile=tmp_path)  # type: ignore[arg-type]
             session = AlexSession(
                 hub, "call-1", Role.CONTROLLING, (port.host, port.port), "sip:peer@example.com"
@@ -107,7 +68,9 @@ def test_a_call_without_an_ipv6_pair_is_unchanged(tmp_path: Path) -> None:
     async def scenario() -> None:
         port = MediaPort("127.0.0.1", start=17500)
         try:
-            hub = AlexHub(_Transport(5074), lambda e: None, IdFactory(), profile=tmp_path)  # type: ignore[arg-type]
+            hub = AlexHub(
+                RecordingSipTransport(5074), lambda e: None, IdFactory(), profile=tmp_path
+            )  # type: ignore[arg-type]
             session = AlexSession(hub, "c", Role.CONTROLLED, (port.host, port.port), "sip:p@x")
             before = list(session.candidates)
             assert add_ipv6_audio(session, port) == []
@@ -121,12 +84,14 @@ def test_a_call_without_an_ipv6_pair_is_unchanged(tmp_path: Path) -> None:
 
 def test_an_ipv6_stun_server_adds_the_ipv6_pairs_srflx(tmp_path: Path) -> None:
     async def scenario() -> None:
-        server6, address6 = await _stun_server("::1")
-        server4, address4 = await _stun_server("127.0.0.1")
+        server6, address6 = await start_stun_server("::1", MAPPED6)
+        server4, address4 = await start_stun_server("127.0.0.1", MAPPED6)
         port = MediaPort("127.0.0.1", start=17600)
         port.v6 = MediaPort("::1", start=port.port)
         try:
-            hub = AlexHub(_Transport(5076), lambda e: None, IdFactory(), profile=tmp_path)  # type: ignore[arg-type]
+            hub = AlexHub(
+                RecordingSipTransport(5076), lambda e: None, IdFactory(), profile=tmp_path
+            )  # type: ignore[arg-type]
             session = AlexSession(hub, "c", Role.CONTROLLING, (port.host, port.port), "sip:p@x")
             add_ipv6_audio(session, port)
             await gather_ipv6(session, PhoneSettings(profile=tmp_path, stun=address4), port)
@@ -161,7 +126,7 @@ def test_ipv6_audio_probes_leave_through_the_media_socket(tmp_path: Path) -> Non
         theirs_port = MediaPort("127.0.0.1", start=17800)
         theirs_port.v6 = MediaPort("::1", start=theirs_port.port + 40)
         try:
-            transport = _Transport(5078)
+            transport = RecordingSipTransport(5078)
             hub = AlexHub(transport, lambda e: None, IdFactory(), profile=tmp_path)  # type: ignore[arg-type]
             ours = AlexSession(
                 hub, "a", Role.CONTROLLING, (ours_port.host, ours_port.port), "sip:b@x"

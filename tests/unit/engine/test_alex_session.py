@@ -5,37 +5,22 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from alex_fakes import RecordingSipTransport
+
 from alexphone.alex.events import Role
 from alexphone.alex.negotiation import Mode, supports
 from alexphone.core.ids import IdFactory
 from alexphone.engine.alex_hub import AlexHub
 from alexphone.engine.alex_session import AlexSession
 from alexphone.engine.events import Event
-from alexphone.net.flow import ListenSpec, TransportKind
-from alexphone.net.udp import StunHandler
 from alexphone.sip.message import Headers
 
 Address = tuple[str, int]
 
 
-class _Transport:
-    """Stands in for SipTransport: one loopback UDP listener, sends recorded."""
-
-    def __init__(self, port: int) -> None:
-        self.listeners = [ListenSpec(TransportKind.UDP, "127.0.0.1", port)]
-        self.handler: StunHandler | None = None
-        self.sent: list[tuple[bytes, Address, Address]] = []
-
-    def set_stun_handler(self, handler: StunHandler | None) -> None:
-        self.handler = handler
-
-    def send_datagram(self, data: bytes, local: Address, remote: Address) -> None:
-        self.sent.append((data, local, remote))
-
-
 def _session(tmp_path: Path, role: Role, sip_port: int, media_port: int) -> AlexSession:
     events: list[Event] = []
-    hub = AlexHub(_Transport(sip_port), events.append, IdFactory(), profile=tmp_path)  # type: ignore[arg-type]
+    hub = AlexHub(RecordingSipTransport(sip_port), events.append, IdFactory(), profile=tmp_path)  # type: ignore[arg-type]
     return AlexSession(hub, "call-1", role, ("127.0.0.1", media_port), "sip:peer@example.com")
 
 

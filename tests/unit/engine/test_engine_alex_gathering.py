@@ -5,43 +5,22 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from alex_fakes import start_stun_server
+
 from alexphone.alex.candidate import CandidateType
 from alexphone.engine.alex_gathering import SipMapping, address_lines, gather_for_call
 from alexphone.engine.settings import PhoneSettings
 from alexphone.net.media_port import MediaPort
 from alexphone.net.rtp_socket import RtpSocket
-from alexphone.stun.message import binding_request, binding_success, parse
+from alexphone.stun.message import binding_request
 
 Address = tuple[str, int]
 MAPPED = ("203.0.113.7", 50000)
 
 
-class StunServer(asyncio.DatagramProtocol):
-    """Answers every Binding request with MAPPED."""
-
-    def __init__(self) -> None:
-        self.transport: asyncio.DatagramTransport | None = None
-        self.sources: list[Address] = []
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-
-    def datagram_received(self, data: bytes, addr: Address) -> None:
-        self.sources.append(addr)
-        assert self.transport is not None
-        self.transport.sendto(binding_success(parse(data).transaction_id, MAPPED, None), addr)
-
-
-async def stun_server() -> tuple[StunServer, Address]:
-    loop = asyncio.get_running_loop()
-    transport, server = await loop.create_datagram_endpoint(StunServer, local_addr=("127.0.0.1", 0))
-    host, port = transport.get_extra_info("sockname")[:2]
-    return server, (str(host), int(port))
-
-
 def test_media_port_is_borrowed_and_given_back(tmp_path: Path) -> None:
     async def scenario() -> None:
-        server, address = await stun_server()
+        server, address = await start_stun_server("127.0.0.1", MAPPED)
         port = MediaPort("127.0.0.1")
         try:
             settings = PhoneSettings(profile=tmp_path, stun=address)
@@ -67,7 +46,7 @@ def test_media_port_is_borrowed_and_given_back(tmp_path: Path) -> None:
 
 def test_open_rtp_socket_hands_stun_back_to_its_handler(tmp_path: Path) -> None:
     async def scenario() -> None:
-        _, address = await stun_server()
+        _, address = await start_stun_server("127.0.0.1", MAPPED)
         stray: list[bytes] = []
         rtp = RtpSocket(lambda d, a: None, lambda d, a: None, lambda d, a: stray.append(d))
         await rtp.open(MediaPort("127.0.0.1"))
