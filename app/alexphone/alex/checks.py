@@ -10,11 +10,12 @@ is answered (signed with our password), may reveal a peer-reflexive candidate an
 triggered check. Requests failing MESSAGE-INTEGRITY get no answer and change nothing.
 
 The controlling side (the caller) nominates per flow (regular nomination, §8.1.1): the best
-valid pair once every better pair failed, or once ``stop_after`` passed; a pair from the ALEX
-cache is nominated by its first check. A peer's private IPv4 hosts behind another NAT rank
-below its mapping (reachability.py), so they do not hold the stop rule back. The controlled
-side selects what the peer nominated, once its own check on that pair was answered. A selected
-pair then runs consent freshness.
+valid pair once every better pair failed, or once ``stop_after`` passed. A pair from the ALEX
+cache, or the best pair still possible (every better one failed), is nominated by its own first
+check, which saves the nomination round trip. A peer's private IPv4 hosts behind another NAT
+rank below its mapping (reachability.py), so they do not hold the stop rule back. The
+controlled side selects what the peer nominated, once its own check on that pair was answered.
+A selected pair then runs consent freshness.
 
 ``is_validated(base, remote)`` is the media gate: True only while ``remote`` has answered an
 authenticated probe sent from ``base`` and consent has not lapsed.
@@ -522,6 +523,9 @@ class CheckAgent:
         if use_candidate:
             pair.use_candidate_sent = True
             self._nominating[connection_list.flow] = pair
+        elif self.controlling and self._best_still_possible(connection_list, pair):
+            # not in _nominating: the stop rule may still nominate a pair that answers first
+            use_candidate = pair.use_candidate_sent = True
         active = sum(
             p.state in (PairState.WAITING, PairState.IN_PROGRESS) for p in connection_list.pairs
         )
@@ -533,6 +537,15 @@ class CheckAgent:
         )
         pair.transaction = transaction
         self._set_state(connection_list, pair, PairState.IN_PROGRESS)
+
+    def _best_still_possible(self, connection_list: ConnectionList, pair: CandidatePair) -> bool:
+        """The stop rule would nominate this pair the moment it succeeds (every better pair
+        failed): its own check carries USE-CANDIDATE, saving the nomination round trip."""
+        if connection_list.flow in self._nominating or pair.state is PairState.SUCCEEDED:
+            return False
+        return all(
+            p.state is PairState.FAILED for p in connection_list.pairs if p.priority > pair.priority
+        )
 
     def _run_probes(self, now: float) -> None:
         for probe, event in self._prober.run(now):
