@@ -10,9 +10,10 @@ Theory of operation. The ``AlexHub`` (alex_hub.py) is the process-wide part. An
 - checks start when the dialog is confirmed (the 2xx arrives, or we send it), seeded with
   the cache's pairs for this peer on this network; the media socket joins when the media
   starts, and datagrams for it wait until then;
-- agent events become ``alex.pair``/``alex.selected``; a selected audio pair moves the media
-  stream there. ``may_send`` is the media gate: while ALEX runs, RTP only goes to addresses
-  that answered an authenticated probe (ALEX.md, ARCHITECTURE.md §8);
+- agent events become ``alex.pair``/``alex.selected``; the best proven audio pair carries
+  the media before nomination, the selected one after. ``may_send`` is the media gate:
+  while ALEX runs, RTP only goes to addresses that answered an authenticated probe
+  (ALEX.md, ARCHITECTURE.md §8);
 - with ``--stun``/``--turn``, ``gather`` runs before our first announcement (bounded by the
   gatherer's STUN and TURN timeouts): the media socket's srflx and a TURN relayed candidate.
   The ``sip`` srflx is the REGISTER's received/rport (``AlexHub.learn_sip_mapping``), known
@@ -45,6 +46,7 @@ from alexphone.alex.events import (
     PairChanged,
     PairSelected,
     Role,
+    path_kind,
 )
 from alexphone.alex.items import new_session, write_alex
 from alexphone.alex.negotiation import Mode, add_supported
@@ -111,6 +113,7 @@ class AlexSession:
         self.confirmed_at: float | None = None
         # (our address as the peer sees it, the peer's address, path kind)
         self.on_media_path: Callable[[Address, Address, str], None] | None = None
+        self._media_path: tuple[Address, Address, str] | None = None  # where audio goes now
         self._media: RtpSocket | None = None
         self._pending: list[Datagram] = []
         self._timer: asyncio.TimerHandle | None = None
@@ -362,6 +365,24 @@ class AlexSession:
         )
         if state is PairState.FAILED:
             self._record(flow, local.sending_base, remote.address, None, failed=True)
+        elif state is PairState.SUCCEEDED and flow == AUDIO_FLOW:
+            self._early_media()
+
+    def _early_media(self) -> None:
+        """Before nomination, audio may already use the best pair a check proved (the media
+        gate holds: it answered an authenticated probe); selection moves it again if needed."""
+        valid = self.agent.best_valid(AUDIO_FLOW)
+        if valid is not None and self.agent.selected(AUDIO_FLOW) is None:
+            self._move_media(
+                valid.local.address,
+                valid.remote.address,
+                path_kind(valid.local, valid.remote).value,
+            )
+
+    def _move_media(self, local: Address, remote: Address, kind: str) -> None:
+        if self.on_media_path is not None and self._media_path != (local, remote, kind):
+            self._media_path = (local, remote, kind)
+            self.on_media_path(local, remote, kind)
 
     def _selected(self, event: PairSelected, now: float) -> None:
         flow = EVENT_FLOWS.get(event.flow, event.flow)
@@ -381,8 +402,8 @@ class AlexSession:
             )
         )
         self._record(event.flow, event.base, event.remote.address, event.rtt, failed=False)
-        if event.flow == AUDIO_FLOW and self.on_media_path is not None:
-            self.on_media_path(event.local.address, event.remote.address, event.kind.value)
+        if event.flow == AUDIO_FLOW:
+            self._move_media(event.local.address, event.remote.address, event.kind.value)
 
     # -- the cache ---------------------------------------------------------------------------
     def _key(self, flow: str, base: Address, remote: Address) -> CacheKey:
