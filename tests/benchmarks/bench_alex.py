@@ -35,7 +35,10 @@ from lab_peers import DOMAIN, Event, Kamailio
 from test_alex_nat import _nat_phone
 
 DELAYER = Path(__file__).with_name("nfqueue_delay.py")
-RTP = "udp and udp[8] & 0xc0 == 0x80 and not port 5060 and not port 3478"
+RTP = (  # RTP, or RTP inside TURN ChannelData (RFC 8656 §12.4) from coturn's port 3478
+    "udp and not port 5060 and ((udp[8] & 0xc0 == 0x80 and not port 3478)"
+    " or (src port 3478 and udp[8] & 0xc0 == 0x40 and udp[12] & 0xc0 == 0x80))"
+)
 
 
 def _delay(lab: Lab, net: NatNet, rtt_ms: float) -> None:
