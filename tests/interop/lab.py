@@ -14,6 +14,7 @@ Topologies (addresses as in the project's lab notes):
   fd42:99::1). IPv6 is routed without NAT. The routers drop unsolicited inbound
   packets in FORWARD and INPUT; the INPUT rule keeps MASQUERADE port-preserving
   (an UNREPLIED conntrack entry from an early peer packet would remap the port).
+  `move_behind` moves a host to a new LAN behind the other router mid-test (mobility).
 """
 
 from __future__ import annotations
@@ -328,6 +329,27 @@ class Lab:
         self.ip(host.ns, "route", "add", "default", "via", f"10.0.{lan}.1")
         self.ip(host.ns, "-6", "route", "add", "default", "via", f"fd42:{lan}::1")
         return host
+
+    def move_behind(self, net: NatNet, host: Host, router: Host, lan: int = 3) -> Host:
+        """Mobility in `net`: `host` leaves its LAN (eth0 down, as when Wi-Fi goes off) for a
+        new uplink eth1 on LAN `lan` behind `router` (10.0.<lan>.2, fd42:<lan>::2) while the
+        processes inside keep running. The router MASQUERADEs whatever leaves wan0 and
+        forwards from its LAN side, so the new subnet reaches the public side from the
+        router's address; IPv6 to the new prefix is routed like the other LANs'. Returns the
+        host on its new addresses (same namespace)."""
+        role = host.ns.removeprefix(f"{self.prefix}-")
+        moved = Host(host.ns, f"10.0.{lan}.2", f"fd42:{lan}::2")
+        gateway4, gateway6 = f"10.0.{lan}.1", f"fd42:{lan}::1"
+        self.veth(host.ns, "eth1", router.ns, f"p-{role}m")
+        self.address(router.ns, f"p-{role}m", f"{gateway4}/24", f"{gateway6}/64")
+        for other in (net.pub, net.nat1, net.nat2):
+            if other.ns != router.ns:
+                self.ip(other.ns, "-6", "route", "replace", f"fd42:{lan}::/64", "via", router.ipv6)
+        self.ip(host.ns, "link", "set", "eth0", "down")  # also flushes eth0's IPv6 address
+        self.address(host.ns, "eth1", f"{moved.ipv4}/24", f"{moved.ipv6}/64")
+        self.ip(host.ns, "route", "replace", "default", "via", gateway4)
+        self.ip(host.ns, "-6", "route", "replace", "default", "via", gateway6)
+        return moved
 
     def _masquerade(self, ns: str, mode: NatMode) -> None:
         extra = ["--random-fully"] if mode is NatMode.SYMMETRIC else []

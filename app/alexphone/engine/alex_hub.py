@@ -100,6 +100,10 @@ class AlexHub:
         else:
             self.sip_public[local] = public
 
+    def forget_mappings(self) -> None:
+        """Our network changed: the registrar's view of our SIP sockets is of the old one."""
+        self.sip_public.clear()
+
     def sip_mapping(self, bound: Address) -> Address | None:
         """The public mapping known for a SIP socket bound to ``bound``, if any."""
         for (host, port), public in self.sip_public.items():

@@ -8,18 +8,24 @@ checking with new credentials, as an ICE restart does (RFC 8445 §9):
   (new ufrag/pwd/tie-breaker, same role) and our current host candidates, then sends a
   re-INVITE carrying the same SDP and the new ALEX headers; it goes over the route set,
   because the direct ``sip`` pair is exactly what is in doubt;
+- after a move to another network our srflx and relayed addresses belong to the old one:
+  with ``--stun``/``--turn`` the side that moved frees them and gathers again from the
+  call's sockets (bounded by the STUN and TURN timeouts) before the re-INVITE announces;
 - the peer sees an ALEX-session whose ufrag differs from the one it knows: it restarts too,
   starts checking at once toward the new items and answers the re-INVITE with its own new
   ALEX headers;
 - the 2xx gives the restarting side the peer's new items: its agent starts, the checks run
   again, and the selections move media (``on_media_path``) and signaling to the new pairs.
 
-One restart runs per call at a time; a second trigger while the re-INVITE is out is ignored.
+One restart runs per call at a time; a second trigger while its addresses are gathered or
+its re-INVITE is out is ignored.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from alexphone.alex.candidate import Candidate, CandidateType
@@ -38,6 +44,7 @@ if TYPE_CHECKING:
     from alexphone.engine.call import Signaling
 
 log = logging.getLogger(__name__)
+OFFER_RETRY = 1.0  # seconds: a restart waits for our other offer's answer (e.g. hold)
 
 
 def renew_agent(session: AlexSession, *, keep_gathered: bool) -> None:
@@ -88,11 +95,18 @@ def _start(session: AlexSession, request_or_response: Request | Response) -> boo
 class ChecksRestart:
     """Runs ALEX restarts for the calls of one user agent."""
 
-    def __init__(self, signaling: Signaling, calls: dict[str, Call]) -> None:
+    def __init__(
+        self,
+        signaling: Signaling,
+        calls: dict[str, Call],
+        regather: Callable[[AlexSession], Awaitable[None]] | None = None,
+    ) -> None:
         self.signaling = signaling
         self.calls = calls
+        self.regather = regather  # a new network's srflx/relay; None without STUN/TURN
         self.pending: set[str] = set()  # Call-IDs whose restart re-INVITE is out
         self._answer: set[str] = set()  # Call-IDs whose next 2xx carries our new items
+        self._tasks: set[asyncio.Task[None]] = set()
         self.restarts = 0
 
     def watch(self, call: Call) -> None:
@@ -125,11 +139,36 @@ class ChecksRestart:
         self.restarts += 1
         log.info("call %s: ALEX restart: %s", call.call_id, why)
         session.hub.emit(ErrorReported("alex", f"call {call.call_id}: checks restart: {why}"))
+        if keep_gathered or self.regather is None:
+            self._offer(call)
+        else:
+            task = session.hub.loop.create_task(self._gather_then_offer(call, session))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return True
+
+    def _offer_if_pending(self, call: Call) -> None:
+        if call.call_id in self.pending:
+            self._offer(call)
+
+    async def _gather_then_offer(self, call: Call, session: AlexSession) -> None:
+        assert self.regather is not None
+        await self.regather(session)
+        self._offer_if_pending(call)  # unless the call ended meanwhile
+
+    def _offer(self, call: Call) -> None:
+        """Send the restart re-INVITE with our new ALEX headers."""
+        session, dialog = call.alex, call.dialog
+        if session is None or dialog is None or call.phase is not Phase.CONFIRMED:
+            self.pending.discard(call.call_id)
+            return
+        if call.sdp.offer_pending:  # another offer of ours came first: after its answer
+            session.hub.loop.call_later(OFFER_RETRY, self._offer_if_pending, call)
+            return
         reinvite = self.signaling.prepare_in_dialog(dialog, "INVITE")
         call.attach_sdp(reinvite, call.sdp.create_offer())
         session.announce(reinvite.headers)
         self.signaling.send_request(reinvite, _RestartOutcome(self, call, reinvite))
-        return True
 
     def peer_request(self, call: Call, request: Request) -> None:
         """An in-dialog request came: restart too if it carries a new ALEX-session."""

@@ -134,7 +134,7 @@ class AlexSession:
     def _now(self) -> float:
         return self.hub.loop.time()
 
-    async def gather(self, settings: PhoneSettings, port: MediaPort) -> None:
+    async def gather(self, settings: PhoneSettings, port: MediaPort | RtpSocket) -> None:
         """Add srflx (STUN; ``sip`` only if no REGISTER told us) and relay (TURN, media)."""
         unmapped = [b for b in self.sip_bound if self.hub.sip_mapping(b) is None][:1]
         sip = [SipMapping(bound) for bound in unmapped]
@@ -168,6 +168,20 @@ class AlexSession:
             [*self.candidates, *extra], key=lambda c: (c.flow != AUDIO_FLOW, -c.priority)
         )
         self.agent.add_local_candidates(extra)
+
+    async def regather(self, settings: PhoneSettings) -> None:
+        """Our network changed: free the old srflx/relay, gather again from the media socket."""
+        self._drop_gathered()
+        if self._media is not None and not self._closed:
+            await self.gather(settings, self._media)
+
+    def _drop_gathered(self) -> None:
+        for relay in self._relays.values():
+            relay.on_receive = None
+        self._relays.clear()
+        if self._gathered is not None:
+            self.hub.free_later(self._gathered)  # RFC 8656 §7.2: Refresh with lifetime 0
+            self._gathered = None
 
     # -- signaling ---------------------------------------------------------------------------
     def announce(self, headers: Headers) -> None:
@@ -455,12 +469,7 @@ class AlexSession:
         if self._media is not None:
             self._media.on_stun = None
         self._pending.clear()
-        for relay in self._relays.values():
-            relay.on_receive = None
-        self._relays.clear()
-        if self._gathered is not None:
-            self.hub.free_later(self._gathered)  # RFC 8656 §7.2: Refresh with lifetime 0
-            self._gathered = None
+        self._drop_gathered()
         self.hub.sessions.pop(self.call_id, None)
 
     @property

@@ -127,6 +127,8 @@ class Phone:
         if self.registration is not None:
             self.registration.network_changed()
         if self.ua is not None:  # ALEX.md: running calls re-check from the new addresses
+            if self.ua.alex is not None:
+                self.ua.alex.forget_mappings()  # the REGISTER answer tells the new one
             self.ua.restart.network_changed()
         if self.lan is not None:  # another network may offer another outbound proxy
             self.lan.network_changed()

@@ -91,7 +91,8 @@ class UserAgent:
         self.media = MediaController(settings, emit, random.Random())
         self.locator = ServerLocator(settings.dns_server, emit, self._loop.time)
         self.bypass = SignalingBypass(self.send_request, self._loop.call_later)
-        self.restart = ChecksRestart(self, self.calls)  # ALEX consent lost, mobility
+        regather = self._regather if alex is not None and needs_gathering(settings) else None
+        self.restart = ChecksRestart(self, self.calls, regather)  # ALEX consent lost, mobility
 
     # -- identity ---------------------------------------------------------------------------
     def local_aor(self) -> NameAddress:
@@ -332,6 +333,10 @@ class UserAgent:
         await gather_ipv6(call.alex, self.settings, call.port)  # srflx of the IPv6 pair
         if call.call_id in self.calls:
             step()
+
+    async def _regather(self, session: AlexSession) -> None:
+        """A call's srflx/relay candidates again, from the network we moved to (bounded)."""
+        await session.regather(self.settings)
 
     def _start_alex(self, call: Call, role: Role, peer: str) -> None:
         """Give the call its ALEX session (the caller controls, RFC 8445 §6.1.1)."""

@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from alex_fakes import start_stun_server
 from phone_pair import WAIT, PhonePair, RunningPhone, run, settings_for
 
 from alexphone.engine.commands import HangUp, PlaceCall
@@ -19,6 +20,9 @@ QUIET: dict[str, Any] = {
     "audio_out": parse_audio_out("null"),
 }
 POLL = 0.02
+OLD_MAPPED = ("203.0.113.7", 50000)  # STUN's answer before the move
+NEW_MAPPED = ("203.0.113.8", 50001)  # and after it
+OLD_REGISTERED = ("198.51.100.11", 5060)  # the registrar's view before the move
 
 
 def _pair(tmp_path: Path) -> PhonePair:
@@ -130,6 +134,34 @@ def test_lost_consent_restarts_from_the_controlling_side_only(tmp_path: Path) ->
                 await _wait_selections(phone, call_id, 4)
             assert _ufrags(pair.b, call_id)[0] != b_before[0]
             assert len(_reinvites(pair.a, "out")) == 1
+            await _more_audio(pair, call_id)
+            pair.a.execute(HangUp(call_id))
+            await pair.b.log.wait_for(
+                CallChanged, lambda e: e.call_id == call_id and e.state is CallState.ENDED
+            )
+
+    run(scenario())
+
+
+def test_address_change_gathers_again_before_the_reinvite(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        server, stun = await start_stun_server("127.0.0.1", OLD_MAPPED)
+        a = replace(settings_for(tmp_path / "a", user="alice"), log_sip=True, stun=stun, **QUIET)
+        b = replace(settings_for(tmp_path / "b", user="bob"), auto_answer=0.0, **QUIET)
+        async with PhonePair(a, b) as pair:
+            call_id = await _call(pair)
+            hub = _ua(pair.a).alex
+            assert hub is not None
+            hub.learn_sip_mapping(hub.sip_bound()[0], OLD_REGISTERED)  # a REGISTER's answer
+            server.mapped = NEW_MAPPED  # what the STUN server sees from the new network
+
+            pair.a.phone._network_changed([], "moved")
+
+            for phone in (pair.a, pair.b):
+                await _wait_selections(phone, call_id, 4)
+            (reinvite,) = _reinvites(pair.a, "out")
+            assert "ALEX-item: m0.1 udp 203.0.113.8:50001;typ=srflx" in reinvite, reinvite
+            assert "203.0.113.7" not in reinvite and "198.51.100.11" not in reinvite
             await _more_audio(pair, call_id)
             pair.a.execute(HangUp(call_id))
             await pair.b.log.wait_for(
