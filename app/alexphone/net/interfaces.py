@@ -42,10 +42,24 @@ class InterfaceAddress:
         return self.ip.is_link_local
 
 
+_IFF_UP = 0x1  # <linux/if.h>
+
+
+def is_up(name: str, sysfs: Path = Path("/sys/class/net")) -> bool:
+    """Tell whether interface ``name`` is administratively up (Linux keeps the IPv4
+    addresses of a downed link); True where sysfs does not say (other systems)."""
+    try:
+        return bool(int((sysfs / name / "flags").read_text().strip(), 16) & _IFF_UP)
+    except (OSError, ValueError):
+        return True
+
+
 def local_addresses(include_loopback: bool = False) -> list[InterfaceAddress]:
-    """Return every usable interface address (loopback left out unless asked)."""
+    """Return every usable address of the interfaces that are up (loopback only if asked)."""
     found: list[InterfaceAddress] = []
     for adapter in ifaddr.get_adapters():
+        if not is_up(adapter.name):
+            continue
         for entry in adapter.ips:
             if isinstance(entry.ip, tuple):
                 address, _flow, scope = entry.ip

@@ -7,6 +7,7 @@ from pathlib import Path
 from alexphone.net.interfaces import (
     InterfaceAddress,
     default_gateways,
+    is_up,
     local_addresses,
     network_fingerprint,
     on_local_subnet,
@@ -61,3 +62,12 @@ def test_default_gateways_read_from_proc_tables(tmp_path: Path) -> None:
 
     assert default_gateways(tmp_path) == ["192.168.1.1", "2001:db8:1::1"]
     assert default_gateways(tmp_path / "missing") == []
+
+
+def test_a_downed_link_is_not_up_and_unknown_ones_are(tmp_path: Path) -> None:
+    for name, flags in (("eth0", "0x1002\n"), ("eth1", "0x1003\n"), ("bad", "zz")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "flags").write_text(flags)
+    assert not is_up("eth0", tmp_path)  # IFF_UP clear: `ip link set eth0 down`
+    assert is_up("eth1", tmp_path)
+    assert is_up("bad", tmp_path) and is_up("missing", tmp_path)  # no word from sysfs
