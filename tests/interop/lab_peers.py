@@ -169,6 +169,11 @@ class Kamailio:
         states = re.findall(rf"LAB-(REGISTERED|UNREGISTERED) {aor}\b", self.log_text())
         return bool(states) and states[-1] == "REGISTERED"
 
+    def bindings(self, user: str) -> list[int]:
+        """How many contacts user@lab.test held after each of its successful REGISTERs."""
+        aor = re.escape(f"sip:{user}@{DOMAIN}")
+        return [int(n) for n in re.findall(rf"LAB-BINDINGS {aor} (\d+)", self.log_text())]
+
     def wait_registered(self, user: str, timeout: float = 10.0) -> None:
         """Wait until `registered(user)` holds."""
         deadline = time.monotonic() + timeout

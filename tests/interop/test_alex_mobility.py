@@ -25,7 +25,7 @@ from lab import Host, Lab, NatMode, NatNet
 from lab_alexphone import Alexphone
 from lab_coturn import Coturn
 from lab_peers import DOMAIN, USERS, Event
-from test_alex_nat import AUDIO, _call_ids, _nat_servers
+from test_alex_nat import AUDIO, _call_ids, _nat_lab
 
 pytestmark = [pytest.mark.interop, pytest.mark.slow, pytest.mark.needs("kamailio", "turnserver")]
 
@@ -69,7 +69,7 @@ def _ip(hostport: object) -> str:
 @pytest.mark.parametrize("bob_on", ["b", "a2"], ids=["bob-behind-nat2", "bob-behind-nat1"])
 def test_call_follows_the_caller_to_another_network(lab: Lab, bob_on: str) -> None:
     net = lab.nat_topology(NatMode.CONE)
-    coturn = _nat_servers(lab, net)
+    kamailio, coturn = _nat_lab(lab, net)
     bob_host = net.b if bob_on == "b" else net.a2
     bob = _phone(lab, bob_host, "bob", net, coturn, [f"udp:{bob_host.ipv4}:5060"])
     bob.daemon("--auto-answer")
@@ -82,6 +82,7 @@ def test_call_follows_the_caller_to_another_network(lab: Lab, bob_on: str) -> No
     before = alice.wait_event("call.stats", _stats_over(call_id, 20), timeout=10)
     bob_before = bob.wait_event("call.stats", _stats_over(call_id, 20), timeout=10)
     alice_mark, bob_mark = alice.mark(), bob.mark()
+    reports_before = len(kamailio.bindings("alice"))
     moved = lab.move_behind(net, net.a1, net.nat2)
     moved_ts = time.time()  # event ts are Unix times
 
@@ -103,6 +104,15 @@ def test_call_follows_the_caller_to_another_network(lab: Lab, bob_on: str) -> No
     events = alice.events.snapshot()
     assert _call_ids(events) == [call_id]
     assert again["code"] == 200, again  # registered from the new address
+    # one binding for alice after the move, not one per address she had: Kamailio also drops
+    # a binding re-registered under the same Call-ID, and our REGISTER lists the old Contact
+    # with expires=0 (RFC 3261 §10.2.2) for registrars that would keep it
+    for _ in range(40):  # Kamailio logs as it answers: allow 2 s for the line to land
+        bindings = kamailio.bindings("alice")
+        if len(bindings) > reports_before:
+            break
+        time.sleep(0.05)
+    assert bindings[-1] == 1, (bindings, kamailio.events()[-6:])
     assert call_id in str(restart["message"]), restart
     if bob_on == "b":
         # RFC 8445 §5.1.2: host first. nat2 routes LAN 3 <-> LAN 2 without NAT.

@@ -161,6 +161,11 @@ def _call_across(
 
 
 def _nat_servers(lab: Lab, net: NatNet) -> Coturn:
+    """Kamailio and coturn in pub (see _nat_lab); coturn, for the phones' --stun/--turn."""
+    return _nat_lab(lab, net)[1]
+
+
+def _nat_lab(lab: Lab, net: NatNet) -> tuple[Kamailio, Coturn]:
     """Kamailio and coturn in pub; pub gets a default route into a dead end, so that
     relaying to a peer's private address vanishes as on the Internet (with no route at all
     coturn's send fails with ENETUNREACH and it drops the whole allocation)."""
@@ -170,8 +175,8 @@ def _nat_servers(lab: Lab, net: NatNet) -> Coturn:
     lab.address(net.pub.ns, "void0", "192.0.2.1/24")  # frames to a MAC nobody owns
     lab.ip(net.pub.ns, "neigh", "add", "192.0.2.254", "lladdr", "02:00:5e:00:00:fe", "dev", "void0")
     lab.ip(net.pub.ns, "route", "add", "default", "via", "192.0.2.254", "dev", "void0")
-    Kamailio(lab, net.pub.ns, [net.pub.ipv4, net.pub.ipv6]).start()
-    return Coturn(lab, net.pub.ns, net.pub.ipv4).start()
+    kamailio = Kamailio(lab, net.pub.ns, [net.pub.ipv4, net.pub.ipv6]).start()
+    return kamailio, Coturn(lab, net.pub.ns, net.pub.ipv4).start()
 
 
 @pytest.mark.slow

@@ -186,6 +186,7 @@ class Registration:
         self._state = RegistrationState.UNREGISTERED
         self._progress = _Progress()
         self.public_address: tuple[str, int] | None = None
+        self._retired: list[SipUri] = []  # old Contacts to unbind with the next REGISTER
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -240,10 +241,19 @@ class Registration:
     def update_local(
         self, sent_by: tuple[str, int], transport: str, contact: SipUri | None = None
     ) -> None:
-        """Use another sent-by/transport/Contact from the next REGISTER on (no re-register)."""
+        """Use another sent-by/transport/Contact from the next REGISTER on (no re-register).
+
+        A binding made for the old Contact is removed by the next REGISTER, which lists the
+        old Contact with expires=0 beside the new one (RFC 3261 §10.2.2): else the registrar
+        would fork calls to an address we left until that binding expires."""
+        old = self._local.contact
         self._local = _Local(
             sent_by, transport.upper(), contact or self._default_contact(sent_by, transport)
         )
+        bound = self._state is not _S.UNREGISTERED
+        if bound and _contact_key(old) != _contact_key(self._local.contact):
+            self._retired = [c for c in self._retired if _contact_key(c) != _contact_key(old)]
+            self._retired.append(old)
 
     # -- inputs ----------------------------------------------------------------------------
 
@@ -362,6 +372,7 @@ class Registration:
                 ("Call-ID", self.call_id),
                 ("CSeq", str(CSeq(self._cseq, "REGISTER"))),
                 ("Contact", str(contact)),
+                *(("Contact", f"<{uri}>;expires=0") for uri in self._retired),
                 ("Expires", str(expires)),
                 ("Supported", ", ".join(supported)),
                 ("User-Agent", account.user_agent),
@@ -371,6 +382,9 @@ class Registration:
 
     def _succeeded(self, response: Response, now: float) -> None:
         progress = self._progress
+        unbound = progress.pending.headers.get_all("Contact") if progress.pending else []
+        if len(unbound) > 1:  # the registrar took the expires=0 Contacts too
+            self._retired.clear()
         progress.pending = None
         if self._state is _S.UNREGISTERING:
             progress.granted = progress.registered_until = progress.timer = None

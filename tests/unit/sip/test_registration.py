@@ -451,3 +451,34 @@ def test_refresh_now_reregisters_with_the_new_contact_at_once() -> None:
     assert machine.state is RegistrationState.REFRESHING
     assert again is not None and "10.0.2.9" in (again.headers.get("Contact") or "")
     assert again.cseq.seq == first.cseq.seq + 1
+
+
+def test_a_moved_contact_unbinds_the_old_one_in_the_same_register() -> None:
+    clock = FakeClock(0.0)
+    reg = make_registration()
+    registered(reg, clock)
+    reg.update_local(("198.51.100.20", 5070), "udp")  # the network changed under us
+    reg.refresh_now(clock())
+    moved = take(reg)
+    contacts = [(str(c.uri), c.expires) for c in moved.contacts]
+    assert contacts == [
+        ("sip:alice@198.51.100.20:5070", 3600),  # what the account asks for
+        ("sip:alice@192.0.2.10:5070", 0),  # RFC 3261 §10.2.2: remove the binding we left
+    ]
+    answer = make_response(moved, 200, to_tag="reg1")
+    answer.headers.add("Contact", "<sip:alice@198.51.100.20:5070>;expires=600")
+    reg.receive_response(answer, clock())
+    assert reg.state is S.REGISTERED
+    clock.advance(600)
+    reg.handle_timer(clock())
+    refresh = take(reg)
+    assert [str(c.uri) for c in refresh.contacts] == ["sip:alice@198.51.100.20:5070"]
+
+
+def test_the_same_contact_after_a_change_unbinds_nothing() -> None:
+    clock = FakeClock(0.0)
+    reg = make_registration()
+    registered(reg, clock)
+    reg.update_local(("192.0.2.10", 5070), "udp")
+    reg.refresh_now(clock())
+    assert len(take(reg).contacts) == 1
