@@ -18,34 +18,17 @@ Either way the call ends normally with audio both ways after the move.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import pytest
-from lab import Host, Lab, NatMode, NatNet
-from lab_alexphone import Alexphone
-from lab_coturn import Coturn
-from lab_peers import DOMAIN, USERS, Event
-from test_alex_nat import AUDIO, _call_ids, _nat_lab
+from lab import Lab, NatMode
+from lab_peers import DOMAIN, Event
+from test_alex_nat import _call_ids, _nat_lab, _nat_phone
 
 pytestmark = [pytest.mark.interop, pytest.mark.slow, pytest.mark.needs("kamailio", "turnserver")]
 
 CALL_SECONDS = 16.0  # stats come every 5 s: one before the move, two after it
 AFTER_MOVE = 100  # packets each way after the move: 2 s of 20 ms frames
-
-
-def _phone(
-    lab: Lab, host: Host, user: str, net: NatNet, coturn: Coturn, listen: Sequence[str]
-) -> Alexphone:
-    """`user`@lab.test on `host` listening on `listen`, via Kamailio, STUN/TURN at coturn."""
-    phone = Alexphone(lab, host.ns, user, listen=listen, args=["-v"], **AUDIO)
-    password = phone.password_file(USERS[user])
-    turn_secret = phone.home / "turn-password"
-    turn_secret.write_text(USERS[user])
-    phone.common += ["--account", f"sip:{user}@{DOMAIN}", "--password-file", str(password)]
-    phone.common += ["--proxy", f"sip:{net.pub.ipv4}:5060", "--stun", coturn.server]
-    phone.common += ["--turn", coturn.uri, "--turn-user", user]
-    phone.common += ["--turn-password-file", str(turn_secret)]
-    return phone
 
 
 def _audio(call_id: str) -> Callable[[Event], bool]:
@@ -71,10 +54,10 @@ def test_call_follows_the_caller_to_another_network(lab: Lab, bob_on: str) -> No
     net = lab.nat_topology(NatMode.CONE)
     kamailio, coturn = _nat_lab(lab, net)
     bob_host = net.b if bob_on == "b" else net.a2
-    bob = _phone(lab, bob_host, "bob", net, coturn, [f"udp:{bob_host.ipv4}:5060"])
+    bob = _nat_phone(lab, bob_host, "bob", net, coturn, args=["-v"])
     bob.daemon("--auto-answer")
     bob.wait_event("registration.state", lambda e: e["state"] == "registered", timeout=20)
-    alice = _phone(lab, net.a1, "alice", net, coturn, ["udp:0.0.0.0:5060"])
+    alice = _nat_phone(lab, net.a1, "alice", net, coturn, listen=["udp:0.0.0.0:5060"], args=["-v"])
     alice.start_call(f"sip:bob@{DOMAIN}", "--timeout", "60", duration=CALL_SECONDS)
 
     first = alice.wait_event("alex.selected", lambda e: e["flow"] == "audio", timeout=20)

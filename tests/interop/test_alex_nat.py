@@ -17,6 +17,8 @@ Rows of the NAT matrix (issue 5) that run today:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 from lab import Host, Lab, NatMode, NatNet
 from lab_alexphone import Alexphone
@@ -116,11 +118,21 @@ def test_plain_baresip_peer_takes_the_call_without_rejecting_alex(
 
 # -- behind NATs, through Kamailio, with coturn -------------------------------------------
 def _nat_phone(
-    lab: Lab, host: Host, user: str, net: NatNet, coturn: Coturn, v6: bool = False
+    lab: Lab,
+    host: Host,
+    user: str,
+    net: NatNet,
+    coturn: Coturn,
+    v6: bool = False,
+    *,
+    listen: Sequence[str] = (),
+    args: Sequence[str] = (),
 ) -> Alexphone:
-    """`user`@lab.test on `host` (IPv6 too if `v6`), via Kamailio, STUN/TURN at coturn."""
-    listen = [f"udp:{host.ipv4}:5060", *([f"udp:[{host.ipv6}]:5060"] if v6 else [])]
-    phone = Alexphone(lab, host.ns, user, listen=listen, **AUDIO)
+    """`user`@lab.test on `host` (IPv6 too if `v6`; or on `listen`), via Kamailio,
+    STUN/TURN at coturn."""
+    if not listen:
+        listen = [f"udp:{host.ipv4}:5060", *([f"udp:[{host.ipv6}]:5060"] if v6 else [])]
+    phone = Alexphone(lab, host.ns, user, listen=list(listen), args=list(args), **AUDIO)
     password = phone.password_file(USERS[user])
     turn_secret = phone.home / "turn-password"
     turn_secret.write_text(USERS[user])
