@@ -29,7 +29,6 @@ from alexphone.engine.alex_hub import instance_urn
 from alexphone.engine.events import ErrorReported, Event, PeerAdded, PeerRemoved, ProxyDiscovered
 from alexphone.engine.settings import PhoneSettings
 from alexphone.net.interfaces import InterfaceAddress, local_addresses
-from alexphone.net.network_monitor import NetworkMonitor
 from alexphone.net.transport import ListenSpec, TransportKind
 from alexphone.sip.uri import SipUri, parse_sip_uri
 
@@ -46,7 +45,6 @@ class LanDiscovery:
         emit: Callable[[Event], None],
         *,
         advertise: bool = True,
-        monitor_interval: float = 2.0,
         on_proxy: Callable[[SipUri | None], None] | None = None,
         resolver: SipResolver | None = None,
     ) -> None:
@@ -65,7 +63,6 @@ class LanDiscovery:
         self._expiry: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._updated = asyncio.Event()
-        self._monitor = NetworkMonitor(self._network_changed, interval=monitor_interval)
 
     async def start(self, bound: Sequence[ListenSpec]) -> None:
         """Browse (and advertise ``bound``) when mDNS is on; look for an outbound proxy."""
@@ -76,15 +73,13 @@ class LanDiscovery:
             await self._dns_sd.start()
             if self._advertise and self._bound:
                 self._spawn(self._publish())
-            self._monitor.start()
         if self.settings.account is not None and self.settings.proxy is None:
             # bounded: the first REGISTER should go through the proxy, but not wait long
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.look_up_proxy(), PROXY_WAIT)
 
     async def stop(self) -> None:
-        """Send goodbyes, stop browsing and polling."""
-        await self._monitor.stop()
+        """Send goodbyes and stop browsing."""
         if self._expiry is not None:
             self._expiry.cancel()
         for task in list(self._tasks):
@@ -191,13 +186,10 @@ class LanDiscovery:
         except (AlexphoneError, OSError) as exc:  # a conflict storm or socket error: no crash
             self.emit(ErrorReported("mdns", f"cannot advertise on the LAN: {exc}"))
 
-    def _network_changed(self, addresses: list[InterfaceAddress], fingerprint: str) -> None:
-        del addresses, fingerprint
+    def network_changed(self) -> None:
+        """The phone's network moved: advertise the new addresses, look the proxy up again."""
         if self._dns_sd is not None and self.instance is not None:
             self._spawn(self._dns_sd.readdress(self._advertised_addresses()))
-
-    def network_changed(self) -> None:
-        """Look the outbound proxy up again (the phone calls this when the network moves)."""
         if self.settings.account is not None and self.settings.proxy is None:
             self._spawn(self.look_up_proxy())
 
