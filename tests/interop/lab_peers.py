@@ -174,6 +174,15 @@ class Kamailio:
         aor = re.escape(f"sip:{user}@{DOMAIN}")
         return [int(n) for n in re.findall(rf"LAB-BINDINGS {aor} (\d+)", self.log_text())]
 
+    def wait_bindings(self, user: str, reports_before: int, timeout: float = 5.0) -> int:
+        """Wait for a LAB-BINDINGS report after the first `reports_before`; its count."""
+        deadline = time.monotonic() + timeout
+        while len(counts := self.bindings(user)) <= reports_before:
+            if time.monotonic() > deadline:
+                raise LabError(f"no new binding report for {user}:\n{self.log_text()[-2000:]}")
+            time.sleep(0.05)
+        return counts[-1]
+
     def wait_registered(self, user: str, timeout: float = 10.0) -> None:
         """Wait until `registered(user)` holds."""
         deadline = time.monotonic() + timeout
