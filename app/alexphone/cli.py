@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 from alexphone.alex.cache import CacheEntry
 from alexphone.core.errors import AlexphoneError, ConfigError
 from alexphone.discovery.resolver import SipResolver, parse_nameserver
-from alexphone.engine.alex_gathering import address_lines, gather_addresses, nat_servers
+from alexphone.engine.alexcall.gathering import address_lines, gather_addresses, nat_servers
 from alexphone.engine.client import PhoneClient
 from alexphone.engine.commands import HangUp, PlaceCall, SendDtmf, Shutdown
 from alexphone.engine.events import CallChanged, CallState, Event

@@ -127,7 +127,7 @@ def test_linphonec_calling_us_with_ice_and_rtcp_gets_a_plain_answer(
     linphone.wait(40)
     events = phone.events.snapshot()
     # linphonec offers ICE on RTP and RTCP (components 1 and 2) without a=rtcp-mux; we run
-    # ICE on component 1 only, so we answer without ICE (alex_ice.adopt_ice): a plain call
+    # ICE on component 1 only, so we answer without ICE (alexcall.ice.adopt_ice): a plain call
     # with symmetric RTP, and linphonec drops ICE for it (RFC 8839 §3.2).
     assert not _selected(events), events
     states = [e for e in events if e["event"] == "call.state"]

@@ -13,7 +13,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Protocol
 
 from alexphone.core.errors import ParseError, ProtocolError
-from alexphone.engine.alex_ice import adopt_ice, with_ice
+from alexphone.engine.alexcall.ice import adopt_ice, with_ice
 from alexphone.engine.events import CallChanged, CallState, Direction
 from alexphone.net.media_port import MediaPort
 from alexphone.sdp.negotiation import SdpSession
@@ -26,7 +26,7 @@ from alexphone.sip.transaction import TransactionId, build_cancel
 from alexphone.sip.uri import SipUri
 
 if TYPE_CHECKING:
-    from alexphone.engine.alex_session import AlexSession
+    from alexphone.engine.alexcall.session import AlexSession
 
 log = logging.getLogger(__name__)
 SDP_TYPE = "application/sdp"

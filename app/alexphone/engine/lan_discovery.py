@@ -25,7 +25,7 @@ from alexphone.discovery.outbound_proxy import discover_outbound_proxy, system_d
 from alexphone.discovery.peer_table import ChangeKind, Peer, PeerChange, PeerTable, ServiceRecord
 from alexphone.discovery.resolver import SipResolver
 from alexphone.discovery.txt_record import PeerRole, TxtRecord
-from alexphone.engine.alex_hub import instance_urn
+from alexphone.engine.alexcall.hub import instance_urn
 from alexphone.engine.events import ErrorReported, Event, PeerAdded, PeerRemoved, ProxyDiscovered
 from alexphone.engine.settings import PhoneSettings
 from alexphone.net.interfaces import InterfaceAddress, local_addresses

@@ -11,7 +11,7 @@ from dataclasses import replace
 from alexphone.core.errors import ConfigError
 from alexphone.core.ids import IdFactory
 from alexphone.engine.account_registration import AccountRegistration
-from alexphone.engine.alex_hub import AlexHub
+from alexphone.engine.alexcall.hub import AlexHub
 from alexphone.engine.client import PhoneClient
 from alexphone.engine.commands import (
     Answer,

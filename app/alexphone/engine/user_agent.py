@@ -12,11 +12,11 @@ from typing import Any
 from alexphone.alex.events import Role
 from alexphone.core.errors import ConfigError, ParseError, ProtocolError, TransportError
 from alexphone.core.ids import IdFactory
-from alexphone.engine.alex_bypass import SignalingBypass
-from alexphone.engine.alex_hub import AlexHub, needs_gathering
-from alexphone.engine.alex_media_sockets import add_ipv6_audio, gather_ipv6
-from alexphone.engine.alex_restart import ChecksRestart
-from alexphone.engine.alex_session import AlexSession
+from alexphone.engine.alexcall.bypass import SignalingBypass
+from alexphone.engine.alexcall.hub import AlexHub, needs_gathering
+from alexphone.engine.alexcall.media_sockets import add_ipv6_audio, gather_ipv6
+from alexphone.engine.alexcall.restart import ChecksRestart
+from alexphone.engine.alexcall.session import AlexSession
 from alexphone.engine.call import Call, ResponseHandler
 from alexphone.engine.call_media import MediaController
 from alexphone.engine.events import CallChanged, Direction, Event

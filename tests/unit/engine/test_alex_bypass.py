@@ -9,7 +9,7 @@ from typing import Any
 
 from phone_pair import PhonePair, RunningPhone, run, settings_for
 
-from alexphone.engine.alex_bypass import (
+from alexphone.engine.alexcall.bypass import (
     FALLBACK_AFTER,
     SignalingBypass,
     _DirectAttempt,

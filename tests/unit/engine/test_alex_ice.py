@@ -10,9 +10,9 @@ from alex_fakes import RecordingSipTransport
 from alexphone.alex.events import Role
 from alexphone.alex.negotiation import Mode
 from alexphone.core.ids import IdFactory
-from alexphone.engine.alex_hub import AlexHub
-from alexphone.engine.alex_ice import adopt_ice, with_ice
-from alexphone.engine.alex_session import AlexSession
+from alexphone.engine.alexcall.hub import AlexHub
+from alexphone.engine.alexcall.ice import adopt_ice, with_ice
+from alexphone.engine.alexcall.session import AlexSession
 from alexphone.engine.events import Event
 from alexphone.sdp.negotiation import SdpSession
 from alexphone.sdp.offer_answer import LocalMedia

@@ -10,15 +10,15 @@ from alex_fakes import RecordingSipTransport, start_stun_server
 from alexphone.alex.candidate import CandidateType
 from alexphone.alex.events import Role
 from alexphone.core.ids import IdFactory
-from alexphone.engine.alex_headers import media_bound_for
-from alexphone.engine.alex_hub import AlexHub
-from alexphone.engine.alex_media_sockets import (
+from alexphone.engine.alexcall.headers import media_bound_for
+from alexphone.engine.alexcall.hub import AlexHub
+from alexphone.engine.alexcall.media_sockets import (
     add_ipv6_audio,
     audio_candidates,
     gather_ipv6,
     media_bounds,
 )
-from alexphone.engine.alex_session import AlexSession
+from alexphone.engine.alexcall.session import AlexSession
 from alexphone.engine.events import Event
 from alexphone.engine.settings import PhoneSettings
 from alexphone.net.media_port import MediaPort

@@ -10,8 +10,8 @@ from alex_fakes import RecordingSipTransport
 from alexphone.alex.events import Role
 from alexphone.alex.negotiation import Mode, supports
 from alexphone.core.ids import IdFactory
-from alexphone.engine.alex_hub import AlexHub
-from alexphone.engine.alex_session import AlexSession
+from alexphone.engine.alexcall.hub import AlexHub
+from alexphone.engine.alexcall.session import AlexSession
 from alexphone.engine.events import Event
 from alexphone.sip.message import Headers
 

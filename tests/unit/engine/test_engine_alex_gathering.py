@@ -8,7 +8,7 @@ from pathlib import Path
 from alex_fakes import start_stun_server
 
 from alexphone.alex.candidate import CandidateType
-from alexphone.engine.alex_gathering import SipMapping, address_lines, gather_for_call
+from alexphone.engine.alexcall.gathering import SipMapping, address_lines, gather_for_call
 from alexphone.engine.settings import PhoneSettings
 from alexphone.net.media_port import MediaPort
 from alexphone.net.rtp_socket import RtpSocket

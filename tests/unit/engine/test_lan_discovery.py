@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from alexphone.discovery.resolver import ResolutionError, SipResolver
-from alexphone.engine.alex_hub import instance_urn
+from alexphone.engine.alexcall.hub import instance_urn
 from alexphone.engine.events import Event, ProxyDiscovered
 from alexphone.engine.lan_discovery import LanDiscovery
 from alexphone.engine.settings import AccountSettings, PhoneSettings

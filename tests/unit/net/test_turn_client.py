@@ -8,7 +8,7 @@ import pytest
 
 from alexphone.cli import main
 from alexphone.core.errors import ConfigError
-from alexphone.engine.alex_gathering import nat_servers
+from alexphone.engine.alexcall.gathering import nat_servers
 from alexphone.net.stun_client import parse_server
 from alexphone.net.turn_client import TurnSettings, parse_turn_uri
 

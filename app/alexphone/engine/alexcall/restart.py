@@ -33,9 +33,9 @@ from alexphone.alex.checks import CheckAgent
 from alexphone.alex.items import new_session
 from alexphone.alex.negotiation import Mode
 from alexphone.alex.probe import Credentials
-from alexphone.engine.alex_headers import AUDIO_FLOW, SIP_FLOW, read_peer, socket_candidates
-from alexphone.engine.alex_media_sockets import audio_candidates
-from alexphone.engine.alex_session import AlexSession
+from alexphone.engine.alexcall.headers import AUDIO_FLOW, SIP_FLOW, read_peer, socket_candidates
+from alexphone.engine.alexcall.media_sockets import audio_candidates
+from alexphone.engine.alexcall.session import AlexSession
 from alexphone.engine.call import Call, Phase
 from alexphone.engine.events import ErrorReported
 from alexphone.sip.message import Request, Response

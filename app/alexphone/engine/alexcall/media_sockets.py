@@ -13,13 +13,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from alexphone.alex.candidate import Address, Candidate, CandidateType
-from alexphone.engine.alex_gathering import gather_for_call
-from alexphone.engine.alex_headers import AUDIO_FLOW, is_loopback, socket_candidates
+from alexphone.engine.alexcall.gathering import gather_for_call
+from alexphone.engine.alexcall.headers import AUDIO_FLOW, is_loopback, socket_candidates
 from alexphone.engine.settings import PhoneSettings
 from alexphone.net.media_port import MediaPort
 
 if TYPE_CHECKING:
-    from alexphone.engine.alex_session import AlexSession
+    from alexphone.engine.alexcall.session import AlexSession
 
 
 def media_bounds(port: MediaPort) -> list[Address]:

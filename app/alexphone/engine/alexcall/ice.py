@@ -24,11 +24,11 @@ from alexphone.alex.ice_sdp import media_attributes, read_ice
 from alexphone.alex.negotiation import Mode
 from alexphone.alex.probe import Credentials
 from alexphone.core.errors import ParseError
-from alexphone.engine.alex_headers import AUDIO_FLOW, is_loopback
+from alexphone.engine.alexcall.headers import AUDIO_FLOW, is_loopback
 from alexphone.sdp.session import SessionDescription
 
 if TYPE_CHECKING:
-    from alexphone.engine.alex_session import AlexSession
+    from alexphone.engine.alexcall.session import AlexSession
 
 log = logging.getLogger(__name__)
 AUDIO_M_LINE = 0

@@ -1,6 +1,6 @@
 """ALEX in real calls: one check agent per call on the SIP and RTP sockets (ALEX.md).
 
-Theory of operation. The ``AlexHub`` (alex_hub.py) is the process-wide part. An
+Theory of operation. The ``AlexHub`` (hub.py) is the process-wide part. An
 ``AlexSession`` is the per-call driver of a sans-I/O ``CheckAgent``:
 
 - it announces our candidates (``ALEX-session``/``ALEX-item``, ``Supported: alex``) in the
@@ -52,8 +52,8 @@ from alexphone.alex.items import new_session, write_alex
 from alexphone.alex.negotiation import Mode, add_supported
 from alexphone.alex.probe import Credentials, Datagram
 from alexphone.core.errors import ParseError, TransportError
-from alexphone.engine.alex_gathering import SipMapping, gather_for_call
-from alexphone.engine.alex_headers import (
+from alexphone.engine.alexcall.gathering import SipMapping, gather_for_call
+from alexphone.engine.alexcall.headers import (
     AUDIO_FLOW,
     EVENT_FLOWS,
     SIP_FLOW,
@@ -63,7 +63,7 @@ from alexphone.engine.alex_headers import (
     read_peer,
     socket_candidates,
 )
-from alexphone.engine.alex_hub import AlexHub
+from alexphone.engine.alexcall.hub import AlexHub
 from alexphone.engine.events import AlexPairChanged, AlexSelected, ErrorReported
 from alexphone.engine.settings import PhoneSettings
 from alexphone.net.gatherer import Gathered
@@ -97,7 +97,7 @@ class AlexSession:
         )
         self.sip_bound = hub.sip_bound()
         self.media_bound = media
-        self.media_bounds = [media]  # and the IPv6 pair's (alex_media_sockets.py)
+        self.media_bounds = [media]  # and the IPv6 pair's (media_sockets.py)
         sip = [c for bound in self.sip_bound for c in socket_candidates(SIP_FLOW, bound)]
         sip += hub.registered_reflexive(sip)
         audio = socket_candidates(AUDIO_FLOW, media)
@@ -118,13 +118,13 @@ class AlexSession:
         self._pending: list[Datagram] = []
         self._timer: asyncio.TimerHandle | None = None
         self._closed = False
-        self.on_consent_lost: Callable[[str], None] = lambda flow: None  # alex_restart.py
+        self.on_consent_lost: Callable[[str], None] = lambda flow: None  # restart.py
         hub.sessions[call_id] = self
 
     @property
     def active(self) -> bool:
         """Tell whether checks run for this call (ALEX both ways, or ICE with an ICE peer)."""
-        return self.mode in (Mode.ALEX, Mode.ICE) and not self._closed  # alex_ice.py
+        return self.mode in (Mode.ALEX, Mode.ICE) and not self._closed  # ice.py
 
     @property
     def probes(self) -> int:

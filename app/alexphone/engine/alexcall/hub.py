@@ -3,7 +3,7 @@
 One probe budget (one probe per 5 ms for the whole process), the cache store, the network
 fingerprint, the public mapping of each SIP socket the registrar revealed, and the STUN hook on
 every SIP UDP socket: a STUN datagram goes to the gathering clients first, then to each call's
-session in turn until one owns it. Sessions (alex_session.py) add themselves to ``sessions``
+session in turn until one owns it. Sessions (session.py) add themselves to ``sessions``
 and remove themselves when they close.
 """
 

@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from alexphone.engine.alex_headers import SIP_FLOW
+from alexphone.engine.alexcall.headers import SIP_FLOW
 from alexphone.engine.call import Call, ResponseHandler
 from alexphone.engine.sip_stack import Destination
 from alexphone.net.transport import TransportKind
