@@ -6,8 +6,8 @@ from pathlib import Path
 
 from pytestqt.modeltest import ModelTester
 
-from alexphone.engine.events import CallChanged, CallState, Direction
-from alexphone.gui.alex_model import CacheEntry, CacheModel, Pair, PairModel, PairState
+from alexphone.engine.events import CallChanged, CallState, CheckState, Direction, Flow, PathKind
+from alexphone.gui.alex_model import CacheEntry, CacheModel, Pair, PairModel
 from alexphone.gui.call_model import CallModel
 from alexphone.gui.contact_model import ContactFilter, ContactModel
 from alexphone.gui.history_model import HistoryModel
@@ -18,6 +18,8 @@ from alexphone.gui.sip_log_model import LogLine, SipLogModel
 from alexphone.store.contacts import Contact, ContactStore
 from alexphone.store.database import open_database
 from alexphone.store.history import HistoryDirection, HistoryStore
+
+AUDIO = Flow.AUDIO
 
 
 def _contacts(tmp_path: Path) -> tuple[ContactStore, ContactModel]:
@@ -57,7 +59,7 @@ def test_peer_model_and_presence(qtmodeltester: ModelTester, tmp_path: Path) -> 
     presence = Presence(peers, cache)
     assert presence.badge("sip:bob@192.168.1.7") == "on your LAN"
     assert presence.badge("sip:eve@10.0.0.1") == ""
-    cache.upsert(CacheEntry("sip:eve@10.0.0.1", "audio", "a:1", "203.0.113.5:4000", 12.0, 40.0))
+    cache.upsert(CacheEntry("sip:eve@10.0.0.1", Flow.AUDIO, "a:1", "203.0.113.5:4000", 12.0, 40.0))
     assert presence.badge("sip:eve@10.0.0.1") == "via 203.0.113.5:4000"
     peers.remove("sip:bob@192.168.1.7:5060")
     assert peers.rowCount() == 0
@@ -68,7 +70,7 @@ def test_call_model_follows_a_call(qtmodeltester: ModelTester) -> None:
     qtmodeltester.check(calls, force_py=True)
     calls.apply_state(CallChanged("c1", Direction.OUT, "sip:b@x", CallState.CALLING), 10.0)
     calls.apply_state(CallChanged("c1", Direction.OUT, "sip:b@x", CallState.CONFIRMED), 12.0)
-    calls.apply_media("c1", "opus", "10.0.0.1:4000", "10.0.0.2:4002", "host")
+    calls.apply_media("c1", "opus", "10.0.0.1:4000", "10.0.0.2:4002", PathKind.HOST)
     calls.apply_stats("c1", 50, 48, 2, 3.5, 20.0)
     call = calls.apply_state(
         CallChanged("c1", Direction.OUT, "sip:b@x", CallState.ENDED, 408, "Timeout"), 20.0
@@ -85,10 +87,10 @@ def test_pair_model_highlights_the_selected_pair(qtmodeltester: ModelTester) -> 
     pairs = PairModel()
     qtmodeltester.check(pairs, force_py=True)
     pairs.show_call("c1")
-    pairs.upsert(Pair("c1", "audio", "10.0.0.1:4000", "10.0.0.2:4000", PairState.IN_PROGRESS))
-    pairs.upsert(Pair("c1", "audio", "10.0.0.1:4000", "198.51.100.2:4000", PairState.WAITING))
-    pairs.upsert(Pair("c2", "audio", "x", "y", PairState.WAITING))  # another call: not shown
-    pairs.select("c1", "audio", "10.0.0.1:4000", "10.0.0.2:4000", 3.0)
+    pairs.upsert(Pair("c1", AUDIO, "10.0.0.1:4000", "10.0.0.2:4000", CheckState.IN_PROGRESS))
+    pairs.upsert(Pair("c1", AUDIO, "10.0.0.1:4000", "198.51.100.2:4000", CheckState.WAITING))
+    pairs.upsert(Pair("c2", AUDIO, "x", "y", CheckState.WAITING))  # another call: not shown
+    pairs.select("c1", AUDIO, "10.0.0.1:4000", "10.0.0.2:4000", 3.0)
     assert pairs.rowCount() == 2
     assert pairs.index(0, 3).data() == "succeeded" and pairs.index(0, 4).data() == "3 ms"
     assert pairs.index(0, 0).data(ItemRole.VALUE).selected
@@ -101,8 +103,8 @@ def test_pair_model_highlights_the_selected_pair(qtmodeltester: ModelTester) -> 
 def test_cache_model(qtmodeltester: ModelTester) -> None:
     cache = CacheModel(lambda: 4000.0)
     qtmodeltester.check(cache, force_py=True)
-    cache.upsert(CacheEntry("sip:a@x", "audio", "l", "r", 5.0, 400.0, "home"))
-    cache.upsert(CacheEntry("sip:a@x", "sip", "l", "r", None, 3990.0))
+    cache.upsert(CacheEntry("sip:a@x", Flow.AUDIO, "l", "r", 5.0, 400.0, "home"))
+    cache.upsert(CacheEntry("sip:a@x", Flow.SIP, "l", "r", None, 3990.0))
     assert [cache.index(r, 5).data() for r in range(2)] == ["1 h", "10 s"]
     cache.remove(0)
     cache.clear()

@@ -22,9 +22,12 @@ from alexphone.engine.events import (
     CallMedia,
     CallState,
     CallStats,
+    DeviceKind,
     DtmfReceived,
     ErrorReported,
     Event,
+    MediaDirection,
+    PathKind,
 )
 from alexphone.engine.settings import PhoneSettings
 from alexphone.media.audio_device import PortAudio, open_sink, open_source
@@ -51,7 +54,7 @@ class _Running:
     stopped: bool = False
     announced: tuple[str, int] | None = None
     pending_dtmf: list[str] = field(default_factory=list)
-    path: str = "host"  # host|srflx|prflx|relay: the ALEX path kind once one is selected
+    path: PathKind = PathKind.HOST  # the ALEX path kind once one is selected
     moved_to: tuple[str, int] | None = None  # the ALEX-selected peer address
     local: tuple[str, int] | None = None  # our ALEX-selected address (e.g. the relayed one)
 
@@ -111,8 +114,8 @@ class MediaController:
                 call.alex.attach_media(socket)  # ALEX probes share the RTP port (RFC 7983)
             rate = make_codec(negotiated.codec).sample_rate
             audio_in, audio_out = self.settings.audio_in, self.settings.audio_out
-            source = open_source(audio_in, rate, self.audio, self._device_report("in"))
-            sink = open_sink(audio_out, rate, self.audio, self._device_report("out"))
+            source = open_source(audio_in, rate, self.audio, self._device_report(DeviceKind.INPUT))
+            sink = open_sink(audio_out, rate, self.audio, self._device_report(DeviceKind.OUTPUT))
         except (AlexphoneError, OSError) as exc:
             self.emit(ErrorReported("media", f"call {call.call_id}: {exc}"))
             self.running.pop(call.call_id, None)
@@ -165,11 +168,11 @@ class MediaController:
                 _hostport(entry.local or media.local),
                 _hostport(stream.remote),
                 entry.path,
-                media.direction.value,
+                MediaDirection(media.direction.value),
             )
         )
 
-    def _device_report(self, direction: str) -> Callable[[str, str], None]:
+    def _device_report(self, direction: DeviceKind) -> Callable[[str, str], None]:
         def report(device: str, reason: str) -> None:
             """Announce that ``direction`` now uses ``device``."""
             self.emit(AudioDeviceChanged(direction, device, reason))
@@ -221,7 +224,7 @@ class MediaController:
         self,
         call_id: str,
         remote: tuple[str, int],
-        path: str,
+        path: PathKind,
         local: tuple[str, int] | None = None,
     ) -> None:
         """Send a call's media to the ALEX-selected ``remote`` (path kind ``path``)."""

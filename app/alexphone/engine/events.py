@@ -28,10 +28,73 @@ class CallState(Enum):
 
 
 class Direction(Enum):
-    """Who placed the call."""
+    """Which way a call or a SIP message goes: ``in`` from the peer, ``out`` from us."""
 
     IN = "in"
     OUT = "out"
+
+
+class MediaDirection(Enum):
+    """What a call's audio does now (the SDP direction attribute, RFC 4566 §6)."""
+
+    SENDRECV = "sendrecv"
+    SENDONLY = "sendonly"
+    RECVONLY = "recvonly"
+    INACTIVE = "inactive"
+
+
+class DeviceKind(Enum):
+    """Which end of the audio a sound device serves."""
+
+    INPUT = "in"  # the microphone
+    OUTPUT = "out"  # the speaker
+
+
+class Flow(Enum):
+    """What an ALEX pair carries."""
+
+    SIP = "sip"
+    AUDIO = "audio"
+
+
+class CheckState(Enum):
+    """A candidate pair's check state as reported (RFC 8445 §6.1.2.6; frozen is not reported)."""
+
+    WAITING = "waiting"
+    IN_PROGRESS = "in_progress"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class PathKind(Enum):
+    """The least direct candidate type on a path: how directly audio reaches the peer."""
+
+    HOST = "host"
+    SRFLX = "srflx"
+    PRFLX = "prflx"
+    RELAY = "relay"
+
+
+class PeerKind(Enum):
+    """What a LAN peer offers (its DNS-SD service type)."""
+
+    UA = "ua"
+    PROXY = "proxy"
+    REGISTRAR = "registrar"
+
+
+class ProxySource(Enum):
+    """Where an outbound proxy was found."""
+
+    DNS = "dns"  # RFC 3263 NAPTR/SRV of the local domain
+    MDNS = "mdns"  # a LAN proxy announced by DNS-SD
+
+
+class CacheOutcome(Enum):
+    """The last probe result an ALEX cache entry remembers."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +107,19 @@ class Event:
         """Return the event's fields as JSON-ready values (enums as their values)."""
         fields: dict[str, object] = {"event": self.name}
         for key, value in asdict(self).items():
-            if isinstance(value, Enum):
-                value = value.value
-            elif isinstance(value, tuple):
-                value = list(value)
-            fields[key] = value
+            fields[key] = _plain(value)
         return fields
+
+
+def _plain(value: object) -> object:
+    """Return ``value`` as JSON-ready data: enums as their values, tuples as lists."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +161,7 @@ class SipMessageLogged(Event):
     """A SIP message crossed the wire (only when the SIP log is switched on)."""
 
     name: ClassVar[str] = "sip.message"
-    direction: str  # "in" | "out"
+    direction: Direction
     peer: str  # host:port
     text: str
 
@@ -114,8 +184,8 @@ class CallMedia(Event):
     codec: str
     local: str
     remote: str
-    path: str = "host"  # host|srflx|prflx|relay|proxy
-    direction: str = "sendrecv"
+    path: PathKind = PathKind.HOST
+    direction: MediaDirection = MediaDirection.SENDRECV
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +226,7 @@ class AudioDeviceChanged(Event):
     """An audio device was replaced (it failed or vanished) or the device list changed."""
 
     name: ClassVar[str] = "audio.device"
-    direction: str  # in|out
+    direction: DeviceKind
     device: str  # the device now used ("none": silence)
     reason: str
 
@@ -170,7 +240,7 @@ class PeerAdded(Event):
     uri: str
     addresses: tuple[str, ...]
     alex: bool
-    role: str  # ua|proxy|registrar
+    role: PeerKind
     callable: bool = True
 
     def to_json(self) -> dict[str, object]:
@@ -187,7 +257,7 @@ class PeerRemoved(Event):
     uri: str
     addresses: tuple[str, ...]
     alex: bool
-    role: str
+    role: PeerKind
 
     def to_json(self) -> dict[str, object]:
         """Return the JSON fields, the instance name under ``name``."""
@@ -206,7 +276,7 @@ class ProxyDiscovered(Event):
     name: ClassVar[str] = "proxy.discovered"
     domain: str
     uri: str
-    source: str  # dns|mdns
+    source: ProxySource
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,10 +285,10 @@ class AlexPairChanged(Event):
 
     name: ClassVar[str] = "alex.pair"
     call_id: str
-    flow: str  # sip|audio
+    flow: Flow
     local: str  # host:port
     remote: str
-    state: str  # waiting|in_progress|succeeded|failed
+    state: CheckState
     rtt_ms: float | None = None
 
 
@@ -228,10 +298,10 @@ class AlexSelected(Event):
 
     name: ClassVar[str] = "alex.selected"
     call_id: str
-    flow: str  # sip|audio
+    flow: Flow
     local: str
     remote: str
-    kind: str  # host|srflx|prflx|relay: the least direct type on the path
+    kind: PathKind
     rtt_ms: float | None
     from_cache: bool
     probes: int = 0  # probes this call sent up to the selection
@@ -253,11 +323,11 @@ class AlexCacheRow:
     """One ALEX cache entry as the outside sees it."""
 
     peer: str
-    flow: str
+    flow: Flow
     local: str
     remote: str
     network: str
-    outcome: str  # succeeded|failed
+    outcome: CacheOutcome
     updated: float  # unix time of the last probe result
     rtt_ms: float | None = None
 

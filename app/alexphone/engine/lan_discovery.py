@@ -26,7 +26,15 @@ from alexphone.discovery.peer_table import ChangeKind, Peer, PeerChange, PeerTab
 from alexphone.discovery.resolver import SipResolver
 from alexphone.discovery.txt_record import PeerRole, TxtRecord
 from alexphone.engine.alexcall.hub import instance_urn
-from alexphone.engine.events import ErrorReported, Event, PeerAdded, PeerRemoved, ProxyDiscovered
+from alexphone.engine.events import (
+    ErrorReported,
+    Event,
+    PeerAdded,
+    PeerKind,
+    PeerRemoved,
+    ProxyDiscovered,
+    ProxySource,
+)
 from alexphone.engine.settings import PhoneSettings
 from alexphone.net.interfaces import InterfaceAddress, local_addresses
 from alexphone.net.transport import ListenSpec, TransportKind
@@ -206,7 +214,7 @@ class LanDiscovery:
             log.info("outbound proxy lookup for %s failed: %s", domain, exc)
             return
         if proxy is not None:
-            self.emit(ProxyDiscovered(domain, str(proxy), "dns"))
+            self.emit(ProxyDiscovered(domain, str(proxy), ProxySource.DNS))
         self._adopt(proxy if self._serves_account(domain) else None)
 
     def _serves_account(self, domain: str) -> bool:
@@ -246,11 +254,11 @@ class LanDiscovery:
 
     def _event(self, change: PeerChange) -> Event:
         peer = change.peer
-        fields = (peer.name, peer.uri(), peer.addresses, peer.txt.alex, peer.role.value)
+        fields = (peer.name, peer.uri(), peer.addresses, peer.txt.alex, PeerKind(peer.role.value))
         if change.kind is ChangeKind.REMOVED:
             return PeerRemoved(*fields)
         if peer.role is not PeerRole.UA:
-            self.emit(ProxyDiscovered(_domain_of(peer), peer.uri(), "mdns"))
+            self.emit(ProxyDiscovered(_domain_of(peer), peer.uri(), ProxySource.MDNS))
             with contextlib.suppress(ParseError):
                 if self.proxy is None and self._serves_account(_domain_of(peer)):
                     self._adopt(parse_sip_uri(peer.uri()).with_params(lr=None))
@@ -258,7 +266,7 @@ class LanDiscovery:
 
     def peer_event(self, peer: Peer) -> PeerAdded:
         """Return the ``peer.added`` event describing ``peer`` now."""
-        fields = (peer.name, peer.uri(), peer.addresses, peer.txt.alex, peer.role.value)
+        fields = (peer.name, peer.uri(), peer.addresses, peer.txt.alex, PeerKind(peer.role.value))
         return PeerAdded(*fields, callable=bool(peer.callable_addresses(self._local())))
 
     def _arm_expiry(self) -> None:

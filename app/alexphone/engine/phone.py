@@ -30,11 +30,13 @@ from alexphone.engine.device_watch import DeviceWatch
 from alexphone.engine.events import (
     AlexCacheListed,
     AlexCacheRow,
+    CacheOutcome,
     CallChanged,
     CallState,
     Direction,
     ErrorReported,
     Event,
+    Flow,
     SipMessageLogged,
     UaReady,
 )
@@ -152,7 +154,7 @@ class Phone:
         finally:
             self._reregistering = None
 
-    def _log_sip(self, direction: str, peer: tuple[str, int], message: Message) -> None:
+    def _log_sip(self, direction: Direction, peer: tuple[str, int], message: Message) -> None:
         host = f"[{peer[0]}]" if ":" in peer[0] else peer[0]
         text = bytes(message).decode("utf-8", "replace")
         self.emit(SipMessageLogged(direction, f"{host}:{peer[1]}", text))
@@ -207,8 +209,10 @@ class Phone:
             return
         rows = (
             AlexCacheRow(
-                *(e.key.peer, e.key.flow, e.key.local, e.key.remote, e.key.network),
-                e.outcome.value,
+                e.key.peer,
+                Flow(e.key.flow),
+                *(e.key.local, e.key.remote, e.key.network),
+                CacheOutcome(e.outcome.value),
                 e.updated,
                 None if e.rtt is None else round(e.rtt * 1000, 2),
             )

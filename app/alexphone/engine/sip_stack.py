@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from alexphone.core.errors import ParseError, TransportError
+from alexphone.engine.events import Direction
 from alexphone.net.tls import TlsSettings
 from alexphone.net.transport import Flow, ListenSpec, SipTransport, TransportKind
 from alexphone.sip.message import Message, Request, Response
@@ -18,7 +19,7 @@ from alexphone.sip.transaction_layer import TransactionLayer, client_key
 log = logging.getLogger(__name__)
 
 
-WireTap = Callable[[str, tuple[str, int], Message], None]  # (in|out, peer, message)
+WireTap = Callable[[Direction, tuple[str, int], Message], None]  # (way, peer, message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +90,7 @@ class SipStack:
 
     def _received(self, message: Message, flow: Flow) -> None:
         if self._on_wire is not None:
-            self._on_wire("in", flow.remote, message)
+            self._on_wire(Direction.IN, flow.remote, message)
         try:
             self.layer.receive(
                 message, flow, self.now(), reliable=flow.kind is not TransportKind.UDP
@@ -147,7 +148,7 @@ class SipStack:
                 peer = destination.remote if isinstance(destination, Flow) else None
                 if isinstance(destination, Destination):
                     peer = destination.address
-                self._on_wire("out", peer or ("", 0), message)
+                self._on_wire(Direction.OUT, peer or ("", 0), message)
         except TransportError as exc:
             log.info("send to %s failed: %s", destination, exc)
             if isinstance(message, Request) and message.method != "ACK":

@@ -19,7 +19,7 @@ from alexphone.engine.alexcall.restart import ChecksRestart
 from alexphone.engine.alexcall.session import AlexSession
 from alexphone.engine.call import Call, ResponseHandler
 from alexphone.engine.call_media import MediaController
-from alexphone.engine.events import CallChanged, Direction, Event
+from alexphone.engine.events import CallChanged, Direction, Event, PathKind
 from alexphone.engine.server_location import FailoverHandler, ServerLocator
 from alexphone.engine.settings import PhoneSettings
 from alexphone.engine.sip_stack import Destination, SipStack
@@ -345,7 +345,7 @@ class UserAgent:
         session = AlexSession(self.alex, call.call_id, role, (call.port.host, call.port.port), peer)
         add_ipv6_audio(session, call.port)
         session.on_media_path = lambda local, remote, kind: self.media.move_media(
-            call.call_id, remote, kind, local
+            call.call_id, remote, PathKind(kind), local
         )
         call.alex = session
         self.restart.watch(call)

@@ -8,24 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from enum import Enum
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
+from alexphone.engine.events import CheckState, Flow
 from alexphone.gui.roles import ItemRole
 
 Index = QModelIndex | QPersistentModelIndex
 SELECTED_BACKGROUND = QColor("#d7f2e7")
-
-
-class PairState(Enum):
-    """A candidate pair's check state (RFC 8445 §6.1.2.6 names)."""
-
-    WAITING = "waiting"
-    IN_PROGRESS = "in_progress"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +24,10 @@ class Pair:
     """One local/remote pair of a call's connection list."""
 
     call_id: str
-    flow: str
+    flow: Flow
     local: str
     remote: str
-    state: PairState
+    state: CheckState
     rtt_ms: float | None = None
     selected: bool = False
 
@@ -86,7 +77,8 @@ class PairModel(QAbstractTableModel):
             return None
         pair = rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            cells = (pair.flow, pair.local, pair.remote, pair.state.value.replace("_", " "))
+            state = pair.state.value.replace("_", " ")
+            cells = (pair.flow.value, pair.local, pair.remote, state)
             return cells[index.column()] if index.column() < 4 else _ms(pair.rtt_ms)
         if role == Qt.ItemDataRole.BackgroundRole and pair.selected:
             return SELECTED_BACKGROUND
@@ -125,14 +117,14 @@ class PairModel(QAbstractTableModel):
             self.endInsertRows()
 
     def select(
-        self, call_id: str, flow: str, local: str, remote: str, rtt_ms: float | None
+        self, call_id: str, flow: Flow, local: str, remote: str, rtt_ms: float | None
     ) -> None:
         """Mark the pair ALEX chose for ``flow`` (adding it if it was never listed)."""
         rows = self._pairs.setdefault(call_id, [])
         for row, known in enumerate(rows):
             if known.flow == flow and known.selected:
                 rows[row] = replace(known, selected=False)
-        self.upsert(Pair(call_id, flow, local, remote, PairState.SUCCEEDED, rtt_ms, True))
+        self.upsert(Pair(call_id, flow, local, remote, CheckState.SUCCEEDED, rtt_ms, True))
         if call_id == self._call_id and rows:
             self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, 4))
 
@@ -148,7 +140,7 @@ class CacheEntry:
     """A path that worked: what ALEX tries first the next time (peer, flow, addresses)."""
 
     peer: str
-    flow: str
+    flow: Flow
     local: str
     remote: str
     rtt_ms: float | None
@@ -196,7 +188,7 @@ class CacheModel(QAbstractTableModel):
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         age = _age(self._clock() - entry.stored_at)
-        cells = (entry.peer, entry.flow, entry.local, entry.remote, _ms(entry.rtt_ms), age)
+        cells = (entry.peer, entry.flow.value, entry.local, entry.remote, _ms(entry.rtt_ms), age)
         return cells[index.column()] if index.column() < 6 else entry.network
 
     def entries(self) -> tuple[CacheEntry, ...]:

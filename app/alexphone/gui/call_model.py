@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
-from alexphone.engine.events import CallChanged, CallState, Direction
+from alexphone.engine.events import CallChanged, CallState, Direction, PathKind
 from alexphone.gui.roles import ItemRole
 
 Index = QModelIndex | QPersistentModelIndex
@@ -24,11 +24,10 @@ STATE_WORDS = {
     CallState.ENDED: "Ended",
 }
 PATH_WORDS = {
-    "host": "direct on your LAN",
-    "srflx": "through your router's public address",
-    "prflx": "through a router's public address (found while probing)",
-    "relay": "relayed through a TURN server",
-    "proxy": "through the SIP proxy",
+    PathKind.HOST: "direct on your LAN",
+    PathKind.SRFLX: "through your router's public address",
+    PathKind.PRFLX: "through a router's public address (found while probing)",
+    PathKind.RELAY: "relayed through a TURN server",
 }
 
 
@@ -48,7 +47,7 @@ class CallInfo:
     codec: str = ""
     local_media: str = ""
     remote_media: str = ""
-    path: str = ""
+    path: PathKind | None = None  # None until media is up
     sent: int = 0
     received: int = 0
     lost: int = 0
@@ -63,7 +62,7 @@ class CallInfo:
     @property
     def path_words(self) -> str:
         """Return the media path in plain words ("" before media is up)."""
-        return PATH_WORDS.get(self.path, self.path)
+        return PATH_WORDS[self.path] if self.path is not None else ""
 
     def state_words(self) -> str:
         """Return the state for people, with the reason when it ended badly."""
@@ -129,7 +128,7 @@ class CallModel(QAbstractListModel):
         return self._put(known, call)
 
     def apply_media(
-        self, call_id: str, codec: str, local: str, remote: str, path: str
+        self, call_id: str, codec: str, local: str, remote: str, path: PathKind
     ) -> CallInfo | None:
         """Record a ``call.media`` event; None if the call is unknown."""
         known = self.find(call_id)

@@ -1,9 +1,7 @@
 """The GUI's one event dispatcher: every engine event updates the models here, in order.
 
-Event classes the engine defines are matched by type. Events of
-ARCHITECTURE.md §6 it does not define as classes yet (``alex.pair``,
-``alex.selected``, and a future ``sip.message`` for the log) are matched on
-their documented JSON shape, so the views fill in the day they are emitted.
+Events are matched by class; their fields are the engine contract's types (enums, not
+strings), so nothing here parses JSON.
 """
 
 from __future__ import annotations
@@ -16,13 +14,17 @@ from PySide6.QtCore import QObject, Signal
 
 from alexphone.engine.events import (
     AlexCacheListed,
+    AlexPairChanged,
+    AlexSelected,
     AudioDeviceChanged,
     AudioDevicesListed,
     AudioLevel,
+    CacheOutcome,
     CallChanged,
     CallMedia,
     CallState,
     CallStats,
+    DeviceKind,
     Direction,
     DtmfReceived,
     ErrorReported,
@@ -30,25 +32,15 @@ from alexphone.engine.events import (
     PeerAdded,
     PeerRemoved,
     RegistrationChanged,
+    SipMessageLogged,
     UaReady,
 )
-from alexphone.gui.alex_model import CacheEntry, CacheModel, Pair, PairModel, PairState
+from alexphone.gui.alex_model import CacheEntry, CacheModel, Pair, PairModel
 from alexphone.gui.call_model import CallInfo, CallModel
 from alexphone.gui.history_model import HistoryModel
 from alexphone.gui.peer_model import Peer, PeerModel
 from alexphone.gui.sip_log_model import LogLine, SipLogModel
 from alexphone.store.history import HistoryDirection, HistoryStore
-
-
-def _ms(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) else None
-
-
-def _pair_state(value: str) -> PairState:
-    try:
-        return PairState(value)
-    except ValueError:
-        return PairState.WAITING
 
 
 class EventDispatcher(QObject):
@@ -99,13 +91,16 @@ class EventDispatcher(QObject):
     def dispatch(self, event: Event) -> None:
         """Apply one engine event (connected to EventBridge.event_received)."""
         now = self.clock()
-        fields = event.to_json()
         if isinstance(event, AudioLevel):  # 5 a second: meters only, not the log
             self.levels_changed.emit(event.call_id, event.input_db, event.output_db)
             return
-        if fields.get("event") != "sip.message":
+        if not isinstance(event, SipMessageLogged):
+            fields = event.to_json()
             text = json.dumps({k: v for k, v in fields.items() if k != "event"})
-            self.log.append(LogLine(now, "·", str(fields.get("event")), text))
+            self.log.append(LogLine(now, "·", event.name, text))
+        self._apply(event, now)
+
+    def _apply(self, event: Event, now: float) -> None:
         match event:
             case CallChanged():
                 self._call_changed(event, now)
@@ -135,7 +130,7 @@ class EventDispatcher(QObject):
             case PeerRemoved(uri=uri):
                 self.peers.remove(uri)
             case AudioDeviceChanged(direction=direction, device=device, reason=reason):
-                what = "Microphone" if direction == "in" else "Speaker"
+                what = "Microphone" if direction is DeviceKind.INPUT else "Speaker"
                 self.audio_problem.emit(f"{what}: {reason}; now using {device}.")
             case AlexCacheListed(entries=entries):
                 self.cache.replace_all(
@@ -144,15 +139,24 @@ class EventDispatcher(QObject):
                             e.peer, e.flow, e.local, e.remote, e.rtt_ms, e.updated, e.network
                         )
                         for e in entries
-                        if e.outcome == "succeeded"
+                        if e.outcome is CacheOutcome.SUCCEEDED
                     ]
                 )
             case AudioDevicesListed(inputs=inputs, outputs=outputs):
                 self.devices_listed.emit(inputs, outputs)
             case DtmfReceived(digit=digit):
                 self.status_changed.emit(f"The other side pressed {digit}")
+            case AlexPairChanged():
+                pair = Pair(
+                    event.call_id, event.flow, event.local, event.remote, event.state, event.rtt_ms
+                )
+                self.pairs.upsert(pair)
+            case AlexSelected():
+                self._selected(event, now)
+            case SipMessageLogged(direction=way, peer=peer, text=text):
+                self.log.append(LogLine(now, "→" if way is Direction.OUT else "←", peer, text))
             case _:
-                self._dispatch_fields(fields, now)
+                pass  # an event this GUI does not show; it is in the log above
 
     def _updated(self, call: CallInfo | None) -> None:
         if call is not None:
@@ -185,28 +189,9 @@ class EventDispatcher(QObject):
             del self._history_rows[call.call_id]
             self.history_model.reload()
 
-    def _dispatch_fields(self, fields: dict[str, object], now: float) -> None:
-        match fields:
-            case {"event": "alex.pair", "call_id": str(call_id), "state": str(state), **rest}:
-                self.pairs.upsert(
-                    Pair(
-                        call_id,
-                        str(rest.get("flow", "")),
-                        str(rest.get("local", "")),
-                        str(rest.get("remote", "")),
-                        _pair_state(state),
-                        _ms(rest.get("rtt_ms")),
-                    )
-                )
-            case {"event": "alex.selected", "call_id": str(call_id), "flow": str(flow), **rest}:
-                local, remote = str(rest.get("local", "")), str(rest.get("remote", ""))
-                rtt = _ms(rest.get("rtt_ms"))
-                self.pairs.select(call_id, flow, local, remote, rtt)
-                call = self.calls.find(call_id)
-                if call is not None:
-                    entry = CacheEntry(call.remote, flow, local, remote, rtt, now)
-                    self.cache.upsert(entry)
-            case {"event": "sip.message", "direction": str(way), "peer": str(peer), "text": str(t)}:
-                self.log.append(LogLine(now, "→" if way == "out" else "←", peer, t))
-            case _:
-                pass  # an event this GUI does not show; it is in the log above
+    def _selected(self, event: AlexSelected, now: float) -> None:
+        local, remote, rtt = event.local, event.remote, event.rtt_ms
+        self.pairs.select(event.call_id, event.flow, local, remote, rtt)
+        call = self.calls.find(event.call_id)
+        if call is not None:
+            self.cache.upsert(CacheEntry(call.remote, event.flow, local, remote, rtt, now))

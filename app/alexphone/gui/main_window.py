@@ -45,7 +45,7 @@ from alexphone.engine.commands import (
     PlaceCall,
     SendDtmf,
 )
-from alexphone.engine.events import CallState
+from alexphone.engine.events import CallState, Direction
 from alexphone.gui.alex_model import CacheModel, PairModel
 from alexphone.gui.alex_panel import AlexPanel
 from alexphone.gui.bridge import EngineRunner, EngineThread, EventBridge
@@ -392,7 +392,7 @@ class MainWindow(QMainWindow):
         self.call_panel.show_call(call)
         self.tray.set_call(call.remote if call.active else "", call.state_words())
         self.alex_panel.show_call(call.call_id if call.active else "", call.remote)
-        if call.state is CallState.RINGING and call.direction.value == "out":
+        if call.state is CallState.RINGING and call.direction is Direction.OUT:
             self.ringer.start("ringback")
         elif call.state is not CallState.RINGING or not call.active:
             self.ringer.stop()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
+from alexphone.engine.events import PeerKind
 from alexphone.gui.roles import ItemRole
 
 Index = QModelIndex | QPersistentModelIndex
@@ -19,7 +20,7 @@ class Peer:
     uri: str
     addresses: tuple[str, ...] = ()
     alex: bool = False
-    role: str = "ua"
+    role: PeerKind = PeerKind.UA
 
     @property
     def hosts(self) -> frozenset[str]:
@@ -58,7 +59,7 @@ class PeerModel(QAbstractListModel):
             where = ", ".join(peer.addresses)
             return f"{peer.uri}  ·  {where}" if where else peer.uri
         if role == ItemRole.BADGE:
-            badge = "proxy" if peer.role != "ua" else ""
+            badge = "proxy" if peer.role is not PeerKind.UA else ""
             return " ".join(b for b in (badge, "ALEX" if peer.alex else "") if b)
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{peer.name} (name from the LAN, unverified)\n{peer.uri}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from alexphone.engine.events import Flow
 from alexphone.gui.alex_model import CacheModel
 from alexphone.gui.peer_model import PeerModel, bare_host
 
@@ -27,6 +28,6 @@ class Presence:
             if peer.uri == uri or (host and host in peer.hosts):
                 return "on your LAN"
         for entry in self._cache.entries():
-            if entry.peer == uri and entry.flow == "audio":
+            if entry.peer == uri and entry.flow is Flow.AUDIO:
                 return f"via {entry.remote}"
         return ""

@@ -1,8 +1,6 @@
-"""The session log: engine events now, SIP messages once the engine reports them.
+"""The session log: engine events and, with the SIP log on, every ``sip.message``.
 
-The engine has no message-log event yet; ``append`` is the seam a future
-``sip.message`` event (direction, peer, raw text) will feed. Rows are capped
-so a long session cannot eat memory.
+Rows are capped so a long session cannot eat memory.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from alexphone.engine.alexcall.bypass import (
 )
 from alexphone.engine.call import Call
 from alexphone.engine.commands import HangUp, PlaceCall
-from alexphone.engine.events import AlexSelected, CallChanged, CallState
+from alexphone.engine.events import AlexSelected, CallChanged, CallState, Flow
 from alexphone.engine.sip_stack import Destination
 from alexphone.media.audio_spec import parse_audio_in, parse_audio_out
 from alexphone.sip.dialog import Dialog
@@ -159,7 +159,7 @@ async def _selected_call(pair: PhonePair) -> str:
     pair.a.execute(PlaceCall(pair.b.uri()))
     up = await pair.a.log.wait_for(CallChanged, lambda e: e.state is CallState.CONFIRMED)
     for phone in (pair.a, pair.b):
-        await phone.log.wait_for(AlexSelected, lambda e: e.flow == "sip")
+        await phone.log.wait_for(AlexSelected, lambda e: e.flow is Flow.SIP)
     return up.call_id
 
 

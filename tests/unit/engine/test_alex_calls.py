@@ -19,6 +19,10 @@ from alexphone.engine.events import (
     AlexSelected,
     CallChanged,
     CallState,
+    CheckState,
+    Direction,
+    Flow,
+    PathKind,
     SipMessageLogged,
 )
 from alexphone.media.audio_spec import parse_audio_in, parse_audio_out
@@ -45,14 +49,14 @@ def _pair(tmp_path: Path, a_alex: bool = True, b_alex: bool = True) -> PhonePair
     return PhonePair(a, b)
 
 
-def _selected(phone: RunningPhone, call_id: str) -> dict[str, AlexSelected]:
+def _selected(phone: RunningPhone, call_id: str) -> dict[Flow, AlexSelected]:
     found = [e for e in phone.log.events if isinstance(e, AlexSelected) and e.call_id == call_id]
     return {e.flow: e for e in found}
 
 
-async def _both_selected(phone: RunningPhone, call_id: str) -> dict[str, AlexSelected]:
+async def _both_selected(phone: RunningPhone, call_id: str) -> dict[Flow, AlexSelected]:
     await phone.log.wait_until(
-        lambda: set(_selected(phone, call_id)) == {"sip", "audio"}, what="sip+audio selected"
+        lambda: set(_selected(phone, call_id)) == {Flow.SIP, Flow.AUDIO}, what="sip+audio selected"
     )
     return _selected(phone, call_id)
 
@@ -101,7 +105,9 @@ def _sent_invite(phone: RunningPhone) -> str:
     return next(
         e.text
         for e in phone.log.events
-        if isinstance(e, SipMessageLogged) and e.direction == "out" and e.text.startswith("INVITE")
+        if isinstance(e, SipMessageLogged)
+        and e.direction is Direction.OUT
+        and e.text.startswith("INVITE")
     )
 
 
@@ -112,15 +118,15 @@ def test_two_alex_phones_select_host_pairs_for_sip_and_audio(tmp_path: Path) -> 
             a_sel = await _both_selected(pair.a, call_id)
             b_sel = await _both_selected(pair.b, call_id)
             for selected in (*a_sel.values(), *b_sel.values()):
-                assert selected.kind == "host"
+                assert selected.kind is PathKind.HOST
                 assert selected.local.startswith("127.0.0.1:")
                 assert selected.remote.startswith("127.0.0.1:")
                 assert selected.from_cache is False
-            assert a_sel["sip"].remote == b_sel["sip"].local  # the same 5-tuple on both sides
-            assert a_sel["audio"].remote == b_sel["audio"].local
-            assert b_sel["sip"].remote == pair.a.uri().rpartition("@")[2]
+            assert a_sel[Flow.SIP].remote == b_sel[Flow.SIP].local  # the same 5-tuple on both sides
+            assert a_sel[Flow.AUDIO].remote == b_sel[Flow.AUDIO].local
+            assert b_sel[Flow.SIP].remote == pair.a.uri().rpartition("@")[2]
             states = {e.state for e in pair.a.log.events if isinstance(e, AlexPairChanged)}
-            assert {"in_progress", "succeeded"} <= states
+            assert {CheckState.IN_PROGRESS, CheckState.SUCCEEDED} <= states
             invite = _sent_invite(pair.a)
             assert "ALEX-session: v=1;" in invite and "ALEX-item: sip udp 127.0.0.1:" in invite
             assert supports(parse(invite.encode()).headers)
@@ -183,7 +189,7 @@ def test_alex_caller_and_plain_callee_make_a_plain_call(tmp_path: Path) -> None:
                     e.text.encode()
                     for e in pair.b.log.events
                     if isinstance(e, SipMessageLogged)
-                    and e.direction == "out"
+                    and e.direction is Direction.OUT
                     and e.text.startswith("SIP/2.0 200")
                 )
             )

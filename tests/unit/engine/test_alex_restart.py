@@ -11,7 +11,14 @@ from alex_fakes import start_stun_server
 from phone_pair import WAIT, PhonePair, RunningPhone, run, settings_for
 
 from alexphone.engine.commands import HangUp, PlaceCall
-from alexphone.engine.events import AlexSelected, CallChanged, CallState, SipMessageLogged
+from alexphone.engine.events import (
+    AlexSelected,
+    CallChanged,
+    CallState,
+    Direction,
+    Flow,
+    SipMessageLogged,
+)
 from alexphone.engine.user_agent import UserAgent
 from alexphone.media.audio_spec import parse_audio_in, parse_audio_out
 
@@ -76,12 +83,12 @@ def _ufrags(phone: RunningPhone, call_id: str) -> tuple[str, str | None]:
     return call.alex.values.ufrag, remote.ufrag if remote is not None else None
 
 
-def _reinvites(phone: RunningPhone, direction: str) -> list[str]:
+def _reinvites(phone: RunningPhone, direction: Direction) -> list[str]:
     return [
         e.text
         for e in phone.log.events
         if isinstance(e, SipMessageLogged)
-        and e.direction == direction
+        and e.direction is direction
         and e.text.startswith("INVITE ")
         and "tag=" in e.text.partition("\r\nTo:")[2].partition("\r\n")[0]
     ]
@@ -101,11 +108,11 @@ def test_address_change_restarts_checks_with_new_credentials(tmp_path: Path) -> 
             a_after, b_after = _ufrags(pair.a, call_id), _ufrags(pair.b, call_id)
             assert a_after[0] != a_before[0] and b_after[0] != b_before[0]  # new credentials
             assert a_after[1] == b_after[0] and b_after[1] == a_after[0]
-            (reinvite,) = _reinvites(pair.a, "out")
+            (reinvite,) = _reinvites(pair.a, Direction.OUT)
             assert f"ufrag={a_after[0]};" in reinvite and "ALEX-item: sip udp" in reinvite
-            assert _reinvites(pair.b, "in")
+            assert _reinvites(pair.b, Direction.IN)
             latest = _selections(pair.a, call_id)[2:]
-            assert {e.flow for e in latest} == {"sip", "audio"}
+            assert {e.flow for e in latest} == {Flow.SIP, Flow.AUDIO}
             assert _ua(pair.a).restart.restarts == 1 and _ua(pair.b).restart.restarts == 1
             await _more_audio(pair, call_id)
             pair.a.execute(HangUp(call_id))
@@ -126,14 +133,14 @@ def test_lost_consent_restarts_from_the_controlling_side_only(tmp_path: Path) ->
             b_before = _ufrags(pair.b, call_id)
 
             b_session.on_consent_lost("m0.1")  # the controlled side waits for the caller
-            assert _ufrags(pair.b, call_id) == b_before and not _reinvites(pair.b, "out")
+            assert _ufrags(pair.b, call_id) == b_before and not _reinvites(pair.b, Direction.OUT)
 
             a_session.on_consent_lost("m0.1")  # what the agent's ConsentExpired calls
             a_session.on_consent_lost("sip")  # the second flow's expiry: one restart only
             for phone in (pair.a, pair.b):
                 await _wait_selections(phone, call_id, 4)
             assert _ufrags(pair.b, call_id)[0] != b_before[0]
-            assert len(_reinvites(pair.a, "out")) == 1
+            assert len(_reinvites(pair.a, Direction.OUT)) == 1
             await _more_audio(pair, call_id)
             pair.a.execute(HangUp(call_id))
             await pair.b.log.wait_for(
@@ -159,7 +166,7 @@ def test_address_change_gathers_again_before_the_reinvite(tmp_path: Path) -> Non
 
             for phone in (pair.a, pair.b):
                 await _wait_selections(phone, call_id, 4)
-            (reinvite,) = _reinvites(pair.a, "out")
+            (reinvite,) = _reinvites(pair.a, Direction.OUT)
             assert "ALEX-item: m0.1 udp 203.0.113.8:50001;typ=srflx" in reinvite, reinvite
             assert "203.0.113.7" not in reinvite and "198.51.100.11" not in reinvite
             await _more_audio(pair, call_id)

@@ -13,6 +13,7 @@ from alexphone.engine.events import (
     CallState,
     CallStats,
     DtmfReceived,
+    MediaDirection,
 )
 from alexphone.media.audio_spec import parse_audio_in, parse_audio_out
 from alexphone.sdp.codec import PCMA, PCMU
@@ -41,7 +42,9 @@ def test_media_starts_follows_hold_carries_dtmf_and_stops(tmp_path: Path) -> Non
                 what="no DTMF",
             )
             pair.a.execute(Hold(up.call_id, on=True))
-            held = await pair.a.log.wait_for(CallMedia, lambda e: e.direction == "sendonly")
+            held = await pair.a.log.wait_for(
+                CallMedia, lambda e: e.direction is MediaDirection.SENDONLY
+            )
             assert held.call_id == up.call_id
             pair.a.execute(HangUp(up.call_id))
             await pair.b.call_state(CallState.ENDED)

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from alexphone.discovery.resolver import ResolutionError, SipResolver
 from alexphone.engine.alexcall.hub import instance_urn
-from alexphone.engine.events import Event, ProxyDiscovered
+from alexphone.engine.events import Event, ProxyDiscovered, ProxySource
 from alexphone.engine.lan_discovery import LanDiscovery
 from alexphone.engine.settings import AccountSettings, PhoneSettings
 from alexphone.net.transport import ListenSpec, TransportKind
@@ -91,8 +91,8 @@ def test_proxy_of_the_account_domain_is_adopted_and_followed_on_network_change(
     ]
     found = [e for e in events if isinstance(e, ProxyDiscovered)]
     assert [(e.domain, e.uri, e.source) for e in found][:2] == [
-        ("lab.test", "sip:proxy1.lab.test:5060;lr", "dns"),
-        ("lab.test", "sip:proxy1.lab.test:5060;lr", "dns"),
+        ("lab.test", "sip:proxy1.lab.test:5060;lr", ProxySource.DNS),
+        ("lab.test", "sip:proxy1.lab.test:5060;lr", ProxySource.DNS),
     ]
     assert resolver.asked == ["_sip._udp.lab.test"] * 5
 

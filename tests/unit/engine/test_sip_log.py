@@ -7,7 +7,7 @@ from pathlib import Path
 from phone_pair import PhonePair, run
 
 from alexphone.engine.commands import HangUp, PlaceCall
-from alexphone.engine.events import CallState, SipMessageLogged
+from alexphone.engine.events import CallState, Direction, SipMessageLogged
 
 
 def test_call_messages_are_logged_in_both_directions_only_when_asked(tmp_path: Path) -> None:
@@ -19,10 +19,12 @@ def test_call_messages_are_logged_in_both_directions_only_when_asked(tmp_path: P
             await pair.b.call_state(CallState.ENDED)
             await pair.b.log.wait_for(
                 SipMessageLogged,
-                lambda e: e.direction == "out" and "SIP/2.0 200" in e.text and "BYE" in e.text,
+                lambda e: (
+                    e.direction is Direction.OUT and "SIP/2.0 200" in e.text and "BYE" in e.text
+                ),
             )
             logged = [e for e in pair.b.log.events if isinstance(e, SipMessageLogged)]
-            firsts = [(e.direction, e.text.split("\r\n")[0].split(" ")[0]) for e in logged]
+            firsts = [(e.direction.value, e.text.split("\r\n")[0].split(" ")[0]) for e in logged]
             assert ("in", "INVITE") in firsts and ("in", "ACK") in firsts
             assert ("in", "BYE") in firsts and ("out", "SIP/2.0") in firsts
             assert all(e.peer.startswith("127.0.0.1:") for e in logged)

@@ -64,7 +64,14 @@ from alexphone.engine.alexcall.headers import (
     socket_candidates,
 )
 from alexphone.engine.alexcall.hub import AlexHub
-from alexphone.engine.events import AlexPairChanged, AlexSelected, ErrorReported
+from alexphone.engine.events import (
+    AlexPairChanged,
+    AlexSelected,
+    CheckState,
+    ErrorReported,
+    Flow,
+    PathKind,
+)
 from alexphone.engine.settings import PhoneSettings
 from alexphone.net.gatherer import Gathered
 from alexphone.net.media_port import MediaPort
@@ -76,10 +83,10 @@ log = logging.getLogger(__name__)
 MAX_PENDING = 64  # media datagrams held until the media socket opens
 Send = Callable[[bytes, Address], None]
 _PAIR_STATES = {
-    PairState.WAITING: "waiting",
-    PairState.IN_PROGRESS: "in_progress",
-    PairState.SUCCEEDED: "succeeded",
-    PairState.FAILED: "failed",
+    PairState.WAITING: CheckState.WAITING,
+    PairState.IN_PROGRESS: CheckState.IN_PROGRESS,
+    PairState.SUCCEEDED: CheckState.SUCCEEDED,
+    PairState.FAILED: CheckState.FAILED,
 }
 
 
@@ -370,7 +377,7 @@ class AlexSession:
         self.hub.emit(
             AlexPairChanged(
                 self.call_id,
-                EVENT_FLOWS.get(flow, flow),
+                Flow(EVENT_FLOWS[flow]),
                 format_hostport(local.sending_base),
                 format_hostport(remote.address),
                 name,
@@ -399,7 +406,7 @@ class AlexSession:
             self.on_media_path(local, remote, kind)
 
     def _selected(self, event: PairSelected, now: float) -> None:
-        flow = EVENT_FLOWS.get(event.flow, event.flow)
+        flow = Flow(EVENT_FLOWS[event.flow])
         rtt_ms = round(event.rtt * 1000, 2) if event.rtt is not None else None
         after = now - self.confirmed_at if self.confirmed_at is not None else None
         self.hub.emit(
@@ -408,7 +415,7 @@ class AlexSession:
                 flow,
                 format_hostport(event.local.address),
                 format_hostport(event.remote.address),
-                event.kind.value,
+                PathKind(event.kind.value),
                 rtt_ms,
                 event.from_cache,
                 self.probes,

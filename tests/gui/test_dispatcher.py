@@ -1,0 +1,72 @@
+"""The dispatcher matches engine events by class and feeds the models their typed fields."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alexphone.engine.events import (
+    AlexPairChanged,
+    AlexSelected,
+    CallChanged,
+    CallState,
+    CheckState,
+    Direction,
+    Flow,
+    PathKind,
+    SipMessageLogged,
+)
+from alexphone.gui.alex_model import CacheModel, PairModel
+from alexphone.gui.call_model import CallModel
+from alexphone.gui.dispatcher import EventDispatcher
+from alexphone.gui.history_model import HistoryModel
+from alexphone.gui.peer_model import PeerModel
+from alexphone.gui.roles import ItemRole
+from alexphone.gui.sip_log_model import SipLogModel
+from alexphone.store.database import open_database
+from alexphone.store.history import HistoryStore
+
+
+def _dispatcher(tmp_path: Path) -> EventDispatcher:
+    store = HistoryStore(open_database(tmp_path / "alexphone.db"))
+    return EventDispatcher(
+        CallModel(),
+        PeerModel(),
+        PairModel(),
+        CacheModel(lambda: 50.0),
+        SipLogModel(),
+        store,
+        HistoryModel(store),
+        clock=lambda: 50.0,
+    )
+
+
+def test_alex_pairs_and_selection_reach_the_pair_and_cache_models(tmp_path: Path) -> None:
+    dispatcher = _dispatcher(tmp_path)
+    dispatcher.pairs.show_call("c1")
+    dispatcher.dispatch(CallChanged("c1", Direction.OUT, "sip:bob@x", CallState.CONFIRMED))
+    local, remote = "10.0.0.1:4000", "10.0.0.2:4000"
+    dispatcher.dispatch(
+        AlexPairChanged("c1", Flow.AUDIO, local, remote, CheckState.IN_PROGRESS, None)
+    )
+    (pair,) = [dispatcher.pairs.index(r, 0).data(ItemRole.VALUE) for r in range(1)]
+    assert pair.state is CheckState.IN_PROGRESS and pair.flow is Flow.AUDIO
+    assert not pair.selected
+    dispatcher.dispatch(
+        AlexSelected("c1", Flow.AUDIO, local, remote, PathKind.HOST, 4.0, from_cache=False)
+    )
+    pair = dispatcher.pairs.index(0, 0).data(ItemRole.VALUE)
+    assert pair.selected and pair.state is CheckState.SUCCEEDED and pair.rtt_ms == 4.0
+    (entry,) = dispatcher.cache.entries()
+    assert (entry.peer, entry.flow, entry.remote) == ("sip:bob@x", Flow.AUDIO, remote)
+
+
+def test_sip_messages_are_logged_with_their_direction(tmp_path: Path) -> None:
+    dispatcher = _dispatcher(tmp_path)
+    dispatcher.dispatch(SipMessageLogged(Direction.OUT, "127.0.0.1:5060", "INVITE sip:b@x"))
+    dispatcher.dispatch(SipMessageLogged(Direction.IN, "127.0.0.1:5060", "SIP/2.0 200 OK"))
+    log = dispatcher.log
+    lines = [log.index(r).data(ItemRole.VALUE) for r in range(log.rowCount())]
+    assert [(line.direction, line.text) for line in lines] == [
+        ("→", "INVITE sip:b@x"),
+        ("←", "SIP/2.0 200 OK"),
+    ]
