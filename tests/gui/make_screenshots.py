@@ -93,7 +93,9 @@ def shoot(display: int, out: Path) -> None:
             lambda e: ready.append(e) if isinstance(e, UaReady) else None
         )
         me = replace(  # a tone for a microphone and the GUI's live views (log, meters) on
-            loopback_settings(root / "me"), audio_in=audio_in_option("tone:440"), log_sip=True,
+            loopback_settings(root / "me"),
+            audio_in=audio_in_option("tone:440"),
+            log_sip=True,
             audio_levels=True,
         )
         app, window = build_window(

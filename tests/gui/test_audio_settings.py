@@ -64,7 +64,9 @@ def test_a_real_call_reports_the_microphone_level(
     qtbot: QtBot, make_window: WindowFactory, peer_phone: PeerPhone, tmp_path: Path
 ) -> None:
     settings = replace(
-        loopback_settings(tmp_path / "me"), log_sip=True, audio_levels=True,
+        loopback_settings(tmp_path / "me"),
+        log_sip=True,
+        audio_levels=True,
         audio_in=audio_in_option("tone:440"),
     )
     window = make_window(runner=lambda: lambda emit, ok: run_phone(settings, emit, ok))

@@ -20,8 +20,14 @@ def test_address_change_triggers_an_immediate_reregister(
     host = nat_net.a1
     phone = Alexphone(lab, host.ns, "mobile", listen=["udp:0.0.0.0:5060"])
     password = phone.password_file(USERS["alice"])
-    phone.daemon("--account", ALICE, "--password-file", str(password),
-                 "--proxy", f"sip:{nat_net.pub.ipv4}:5060")
+    phone.daemon(
+        "--account",
+        ALICE,
+        "--password-file",
+        str(password),
+        "--proxy",
+        f"sip:{nat_net.pub.ipv4}:5060",
+    )
     phone.wait_event("registration.state", lambda e: e["state"] == "registered", timeout=15)
     assert f"alice@{host.ipv4}" in kamailio.log_text()
     before = phone.mark()

@@ -17,13 +17,25 @@ def test_sipp_uac_places_50_calls_to_auto_answering_daemon(lab: Lab, flat_lan: l
     phone.daemon("--auto-answer")
     phone.wait_event("ua.ready", timeout=15)
 
-    uac = Sipp(lab, caller.ns, "uac", caller.ipv4, 5080, target=f"{callee.ipv4}:5060",
-               calls=50, rate=10, limit=10, call_ms=200, run_timeout_s=40).start()
+    uac = Sipp(
+        lab,
+        caller.ns,
+        "uac",
+        caller.ipv4,
+        5080,
+        target=f"{callee.ipv4}:5060",
+        calls=50,
+        rate=10,
+        limit=10,
+        call_ms=200,
+        run_timeout_s=40,
+    ).start()
     result = uac.wait(60)
 
     assert (result.successful, result.failed) == (50, 0), result
-    ended = [e for e in phone.events.snapshot()
-             if e["event"] == "call.state" and e["state"] == "ended"]
+    ended = [
+        e for e in phone.events.snapshot() if e["event"] == "call.state" and e["state"] == "ended"
+    ]
     assert len(ended) == 50
     assert all(e["direction"] == "in" for e in ended)
     phone.stop()
@@ -68,8 +80,9 @@ def test_call_command_exits_nonzero_when_nobody_answers(lab: Lab, flat_lan: list
     caller = flat_lan[1]
     phone = Alexphone(lab, caller.ns, "lonely", listen=[f"tcp:{caller.ipv4}:5070"])
 
-    code, events = phone.run_call(f"sip:nobody@{flat_lan[0].ipv4}:5099;transport=tcp",
-                                  duration=1, timeout=30)
+    code, events = phone.run_call(
+        f"sip:nobody@{flat_lan[0].ipv4}:5099;transport=tcp", duration=1, timeout=30
+    )
 
     ended = [e for e in events if e["event"] == "call.state" and e["state"] == "ended"]
     assert code == 1

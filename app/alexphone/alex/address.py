@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 from enum import Enum
 
-from alexphone.alex.candidate import Address
+from alexphone.core.address import Address
 
 _IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 

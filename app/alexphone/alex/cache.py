@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
-from alexphone.alex.candidate import Address, format_hostport, parse_hostport
+from alexphone.alex.candidate import format_hostport, parse_hostport
+from alexphone.core.address import Address
 from alexphone.core.errors import ParseError
 
 

@@ -12,9 +12,8 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from alexphone.core.address import Address
 from alexphone.core.errors import ParseError
-
-Address = tuple[str, int]  # (ip without brackets or zone, port)
 
 _FLOW = re.compile(r"sip|m([0-9]{1,2})\.([0-9]{1,3})")
 _HOSTPORT = re.compile(r"\[([0-9A-Fa-f:.]+)\]:([0-9]{1,5})|([0-9.]+):([0-9]{1,5})")

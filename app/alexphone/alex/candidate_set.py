@@ -8,8 +8,9 @@ PRIORITY attribute). Both are returned as new values; the agent reports them.
 
 from __future__ import annotations
 
-from alexphone.alex.candidate import Address, Candidate, CandidateType
+from alexphone.alex.candidate import Candidate, CandidateType
 from alexphone.alex.gathering import foundation
+from alexphone.core.address import Address
 from alexphone.core.errors import LocalProtocolError
 
 

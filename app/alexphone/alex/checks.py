@@ -29,7 +29,6 @@ from dataclasses import dataclass, replace
 from enum import Enum, auto
 
 from alexphone.alex.candidate import (
-    Address,
     Candidate,
 )
 from alexphone.alex.candidate_set import CandidateSet
@@ -67,6 +66,7 @@ from alexphone.alex.probe import (
 )
 from alexphone.alex.prober import Probe, ProbePurpose, Prober
 from alexphone.alex.reachability import rank_behind_other_nat
+from alexphone.core.address import Address
 from alexphone.core.errors import LocalProtocolError, ParseError
 from alexphone.stun import message as stun
 from alexphone.stun.transaction import (

@@ -14,7 +14,8 @@ from dataclasses import dataclass, replace
 from enum import Enum, auto
 
 from alexphone.alex.address import can_pair
-from alexphone.alex.candidate import Address, Candidate, pair_priority
+from alexphone.alex.candidate import Candidate, pair_priority
+from alexphone.core.address import Address
 from alexphone.stun.transaction import StunTransaction
 
 MAX_PAIRS = 100  # RFC 8445 §6.1.2.5; ALEX.md "cap 100 pairs"

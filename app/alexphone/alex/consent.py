@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from alexphone.alex.candidate import Address
+from alexphone.core.address import Address
 
 
 @dataclass(frozen=True, slots=True)

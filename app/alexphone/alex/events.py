@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from alexphone.alex.candidate import Address, Candidate, CandidateType
+from alexphone.alex.candidate import Candidate, CandidateType
 from alexphone.alex.connection_list import PairState
+from alexphone.core.address import Address
 
 
 class Role(Enum):

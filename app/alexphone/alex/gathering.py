@@ -16,12 +16,12 @@ from dataclasses import dataclass
 
 from alexphone.alex.address import address_class, is_link_local, is_usable
 from alexphone.alex.candidate import (
-    Address,
     Candidate,
     CandidateType,
     candidate_priority,
     flow_component,
 )
+from alexphone.core.address import Address
 from alexphone.sip.headers import Via
 
 _ORDER_SLOTS = 16384  # local preference = class · 16384 + (16383 − order): fits 16 bits

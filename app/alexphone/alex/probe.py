@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from alexphone.alex.candidate import Address, Candidate, CandidateType, candidate_priority
+from alexphone.alex.candidate import Candidate, CandidateType, candidate_priority
 from alexphone.alex.connection_list import MAX_PAIRS
 from alexphone.alex.consent import ConsentConfig
 from alexphone.alex.pacing import PacingConfig
+from alexphone.core.address import Address
 from alexphone.stun import message as stun
 from alexphone.stun.transaction import StunTimerConfig
 

@@ -13,9 +13,10 @@ from collections import deque
 from dataclasses import dataclass
 from enum import Enum, auto
 
-from alexphone.alex.candidate import Address, Candidate
+from alexphone.alex.candidate import Candidate
 from alexphone.alex.pacing import ProbeBudget
 from alexphone.alex.probe import Credentials, Datagram, check_request, prflx_priority
+from alexphone.core.address import Address
 from alexphone.stun.message import StunMessage
 from alexphone.stun.transaction import StunTimerConfig, StunTransaction, TransactionEvent
 

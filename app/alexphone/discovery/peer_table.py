@@ -9,6 +9,7 @@ with its own expiry. The peer goes away when its last record is removed
 from __future__ import annotations
 
 import ipaddress
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -125,6 +126,7 @@ class PeerTable:
         self.ttl = ttl
         self._names: dict[str, str] = {}  # folded name -> name as published
         self._records: dict[str, dict[str, tuple[ServiceRecord, float]]] = {}
+        self._expired: deque[PeerChange] = deque()
 
     def update(
         self, name: str, record: ServiceRecord, now: float, ttl: float | None = None
@@ -163,10 +165,18 @@ class PeerTable:
             changes.append(self._settle(key, records, before))
         return changes
 
-    def next_expiry(self) -> float | None:
+    def get_timer(self) -> float | None:
         """Return the earliest record deadline, None when the table is empty."""
         deadlines = [d for records in self._records.values() for _, d in records.values()]
         return min(deadlines, default=None)
+
+    def handle_timer(self, now: float) -> None:
+        """Expire what ran out at ``now``; the changes wait in ``next_change``."""
+        self._expired.extend(self.expire(now))
+
+    def next_change(self) -> PeerChange | None:
+        """Return the next change ``handle_timer`` made, None when none is left."""
+        return self._expired.popleft() if self._expired else None
 
     def get(self, name: str) -> Peer | None:
         """Return the peer with this instance name (any case), None if unknown."""

@@ -6,12 +6,15 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from alexphone.core.address import Address
 from alexphone.core.errors import ConfigError, TransportError
 from alexphone.core.ids import IdFactory
 from alexphone.engine.events import Event, RegistrationChanged, RegistrationState
 from alexphone.engine.settings import AccountSettings
 from alexphone.engine.sip_stack import Destination
 from alexphone.engine.user_agent import UserAgent
+from alexphone.net.core_driver import CoreDriver
+from alexphone.net.task_set import TaskSet
 from alexphone.net.transport import TransportKind
 from alexphone.sip.auth import Credentials
 from alexphone.sip.message import Response
@@ -49,10 +52,10 @@ class AccountRegistration:
         self.ids = ids
         self.machine: Registration | None = None
         self.destination: Destination | None = None
-        self._timer: asyncio.TimerHandle | None = None
+        self._driver: CoreDriver[Registration] | None = None
         self._settled = asyncio.Event()
-        self._moving: set[asyncio.Task[None]] = set()
-        self._sent_by: tuple[str, int] | None = None
+        self._moves = TaskSet(log, "re-REGISTER after a network change")
+        self._sent_by: Address | None = None
 
     async def start(self) -> None:
         """Resolve the registrar and send the first REGISTER."""
@@ -92,16 +95,15 @@ class AccountRegistration:
             transport=self.destination.kind.value,
             contact=contact,
         )
+        self._driver = CoreDriver(self.machine, self._flush)
         self.machine.start(self.ua.stack.now())
-        self._pump()
+        self._transmit()
 
     def network_changed(self) -> None:
         """Re-register from our new address at once (mobility: the Contact moved)."""
         if self.machine is None:
             return
-        task = asyncio.get_running_loop().create_task(self._move())
-        self._moving.add(task)
-        task.add_done_callback(self._moving.discard)
+        self._moves.spawn(self._move())
 
     async def _move(self) -> None:
         machine = self.machine
@@ -120,29 +122,30 @@ class AccountRegistration:
         self._sent_by = sent_by
         machine.update_local(sent_by, destination.kind.value, contact)
         machine.refresh_now(self.ua.stack.now())
-        self._pump()
+        self._transmit()
 
     async def stop(self, timeout: float = 3.0) -> None:
         """Unregister (Expires: 0) and wait for the answer, at most ``timeout`` seconds."""
-        if self._timer is not None:
-            self._timer.cancel()
+        await self._moves.close()
         if self.machine is None:
             return
         self._settled.clear()
         self.machine.stop(self.ua.stack.now())
-        self._pump()
+        self._transmit()
         if self.machine.state is MachineState.UNREGISTERING:
             try:
                 await asyncio.wait_for(self._settled.wait(), timeout)
             except TimeoutError:
                 log.info("no answer to un-REGISTER within %.1fs", timeout)
+        if self._driver is not None:
+            self._driver.close()
 
     def on_response(self, response: Response) -> None:
         """Feed a REGISTER response to the machine."""
         if self.machine is not None and response.status >= 200:
             self.machine.receive_response(response, self.ua.stack.now())
             self._learn_mapping(response)
-            self._pump()
+            self._transmit()
 
     def _learn_mapping(self, response: Response) -> None:
         """Tell ALEX how the registrar saw our UDP SIP socket (the ``sip`` srflx, ALEX.md)."""
@@ -160,9 +163,13 @@ class AccountRegistration:
             self.machine.timed_out(self.ua.stack.now())
         else:
             self.machine.transport_failed(self.ua.stack.now())
-        self._pump()
+        self._transmit()
 
-    def _pump(self) -> None:
+    def _transmit(self) -> None:
+        if self._driver is not None:
+            self._driver.transmit()
+
+    def _flush(self, now: float) -> None:
         machine = self.machine
         assert machine is not None and self.destination is not None
         while (request := machine.next_request()) is not None:
@@ -176,18 +183,6 @@ class AccountRegistration:
             self._emit(_SHOWN[event.state], event.code, event.reason, event.expires)
             if event.state in (MachineState.UNREGISTERED, MachineState.FAILED):
                 self._settled.set()
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        deadline = machine.get_timer()
-        if deadline is not None:
-            self._timer = asyncio.get_running_loop().call_at(deadline, self._on_timer)
-
-    def _on_timer(self) -> None:
-        self._timer = None
-        if self.machine is not None:
-            self.machine.handle_timer(self.ua.stack.now())
-            self._pump()
 
     def _emit(
         self, state: RegistrationState, code: int | None, reason: str, expires: int | None = None

@@ -15,9 +15,8 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
 
 from alexphone.core.errors import AlexphoneError, ParseError
 from alexphone.discovery.dns_sd import Advertisement, DnsSd, interface_addresses
@@ -36,7 +35,9 @@ from alexphone.engine.events import (
     ProxySource,
 )
 from alexphone.engine.settings import PhoneSettings
+from alexphone.net.core_driver import CoreDriver
 from alexphone.net.interfaces import InterfaceAddress, local_addresses
+from alexphone.net.task_set import TaskSet
 from alexphone.net.transport import ListenSpec, TransportKind
 from alexphone.sip.uri import SipUri, parse_sip_uri
 
@@ -68,8 +69,8 @@ class LanDiscovery:
         self._dns_sd: DnsSd | None = None
         self._allowed: list[str] = []
         self._bound: list[ListenSpec] = []
-        self._expiry: asyncio.TimerHandle | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._expiry = CoreDriver(self.table, self._flush_expired)  # the records' TTLs
+        self._tasks = TaskSet(log, "discovery task")
         self._updated = asyncio.Event()
 
     async def start(self, bound: Sequence[ListenSpec]) -> None:
@@ -80,7 +81,7 @@ class LanDiscovery:
             self._dns_sd = DnsSd(self._on_record, self._on_goodbye, interfaces=self._allowed)
             await self._dns_sd.start()
             if self._advertise and self._bound:
-                self._spawn(self._publish())
+                self._tasks.spawn(self._publish())
         if self.settings.account is not None and self.settings.proxy is None:
             # bounded: the first REGISTER should go through the proxy, but not wait long
             with contextlib.suppress(TimeoutError):
@@ -88,12 +89,8 @@ class LanDiscovery:
 
     async def stop(self) -> None:
         """Send goodbyes and stop browsing."""
-        if self._expiry is not None:
-            self._expiry.cancel()
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=1.0)
+        self._expiry.close()
+        await self._tasks.close()
         if self._dns_sd is not None:
             await self._dns_sd.close()
             self._dns_sd = None
@@ -126,7 +123,7 @@ class LanDiscovery:
         self, text: str, timeout: float, callback: Callable[[SipUri | None], None]
     ) -> None:
         """Call ``callback`` with the peer's URI once ``text`` names one (None after timeout)."""
-        self._spawn(self._wait_for(text, timeout, callback))
+        self._tasks.spawn(self._wait_for(text, timeout, callback))
 
     async def _wait_for(
         self, text: str, timeout: float, callback: Callable[[SipUri | None], None]
@@ -197,9 +194,9 @@ class LanDiscovery:
     def network_changed(self) -> None:
         """The phone's network moved: advertise the new addresses, look the proxy up again."""
         if self._dns_sd is not None and self.instance is not None:
-            self._spawn(self._dns_sd.readdress(self._advertised_addresses()))
+            self._tasks.spawn(self._dns_sd.readdress(self._advertised_addresses()))
         if self.settings.account is not None and self.settings.proxy is None:
-            self._spawn(self.look_up_proxy())
+            self._tasks.spawn(self.look_up_proxy())
 
     async def look_up_proxy(self) -> None:
         """Look up the local domain's proxy; emit ``proxy.discovered`` and adopt it if it fits."""
@@ -240,17 +237,18 @@ class LanDiscovery:
     def _on_goodbye(self, instance: str, service_type: str) -> None:
         self._changed(self.table.remove(instance, service_type))
 
-    def _expire(self) -> None:
-        self._expiry = None
-        for change in self.table.expire(self._loop.time()):
-            self._changed(change)
-        self._arm_expiry()
+    def _flush_expired(self, now: float) -> None:
+        while (change := self.table.next_change()) is not None:
+            self._announce(change)
 
     def _changed(self, change: PeerChange | None) -> None:
         if change is not None:
-            self.emit(self._event(change))
-            self._updated.set()
-        self._arm_expiry()
+            self._announce(change)
+        self._expiry.transmit()
+
+    def _announce(self, change: PeerChange) -> None:
+        self.emit(self._event(change))
+        self._updated.set()
 
     def _event(self, change: PeerChange) -> Event:
         peer = change.peer
@@ -269,30 +267,11 @@ class LanDiscovery:
         fields = (peer.name, peer.uri(), peer.addresses, peer.txt.alex, PeerKind(peer.role.value))
         return PeerAdded(*fields, callable=bool(peer.callable_addresses(self._local())))
 
-    def _arm_expiry(self) -> None:
-        if self._expiry is not None:
-            self._expiry.cancel()
-            self._expiry = None
-        deadline = self.table.next_expiry()
-        if deadline is not None:
-            self._expiry = self._loop.call_at(deadline, self._expire)
-
     def _local(self) -> list[InterfaceAddress]:
         try:
             return local_addresses(include_loopback=True)
         except OSError:
             return []
-
-    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        task = self._loop.create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        with contextlib.suppress(asyncio.CancelledError):
-            if (exc := task.exception()) is not None:
-                log.warning("discovery task failed: %r", exc)
 
 
 def _domain_of(peer: Peer) -> str:

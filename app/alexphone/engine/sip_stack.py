@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from alexphone.core.address import Address
 from alexphone.core.errors import ParseError, TransportError
 from alexphone.engine.events import Direction
+from alexphone.net.core_driver import CoreDriver
+from alexphone.net.task_set import TaskSet
 from alexphone.net.tls import TlsSettings
 from alexphone.net.transport import Flow, ListenSpec, SipTransport, TransportKind
 from alexphone.sip.message import Message, Request, Response
@@ -19,7 +20,7 @@ from alexphone.sip.transaction_layer import TransactionLayer, client_key
 log = logging.getLogger(__name__)
 
 
-WireTap = Callable[[Direction, tuple[str, int], Message], None]  # (way, peer, message)
+WireTap = Callable[[Direction, Address, Message], None]  # (way, peer, message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +28,7 @@ class Destination:
     """Where a request goes: a transport and a resolved address."""
 
     kind: TransportKind
-    address: tuple[str, int]
+    address: Address
     name: str | None = None  # the host name resolved, which a TLS certificate must carry
 
 
@@ -40,13 +41,12 @@ class SipStack:
         tls: TlsSettings | None = None,
         on_wire: WireTap | None = None,
     ) -> None:
-        self._loop = asyncio.get_running_loop()
         self._on_event = on_event
         self._on_wire = on_wire
         self.layer = TransactionLayer()
         self.transport = SipTransport(self._received, logger=log, tls=tls)
-        self._timer: asyncio.TimerHandle | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._driver = CoreDriver(self.layer, self._flush)
+        self._sends = TaskSet(log, "SIP send")
         self._by_key: dict[tuple[str, str], TransactionId] = {}  # to report send failures
         self._key_of: dict[TransactionId, tuple[str, str]] = {}
 
@@ -56,17 +56,13 @@ class SipStack:
 
     async def close(self) -> None:
         """Stop timers and close every socket."""
-        if self._timer is not None:
-            self._timer.cancel()
-        if self._tasks:  # let queued sends (final responses, CANCEL, BYE) leave first
-            await asyncio.wait(list(self._tasks), timeout=1.0)
-        for task in list(self._tasks):
-            task.cancel()
+        self._driver.close()
+        await self._sends.close(grace=1.0)  # let queued sends (final responses, CANCEL, BYE) leave
         await self.transport.close()
 
     def now(self) -> float:
         """Return the loop's monotonic time, the clock every protocol core gets."""
-        return self._loop.time()
+        return self._driver.now()
 
     def start_client(self, request: Request, destination: Destination) -> TransactionId:
         """Send ``request`` in a new client transaction."""
@@ -75,18 +71,18 @@ class SipStack:
         key = client_key(request)
         self._by_key[key] = tid
         self._key_of[tid] = key
-        self._pump()
+        self._driver.transmit()
         return tid
 
     def respond(self, transaction_id: TransactionId, response: Response) -> None:
         """Answer a server transaction."""
         self.layer.respond(transaction_id, response, self.now())
-        self._pump()
+        self._driver.transmit()
 
     def send_stateless(self, message: Message, destination: Destination | Flow) -> None:
         """Send outside any transaction: the ACK for a 2xx, a 2xx retransmission (§13.3.1.4)."""
         self.layer.send(message, destination)
-        self._pump()
+        self._driver.transmit()
 
     def _received(self, message: Message, flow: Flow) -> None:
         if self._on_wire is not None:
@@ -97,16 +93,11 @@ class SipStack:
             )
         except ParseError as exc:
             log.debug("dropped message from %s: %s", flow.remote, exc)
-        self._pump()
+        self._driver.transmit()
 
-    def _on_timer(self) -> None:
-        self._timer = None
-        self.layer.handle_timer(self.now())
-        self._pump()
-
-    def _pump(self) -> None:
+    def _flush(self, now: float) -> None:
         while (item := self.layer.next_output()) is not None:
-            self._spawn(self._send(item.message, item.destination))
+            self._sends.spawn(self._send(item.message, item.destination))
         while (event := self.layer.next_event()) is not None:
             if isinstance(event, TransactionTerminated):
                 key = self._key_of.pop(event.transaction_id, None)
@@ -116,22 +107,6 @@ class SipStack:
                 self._on_event(event)
             except Exception:  # the TU must never take the stack down with it
                 log.exception("transaction user failed on %s", type(event).__name__)
-        self._arm()
-
-    def _arm(self) -> None:
-        deadline = self.layer.get_timer()
-        if self._timer is not None:
-            if deadline is not None and abs(self._timer.when() - deadline) < 1e-6:
-                return
-            self._timer.cancel()
-            self._timer = None
-        if deadline is not None:
-            self._timer = self._loop.call_at(deadline, self._on_timer)
-
-    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        task = self._loop.create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     async def _send(self, message: Message, destination: object) -> None:
         try:
@@ -155,4 +130,4 @@ class SipStack:
                 tid = self._by_key.get(client_key(message))
                 if tid is not None:
                     self.layer.transport_failed(tid, self.now())
-                    self._pump()
+                    self._driver.transmit()

@@ -22,6 +22,7 @@ from typing import Protocol
 
 import numpy as np
 
+from alexphone.core.address import Address
 from alexphone.core.errors import ParseError
 from alexphone.media.audio_endpoint import AudioSink, AudioSource
 from alexphone.media.codec import AudioCodec, make_codec
@@ -36,7 +37,6 @@ from alexphone.sdp.codec import Codec
 from alexphone.sdp.offer_answer import NegotiatedMedia
 
 log = logging.getLogger(__name__)
-Address = tuple[str, int]
 FRAME_SECONDS = 0.020
 DTMF_GAP_FRAMES = 3  # 60 ms of audio between two digits
 # Measured with PESQ-WB on speech (tests/benchmarks/bench_media.py): at 32 kb/s, complexity 5

@@ -14,8 +14,9 @@ import logging
 import time
 from collections.abc import Callable
 
+from alexphone.core.address import Address
 from alexphone.media.stream import FRAME_SECONDS, MediaStream, StreamStats
-from alexphone.net.rtp_socket import Address, RtpSocket
+from alexphone.net.rtp_socket import RtpSocket
 
 log = logging.getLogger(__name__)
 MAX_CATCH_UP = 10  # frames run back to back after a loop stall (200 ms)

@@ -7,10 +7,10 @@ import socket
 from dataclasses import dataclass
 from enum import Enum
 
+from alexphone.core.address import Address
 from alexphone.core.errors import ConfigError
 
 __all__ = [
-    "Address",
     "Flow",
     "ListenSpec",
     "TransportKind",
@@ -20,8 +20,6 @@ __all__ = [
     "is_ip_literal",
     "is_wildcard",
 ]
-
-Address = tuple[str, int]
 
 
 class TransportKind(Enum):

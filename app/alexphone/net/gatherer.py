@@ -23,7 +23,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from alexphone.alex.candidate import (
-    Address,
     Candidate,
     CandidateType,
     candidate_priority,
@@ -36,6 +35,7 @@ from alexphone.alex.gathering import (
     reflexive_candidate,
     relayed_candidate,
 )
+from alexphone.core.address import Address
 from alexphone.net import interfaces
 from alexphone.net.source_address import source_address
 from alexphone.net.stun_client import StunClient, resolve_server

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 
-from alexphone.net.flow import Address, TransportKind
+from alexphone.core.address import Address
+from alexphone.net.flow import TransportKind
 from alexphone.sip.headers import Via
 from alexphone.sip.message import Request, split_values
 

@@ -17,11 +17,11 @@ import socket
 from collections.abc import Callable
 from typing import cast
 
+from alexphone.core.address import Address
 from alexphone.net.media_port import MediaPort
 from alexphone.rtp.demux import PacketKind, classify
 
 log = logging.getLogger(__name__)
-Address = tuple[str, int]
 Receiver = Callable[[bytes, Address], None]
 
 

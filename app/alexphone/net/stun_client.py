@@ -17,7 +17,9 @@ import os
 import socket
 from collections.abc import Callable
 
+from alexphone.core.address import Address
 from alexphone.core.errors import ConfigError, ParseError, TransportError
+from alexphone.net.core_driver import CoreDriver
 from alexphone.stun.message import binding_request, parse
 from alexphone.stun.transaction import (
     StunTimerConfig,
@@ -28,7 +30,6 @@ from alexphone.stun.transaction import (
 )
 
 log = logging.getLogger(__name__)
-Address = tuple[str, int]
 Send = Callable[[bytes, Address], None]
 
 STUN_PORT = 3478  # RFC 8489 §18.4
@@ -37,7 +38,7 @@ STUN_PORT = 3478  # RFC 8489 §18.4
 GATHERING_TIMERS = StunTimerConfig(rto=0.3)
 
 
-def parse_server(text: str, option: str = "--stun") -> tuple[str, int]:
+def parse_server(text: str, option: str = "--stun") -> Address:
     """Parse ``HOST[:PORT]`` or ``stun:HOST[:PORT]`` (IPv6 in brackets); ConfigError if bad."""
     body = text.strip()
     if body.lower().startswith("stun:"):
@@ -61,7 +62,7 @@ def parse_server(text: str, option: str = "--stun") -> tuple[str, int]:
     return host, int(port_text)
 
 
-async def resolve_server(server: tuple[str, int], family: int | None = None) -> Address | None:
+async def resolve_server(server: Address, family: int | None = None) -> Address | None:
     """Resolve a server name to one address (of ``family`` if given); None if it has none."""
     host, port = server
     try:
@@ -90,6 +91,9 @@ def _same(a: Address, b: Address) -> bool:
         return False
 
 
+_Pending = tuple[CoreDriver[StunTransaction], Address, asyncio.Future[Address]]
+
+
 class StunClient:
     """Binding transactions through ``send``; feed the socket's STUN datagrams to ``receive``."""
 
@@ -103,39 +107,29 @@ class StunClient:
         self._send = send
         self._timers = timers
         self._random_bytes = random_bytes
-        self._pending: dict[bytes, tuple[StunTransaction, Address, asyncio.Future[Address]]] = {}
+        self._pending: dict[
+            bytes, tuple[CoreDriver[StunTransaction], Address, asyncio.Future[Address]]
+        ] = {}
         self.requests_sent = 0
 
     async def binding(self, server: Address, timeout: float) -> Address | None:
         """Ask ``server`` for our mapped address (RFC 8489 §6.2.1); None on timeout or error."""
-        loop = asyncio.get_running_loop()
         transaction_id = self._random_bytes(12)  # RFC 8489 §5: 96 random bits
         transaction = StunTransaction(
             transaction_id, binding_request(transaction_id), config=self._timers
         )
-        result: asyncio.Future[Address] = loop.create_future()
-        self._pending[transaction_id] = (transaction, server, result)
-        handle: asyncio.TimerHandle | None = None
-
-        def step() -> None:
-            nonlocal handle
-            transaction.handle_timer(loop.time())
-            self._flush(transaction, server, result, loop.time())
-            when = transaction.get_timer()
-            handle = loop.call_at(when, step) if when is not None and not result.done() else None
-
-        transaction.start(loop.time())
-        self._flush(transaction, server, result, loop.time())
-        when = transaction.get_timer()
-        handle = loop.call_at(when, step) if when is not None else None
+        result: asyncio.Future[Address] = asyncio.get_running_loop().create_future()
+        driver = CoreDriver(transaction, lambda now: self._flush(transaction, server, result, now))
+        self._pending[transaction_id] = (driver, server, result)
+        transaction.start(driver.now())
+        driver.transmit()
         try:
             return await asyncio.wait_for(asyncio.shield(result), timeout)
         except (TimeoutError, ConnectionError) as exc:
             log.info("STUN binding to %s: %s", server, exc or "no answer")
             return None
         finally:
-            if handle is not None:
-                handle.cancel()
+            driver.close()
             del self._pending[transaction_id]
 
     def receive(self, data: bytes, addr: Address) -> bool:
@@ -147,13 +141,12 @@ class StunClient:
         entry = self._pending.get(message.transaction_id)
         if entry is None:
             return False
-        transaction, server, result = entry
+        driver, server, _result = entry
         if not _same(addr, server):
             log.debug("STUN answer for %s came from %s: ignored", server, addr)
             return True  # ours, but not from where we asked: drop it
-        loop = asyncio.get_running_loop()
-        transaction.receive(message, loop.time())
-        self._flush(transaction, server, result, loop.time())
+        driver.core.receive(message, driver.now())
+        driver.transmit()
         return True
 
     def _flush(

@@ -13,9 +13,10 @@ import logging
 import ssl
 from collections.abc import Callable
 
+from alexphone.core.address import Address
 from alexphone.core.errors import ParseError, TransportError
 from alexphone.net.error_reply import error_reply
-from alexphone.net.flow import Address, Flow, TransportKind, address_key, format_address
+from alexphone.net.flow import Flow, TransportKind, address_key, format_address
 from alexphone.sip.message import Message
 from alexphone.sip.parser import StreamFramer
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
+from alexphone.core.address import Address
 from alexphone.core.errors import ConfigError, ParseError, TransportError
 from alexphone.net.flow import (
-    Address,
     Flow,
     ListenSpec,
     TransportKind,

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from aioice import stun as aioice_stun
 from aioice.turn import TurnTransport, create_turn_endpoint
 
+from alexphone.core.address import Address
 from alexphone.core.errors import ConfigError
 from alexphone.net.stun_client import parse_server, resolve_server
 
 log = logging.getLogger(__name__)
-Address = tuple[str, int]
 Receiver = Callable[[bytes, Address], None]
 
 TURN_TRANSPORTS = ("udp", "tcp")

@@ -8,9 +8,10 @@ import socket
 from collections.abc import Callable
 from typing import cast
 
+from alexphone.core.address import Address
 from alexphone.core.errors import ParseError, TransportError
 from alexphone.net.error_reply import error_reply
-from alexphone.net.flow import Address, Flow, TransportKind, format_address, ip_family
+from alexphone.net.flow import Flow, TransportKind, format_address, ip_family
 from alexphone.sip.message import Message
 from alexphone.sip.parser import parse
 

@@ -16,6 +16,7 @@ from enum import Enum
 
 from aioice import stun as _codec
 
+from alexphone.core.address import Address
 from alexphone.core.errors import ParseError
 
 __all__ = [
@@ -32,7 +33,6 @@ __all__ = [
 
 MAGIC_COOKIE = 0x2112A442  # RFC 8489 §5
 BINDING = int(_codec.Method.BINDING)
-Address = tuple[str, int]
 
 
 class StunClass(Enum):

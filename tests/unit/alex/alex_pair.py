@@ -19,7 +19,7 @@ import random
 from dataclasses import dataclass, field
 from enum import Enum, auto
 
-from alexphone.alex.candidate import Address, Candidate
+from alexphone.alex.candidate import Candidate
 from alexphone.alex.checks import CheckAgent, CheckConfig, Credentials, Datagram
 from alexphone.alex.events import AgentEvent, PairSelected, Role
 from alexphone.alex.gathering import (
@@ -29,6 +29,7 @@ from alexphone.alex.gathering import (
     relayed_candidate,
 )
 from alexphone.alex.pacing import ProbeBudget
+from alexphone.core.address import Address
 from alexphone.core.clock import FakeClock
 
 STUN_SERVER: Address = ("198.51.100.1", 3478)

@@ -49,16 +49,17 @@ def test_records_expire_after_their_ttl_on_a_fake_clock() -> None:
     table.update("Bob", record(UDP), now=clock())
     clock.advance(60.0)
     table.update("Bob", record(TCP), now=clock())  # refreshed later: lives longer
-    assert table.next_expiry() == 220.0
+    assert table.get_timer() == 220.0
     clock.advance(59.9)
     assert table.expire(clock()) == []
     clock.advance(0.1)
     changes = table.expire(clock())
     assert [c.kind for c in changes] == [ChangeKind.UPDATED]
-    assert table.next_expiry() == 280.0
+    assert table.get_timer() == 280.0
     clock.advance(60.0)
-    assert [c.kind for c in table.expire(clock())] == [ChangeKind.REMOVED]
-    assert table.next_expiry() is None
+    table.handle_timer(clock())
+    assert [c.kind for c in iter(table.next_change, None)] == [ChangeKind.REMOVED]
+    assert table.get_timer() is None
 
 
 def test_refresh_pushes_expiry_back() -> None:

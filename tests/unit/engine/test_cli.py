@@ -44,8 +44,12 @@ def test_unreadable_password_file_names_the_option(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     code, err = run(
-        capsys, "daemon", "--account", "sip:alice@lab.test",
-        "--password-file", str(tmp_path / "missing"),
+        capsys,
+        "daemon",
+        "--account",
+        "sip:alice@lab.test",
+        "--password-file",
+        str(tmp_path / "missing"),
     )
 
     assert code == 2

@@ -41,7 +41,8 @@ def test_fingerprint_changes_with_prefix_or_gateway_but_not_link_local() -> None
     moved = network_fingerprint([InterfaceAddress("eth0", 2, "10.0.0.5", 24)], ["192.168.1.1"])
     new_gateway = network_fingerprint(LAN, ["192.168.1.254"])
     other_link_local = network_fingerprint(
-        [*LAN[:2], InterfaceAddress("eth0", 2, "fe80::99", 64, 2)], ["192.168.1.1"])
+        [*LAN[:2], InterfaceAddress("eth0", 2, "fe80::99", 64, 2)], ["192.168.1.1"]
+    )
 
     assert base != moved
     assert base != new_gateway

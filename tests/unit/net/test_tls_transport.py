@@ -51,14 +51,16 @@ async def exchange(
     """Send one OPTIONS over TLS to a listener that answers 200; return (server flow, reply)."""
     received: asyncio.Queue[tuple[Message, Flow]] = asyncio.Queue()
     replies: asyncio.Queue[Message] = asyncio.Queue()
-    server = SipTransport(lambda m, f: received.put_nowait((m, f)),
-                          tls=TlsSettings(certificate=cert, private_key=key))
+    server = SipTransport(
+        lambda m, f: received.put_nowait((m, f)), tls=TlsSettings(certificate=cert, private_key=key)
+    )
     caller = SipTransport(lambda m, f: replies.put_nowait(m), tls=client)
     try:
         [listener] = await server.start([ListenSpec.parse("tls:127.0.0.1:0")])
         await caller.start([ListenSpec.parse("udp:127.0.0.1:0")])  # outbound TLS needs none
-        await caller.send_request(request(), TransportKind.TLS, ("127.0.0.1", listener.port),
-                                  server_name)
+        await caller.send_request(
+            request(), TransportKind.TLS, ("127.0.0.1", listener.port), server_name
+        )
         message, flow = await asyncio.wait_for(received.get(), 5)
         assert isinstance(message, Request)
         await server.send_response(make_response(message, 200, to_tag="t"), flow)

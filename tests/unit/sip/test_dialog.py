@@ -55,7 +55,9 @@ def test_uac_dialog_reverses_record_route_and_targets_the_contact() -> None:
     assert dialog.state is DialogState.CONFIRMED
     assert dialog.id.local_tag == "9fxced76sl" and dialog.id.remote_tag == "8321234356"
     assert [str(r.uri) for r in dialog.route_set] == [
-        "sip:p1.example.com;lr", "sip:p2.example.com;lr"]
+        "sip:p1.example.com;lr",
+        "sip:p2.example.com;lr",
+    ]
     bye = dialog.create_request("BYE", VIA)
     assert str(bye.uri) == "sip:bob@192.0.2.4"
     assert bye.headers.get_all("Route") == ["<sip:p1.example.com;lr>", "<sip:p2.example.com;lr>"]
@@ -87,13 +89,18 @@ def test_uas_dialog_keeps_record_route_order_and_checks_cseq() -> None:
     dialog = Dialog.for_uas(request(INVITE), "uastag")
 
     assert dialog.remote_target == SipUri(
-        host="client.atlanta.example.com", user="alice", params=(("transport", "udp"),))
+        host="client.atlanta.example.com", user="alice", params=(("transport", "udp"),)
+    )
     assert [str(r.uri) for r in dialog.route_set] == [
-        "sip:p2.example.com;lr", "sip:p1.example.com;lr"]
-    later = request(INVITE.replace(b"CSeq: 2 INVITE", b"CSeq: 3 BYE").replace(
-        b"INVITE sip:", b"BYE sip:"))
-    stale = request(INVITE.replace(b"CSeq: 2 INVITE", b"CSeq: 1 BYE").replace(
-        b"INVITE sip:", b"BYE sip:"))
+        "sip:p2.example.com;lr",
+        "sip:p1.example.com;lr",
+    ]
+    later = request(
+        INVITE.replace(b"CSeq: 2 INVITE", b"CSeq: 3 BYE").replace(b"INVITE sip:", b"BYE sip:")
+    )
+    stale = request(
+        INVITE.replace(b"CSeq: 2 INVITE", b"CSeq: 1 BYE").replace(b"INVITE sip:", b"BYE sip:")
+    )
     assert dialog.receive_request(stale) == 500
     assert dialog.receive_request(later) is None
     assert dialog.remote_seq == 3
@@ -103,7 +110,9 @@ def test_reinvite_refreshes_the_remote_target() -> None:
     dialog = Dialog.for_uas(request(INVITE), "uastag")
     reinvite = request(
         INVITE.replace(b"CSeq: 2", b"CSeq: 5").replace(
-            b"client.atlanta.example.com;transport=udp", b"198.51.100.7:5062"))
+            b"client.atlanta.example.com;transport=udp", b"198.51.100.7:5062"
+        )
+    )
 
     assert dialog.receive_request(reinvite) is None
 
@@ -120,11 +129,17 @@ def test_response_without_to_tag_cannot_create_a_dialog() -> None:
 def test_matching_uses_call_id_and_both_tags() -> None:
     dialog = Dialog.for_uac(request(INVITE), response(OK))
     peer_bye = request(
-        INVITE.replace(b"INVITE sip:", b"BYE sip:").replace(b"CSeq: 2 INVITE", b"CSeq: 9 BYE")
-        .replace(b"From: Alice <sip:alice@atlanta.example.com>;tag=9fxced76sl",
-                 b"From: Bob <sip:bob@biloxi.example.com>;tag=8321234356")
-        .replace(b"To: Bob <sip:bob@biloxi.example.com>",
-                 b"To: Alice <sip:alice@atlanta.example.com>;tag=9fxced76sl"))
+        INVITE.replace(b"INVITE sip:", b"BYE sip:")
+        .replace(b"CSeq: 2 INVITE", b"CSeq: 9 BYE")
+        .replace(
+            b"From: Alice <sip:alice@atlanta.example.com>;tag=9fxced76sl",
+            b"From: Bob <sip:bob@biloxi.example.com>;tag=8321234356",
+        )
+        .replace(
+            b"To: Bob <sip:bob@biloxi.example.com>",
+            b"To: Alice <sip:alice@atlanta.example.com>;tag=9fxced76sl",
+        )
+    )
 
     assert dialog.matches(peer_bye)
     assert not dialog.matches(request(INVITE))
@@ -139,5 +154,6 @@ def test_responses_to_invite_echo_record_route_in_order() -> None:
     failure = make_response(invite, 486, to_tag="t")
 
     assert ringing.headers.get_fields("Record-Route") == [
-        "<sip:p2.example.com;lr>, <sip:p1.example.com;lr>"]
+        "<sip:p2.example.com;lr>, <sip:p1.example.com;lr>"
+    ]
     assert "Record-Route" not in failure.headers

@@ -433,7 +433,8 @@ def test_refresh_now_reregisters_with_the_new_contact_at_once() -> None:
     from alexphone.sip.uri import parse_sip_uri
 
     machine = Registration(
-        Account(aor=parse_sip_uri("sip:alice@lab.test")), IdFactory(random.Random(7)),
+        Account(aor=parse_sip_uri("sip:alice@lab.test")),
+        IdFactory(random.Random(7)),
         sent_by=("10.0.1.2", 5060),
     )
     machine.start(0.0)

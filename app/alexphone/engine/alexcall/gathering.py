@@ -29,8 +29,9 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from alexphone.alex.candidate import Address, format_hostport
+from alexphone.alex.candidate import format_hostport
 from alexphone.alex.items import ITEM_HEADER, format_item
+from alexphone.core.address import Address
 from alexphone.core.errors import ConfigError
 from alexphone.engine.settings import PhoneSettings
 from alexphone.net.gatherer import Gathered, Gatherer, SocketBase

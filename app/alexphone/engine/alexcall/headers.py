@@ -14,7 +14,6 @@ import socket
 
 from alexphone.alex.address import is_usable_address
 from alexphone.alex.candidate import (
-    Address,
     Candidate,
     CandidateType,
     candidate_priority,
@@ -23,6 +22,7 @@ from alexphone.alex.candidate import (
 from alexphone.alex.gathering import InterfaceAddress, foundation, host_candidates, local_preference
 from alexphone.alex.items import ITEM_HEADER, Announcement, parse_item
 from alexphone.alex.negotiation import Decision, Mode, decide
+from alexphone.core.address import Address
 from alexphone.core.errors import ParseError
 from alexphone.net.flow import is_wildcard
 from alexphone.net.interfaces import local_addresses

@@ -18,9 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from alexphone.alex.candidate import Address, Candidate
+from alexphone.alex.candidate import Candidate
 from alexphone.alex.gathering import reflexive_candidate
 from alexphone.alex.pacing import ProbeBudget
+from alexphone.core.address import Address
 from alexphone.core.ids import IdFactory
 from alexphone.engine.events import Event
 from alexphone.engine.settings import PhoneSettings

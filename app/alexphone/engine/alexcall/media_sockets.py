@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from alexphone.alex.candidate import Address, Candidate, CandidateType
+from alexphone.alex.candidate import Candidate, CandidateType
+from alexphone.core.address import Address
 from alexphone.engine.alexcall.gathering import gather_for_call
 from alexphone.engine.alexcall.headers import AUDIO_FLOW, is_loopback, socket_candidates
 from alexphone.engine.settings import PhoneSettings

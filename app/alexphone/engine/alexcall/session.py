@@ -36,7 +36,7 @@ from alexphone.alex.cache import (
     parse_endpoint,
     success,
 )
-from alexphone.alex.candidate import Address, Candidate, CandidateType, format_hostport
+from alexphone.alex.candidate import Candidate, CandidateType, format_hostport
 from alexphone.alex.checks import AgentState, CheckAgent
 from alexphone.alex.connection_list import PairState
 from alexphone.alex.events import (
@@ -51,6 +51,7 @@ from alexphone.alex.events import (
 from alexphone.alex.items import new_session, write_alex
 from alexphone.alex.negotiation import Mode, add_supported
 from alexphone.alex.probe import Credentials, Datagram
+from alexphone.core.address import Address
 from alexphone.core.errors import ParseError, TransportError
 from alexphone.engine.alexcall.gathering import SipMapping, gather_for_call
 from alexphone.engine.alexcall.headers import (
