@@ -35,6 +35,7 @@ from alexphone.media.codec import make_codec
 from alexphone.media.stream import MediaStream, StreamStats
 from alexphone.media.stream_driver import StreamDriver
 from alexphone.net.rtp_socket import RtpSocket
+from alexphone.net.task_set import TaskSet
 from alexphone.sdp.offer_answer import NegotiatedMedia
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class MediaController:
         self.emit = emit
         self.rng = rng
         self.running: dict[str, _Running] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet(log, "media start")
         self.audio = PortAudio()
 
     def on_call_changed(self, call: Call, state: CallState) -> None:
@@ -85,9 +86,7 @@ class MediaController:
             if call.sdp.negotiated is not None:
                 entry = _Running(call)
                 self.running[call.call_id] = entry
-                task = asyncio.get_running_loop().create_task(self._start(entry))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._tasks.spawn(self._start(entry))
             return
         self.media_changed(call)
 

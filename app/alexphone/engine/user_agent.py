@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 from alexphone.alex.events import Role
 from alexphone.core.errors import ConfigError, ParseError, ProtocolError, TransportError
@@ -23,8 +22,10 @@ from alexphone.engine.events import CallChanged, Direction, Event, PathKind
 from alexphone.engine.server_location import FailoverHandler, ServerLocator
 from alexphone.engine.settings import PhoneSettings
 from alexphone.engine.sip_stack import Destination, SipStack
+from alexphone.net.core_driver import CoreDriver
 from alexphone.net.media_family import add_ipv6_pair
 from alexphone.net.media_port import MediaPort
+from alexphone.net.task_set import TaskSet
 from alexphone.net.transport import Flow, TransportKind
 from alexphone.sdp.negotiation import SdpSession
 from alexphone.sdp.offer_answer import LocalMedia
@@ -48,6 +49,7 @@ from alexphone.sip.uri import SipUri, Uri
 from alexphone.sip.validation import check_request
 
 log = logging.getLogger(__name__)
+_CallSeq = tuple[str, int]  # (Call-ID, CSeq number): the 2xx an ACK acknowledges
 
 ALLOWED_METHODS = frozenset({"INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "UPDATE", "INFO"})
 SUPPORTED = frozenset({"replaces", "timer"})
@@ -83,10 +85,8 @@ class UserAgent:
             else None
         )
         self._by_invite_tid: dict[TransactionId, Call] = {}
-        self._retransmitters: dict[
-            tuple[str, int], tuple[TwoHundredRetransmitter, asyncio.Handle]
-        ] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._retransmitters: dict[_CallSeq, CoreDriver[TwoHundredRetransmitter]] = {}
+        self._tasks = TaskSet(log, "user agent task")
         self._loop = asyncio.get_running_loop()
         self.media = MediaController(settings, emit, random.Random())
         self.locator = ServerLocator(settings.dns_server, emit, self._loop.time)
@@ -178,7 +178,7 @@ class UserAgent:
         call = self.calls.get(request.call_id) if destination is None else None
         if call is not None and self.bypass.route(call, request, handler):
             return  # ALEX.md: straight to the selected sip pair
-        self._spawn(self._send_request(request, handler, destination))
+        self._tasks.spawn(self._send_request(request, handler, destination))
 
     async def _send_request(
         self, request: Request, handler: ResponseHandler, destination: Destination | None
@@ -218,7 +218,7 @@ class UserAgent:
 
     def send_ack(self, ack: Request) -> None:
         """Send the ACK for a 2xx straight to the next hop (§13.2.2.4)."""
-        self._spawn(self._send_ack(ack))
+        self._tasks.spawn(self._send_ack(ack))
 
     async def _send_ack(self, ack: Request) -> None:
         try:
@@ -249,35 +249,22 @@ class UserAgent:
             response, flow, self.stack.now(), reliable=flow.kind is not TransportKind.UDP
         )
         key = (response.call_id, response.cseq.seq)
-        self._arm_retransmitter(key, retransmitter)
-
-    def _arm_retransmitter(
-        self, key: tuple[str, int], retransmitter: TwoHundredRetransmitter
-    ) -> None:
         old = self._retransmitters.pop(key, None)
         if old is not None:
-            old[1].cancel()
-        deadline = retransmitter.get_timer()
-        if deadline is None:
-            return
-        handle = self._loop.call_at(deadline, self._fire_retransmitter, key)
-        self._retransmitters[key] = (retransmitter, handle)
+            old.close()
+        driver = CoreDriver(retransmitter, lambda now: self._flush_2xx(key, retransmitter))
+        self._retransmitters[key] = driver
+        driver.transmit()
 
-    def _fire_retransmitter(self, key: tuple[str, int]) -> None:
-        entry = self._retransmitters.pop(key, None)
-        if entry is None:
-            return
-        retransmitter = entry[0]
-        retransmitter.handle_timer(self.stack.now())
+    def _flush_2xx(self, key: _CallSeq, retransmitter: TwoHundredRetransmitter) -> None:
         while (out := retransmitter.next_output()) is not None:
             assert isinstance(out.destination, Flow)
             self.stack.send_stateless(out.message, out.destination)
         if retransmitter.next_event() is not None:  # no ACK within 64·T1: end with BYE
+            self._retransmitters.pop(key, None)
             call = self.calls.get(key[0])
             if call is not None:
                 call.hang_up(408, "No ACK for 2xx")
-            return
-        self._arm_retransmitter(key, retransmitter)
 
     # -- resolving --------------------------------------------------------------------------
     async def resolve(self, uri: Uri) -> Destination:
@@ -321,7 +308,7 @@ class UserAgent:
         self._start_alex(call, Role.CONTROLLING, str(to.uri))
         self.calls[call.call_id] = call
         if call.alex is not None and needs_gathering(self.settings):
-            self._spawn(self._gather_then(call, lambda: call.place(invite)))
+            self._tasks.spawn(self._gather_then(call, lambda: call.place(invite)))
         else:
             call.place(invite)
         return call
@@ -390,10 +377,10 @@ class UserAgent:
             key = (ack.call_id, ack.cseq.seq)
         except ParseError:
             return
-        entry = self._retransmitters.pop(key, None)
-        if entry is not None:
-            entry[0].ack_received()
-            entry[1].cancel()
+        driver = self._retransmitters.pop(key, None)
+        if driver is not None:
+            driver.core.ack_received()
+            driver.close()
         call = self.calls.get(key[0])
         if call is not None:
             call.on_ack(ack)
@@ -462,7 +449,9 @@ class UserAgent:
         self._by_invite_tid[tid] = call
         to_tag = self.ids.tag()
         if call.alex is not None and needs_gathering(self.settings):
-            self._spawn(self._gather_then(call, lambda: self._offer(call, tid, request, to_tag)))
+            self._tasks.spawn(
+                self._gather_then(call, lambda: self._offer(call, tid, request, to_tag))
+            )
         else:
             self._offer(call, tid, request, to_tag)
 
@@ -477,8 +466,3 @@ class UserAgent:
         """End every call."""
         for call in list(self.calls.values()):
             call.hang_up()
-
-    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        task = self._loop.create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
