@@ -83,6 +83,30 @@ def _rate(messages: list[bytes], seconds: float) -> float:
             return count / (now - start)
 
 
+def _hostile(name: bytes, filler: bytes, size: int, *, folded: bool) -> bytes:
+    """An OPTIONS whose ``name`` header is ``size`` bytes of ``filler`` (folded: 100 a line)."""
+    head = b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\n"
+    head += b"From: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\n"
+    line = b"\r\n ".join([filler * 100] * (size // 100)) if folded else filler * size
+    return head + name + b": " + line + b"\r\n\r\n"
+
+
+def _slowest_hostile_ms(size: int = 60000) -> tuple[float, str]:
+    """Return the slowest parse (ms) of a ``size``-byte hostile header line, and which one."""
+    worst, which = 0.0, ""
+    for name in (b"Via", b"Contact", b"X-Unknown", b"Accept", b"Route"):
+        for filler in (b",", b";", b'"', b"<", b"%", b"a"):
+            for folded in (False, True):
+                data = _hostile(name, filler, size, folded=folded)
+                started = time.perf_counter()
+                with contextlib.suppress(ParseError):
+                    parse(data)
+                elapsed = 1000 * (time.perf_counter() - started)
+                if elapsed > worst:
+                    worst, which = elapsed, f"{name.decode()} {filler.decode()!r} {folded=}"
+    return worst, which
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the figures."""
     options = argparse.ArgumentParser(description=__doc__)
@@ -97,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
         "torture_corpus_messages": len(torture),
         "torture_msgs_per_s": round(_rate(torture, args.seconds)) if torture else 0,
     }
+    worst_ms, worst_case = _slowest_hostile_ms()
+    results["hostile_60kB_line_worst_ms"] = round(worst_ms, 2)
+    results["hostile_60kB_line_worst_case"] = worst_case
     if args.json:
         print(json.dumps(results))
     else:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -129,10 +128,10 @@ def test_stun_timeout_is_bounded_and_reported() -> None:
         assert media.transport is not None
         port = media.transport.get_extra_info("sockname")[1]
         gatherer = Gatherer(server_address, interfaces=lambda: INTERFACES, stun_timeout=0.4)
-        started = time.monotonic()
         found = await gatherer.gather([SocketBase("m0.1", ("0.0.0.0", port), stun=media.client)])
-        assert time.monotonic() - started < 1.5
-        assert len(server.requests) == 2  # RTO 300 ms: sent at 0 and 0.3 s, then given up
+        # bounded by the 0.4 s timeout, counted not timed: RTO 300 ms sends at 0 and 0.3 s and
+        # gives up before the third request (0.9 s) a transaction left to itself would send
+        assert len(server.requests) == 2
         assert [c.type for c in found.candidates] == [CandidateType.HOST, CandidateType.HOST]
         (problem,) = found.problems
         assert problem == GatheringFailed(
