@@ -217,10 +217,6 @@ class CheckAgent:
                 return valid
         return None
 
-    def owns_transaction(self, transaction_id: bytes) -> bool:
-        """Tell whether a STUN response with this ID answers one of our probes (demux help)."""
-        return transaction_id in self._prober
-
     def _list(self, flow: str) -> ConnectionList | None:
         return next((cl for cl in self.lists if cl.flow == flow), None)
 

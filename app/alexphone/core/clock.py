@@ -2,16 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Protocol
-
-
-class Clock(Protocol):
-    """Anything that tells monotonic time in seconds."""
-
-    def __call__(self) -> float:
-        """Return the current monotonic time in seconds."""
-        ...
-
 
 class FakeClock:
     """A clock that only moves when told to; for tests and simulations."""

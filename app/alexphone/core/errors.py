@@ -35,9 +35,5 @@ class ParseError(RemoteProtocolError, ValueError):
         self.status = status
 
 
-class TransactionTimeout(AlexphoneError):
-    """A client transaction's Timer B or F fired (RFC 3261 §17.1)."""
-
-
 class TransportError(AlexphoneError):
     """A message could not be handed to the network (RFC 3261 §18.4)."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -373,10 +373,6 @@ class MediaStream:
             concealed=self.concealed,
             fec_recovered=self.fec_recovered,
         )
-
-    def with_media(self, media: NegotiatedMedia) -> NegotiatedMedia:
-        """Return ``media`` with the remote address we actually send to (after latching)."""
-        return replace(media, remote=self.remote)
 
 
 class _Send(Protocol):

@@ -78,10 +78,6 @@ class Gathered:
     relays: dict[str, RelayAllocation] = field(default_factory=dict)
     problems: list[GatheringFailed] = field(default_factory=list)
 
-    def for_flow(self, flow: str) -> list[Candidate]:
-        """The candidates of one flow, best first."""
-        return [c for c in self.candidates if c.flow == flow]
-
     async def close(self) -> None:
         """Free every TURN allocation (at call end)."""
         relays, self.relays = list(self.relays.values()), {}

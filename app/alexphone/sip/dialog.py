@@ -9,7 +9,7 @@ Pure data plus small functions: no I/O, no clock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import Enum
 
 from alexphone.core.errors import LocalProtocolError, RemoteProtocolError
@@ -166,8 +166,3 @@ def next_hop(request: Request) -> Uri:
     if routes:
         return NameAddress.parse(routes[0]).uri
     return request.uri
-
-
-def without_tag(address: NameAddress) -> NameAddress:
-    """Return the address with its tag parameter removed."""
-    return replace(address, params=tuple(p for p in address.params if p[0].lower() != "tag"))

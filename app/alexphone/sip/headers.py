@@ -12,7 +12,6 @@ from typing import Self
 
 from alexphone.core.errors import ParseError
 from alexphone.sip.grammar import (
-    TOKEN,
     TOKEN_CHARS,
     Params,
     find_param,
@@ -262,8 +261,3 @@ class CSeq:
 
     def __str__(self) -> str:
         return f"{self.seq} {self.method}"
-
-
-def is_token(text: str) -> bool:
-    """Tell whether ``text`` is an RFC 3261 token."""
-    return TOKEN.fullmatch(text) is not None
