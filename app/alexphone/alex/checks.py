@@ -70,11 +70,11 @@ from alexphone.core.address import Address
 from alexphone.core.errors import LocalProtocolError, ParseError
 from alexphone.stun import message as stun
 from alexphone.stun.transaction import (
+    StunFailed,
+    StunSucceeded,
+    StunTimedOut,
     StunTimerConfig,
     StunTransaction,
-    TransactionFailed,
-    TransactionSucceeded,
-    TransactionTimedOut,
 )
 
 
@@ -361,21 +361,21 @@ class CheckAgent:
         symmetric = (base, remote) == (sent.base, sent.remote)  # RFC 8445 §7.2.5.2.1
         if sent.purpose is ProbePurpose.CONSENT:
             consent = self._consent.get(sent.flow)
-            if isinstance(event, TransactionSucceeded) and symmetric and consent is not None:
+            if isinstance(event, StunSucceeded) and symmetric and consent is not None:
                 consent.answered(now)
             return True
         connection_list = self._list(sent.flow)
         pair = connection_list.find(sent.base, sent.remote) if connection_list else None
         if connection_list is None or pair is None:
             return True
-        error = event.response.error_code if isinstance(event, TransactionFailed) else None
+        error = event.response.error_code if isinstance(event, StunFailed) else None
         if error is not None and error[0] == ROLE_CONFLICT:
             self._switch_role()  # RFC 8445 §7.2.5.1
             pair.use_candidate_sent = False
             connection_list.trigger(pair)
             self._wake(now)
             return True
-        if not isinstance(event, TransactionSucceeded) or not symmetric:
+        if not isinstance(event, StunSucceeded) or not symmetric:
             self._fail(connection_list, pair)
             return True
         mapped = event.response.xor_mapped_address
@@ -545,7 +545,7 @@ class CheckAgent:
 
     def _run_probes(self, now: float) -> None:
         for probe, event in self._prober.run(now):
-            if isinstance(event, TransactionTimedOut):
+            if isinstance(event, StunTimedOut):
                 self._timed_out(probe)
 
     def _probe(

@@ -28,7 +28,7 @@ _ORDER_SLOTS = 16384  # local preference = class · 16384 + (16383 − order): f
 
 
 @dataclass(frozen=True, slots=True)
-class InterfaceAddress:
+class HostAddress:
     """One address of one interface, as the adapter enumerated it (list order = preference)."""
 
     interface: str
@@ -51,7 +51,7 @@ def host_candidates(
     flow: str,
     transport: str,
     port: int,
-    interfaces: Sequence[InterfaceAddress],
+    interfaces: Sequence[HostAddress],
     *,
     include_link_local: bool = True,
 ) -> list[Candidate]:

@@ -16,24 +16,23 @@ from alexphone.engine.user_agent import UserAgent
 from alexphone.net.core_driver import CoreDriver
 from alexphone.net.task_set import TaskSet
 from alexphone.net.transport import TransportKind
-from alexphone.sip.auth import Credentials
+from alexphone.sip.auth import DigestCredentials
 from alexphone.sip.message import Response
-from alexphone.sip.registration import Account, Registration
-from alexphone.sip.registration import RegistrationState as MachineState
+from alexphone.sip.registration import Account, Registration, RegistrationPhase
 from alexphone.sip.uri import SipUri
 
 log = logging.getLogger(__name__)
 
 _SHOWN = {
-    MachineState.UNREGISTERED: RegistrationState.UNREGISTERED,
-    MachineState.REGISTERING: RegistrationState.REGISTERING,
-    MachineState.REGISTERED: RegistrationState.REGISTERED,
-    MachineState.REFRESHING: RegistrationState.REGISTERED,
-    MachineState.UNREGISTERING: RegistrationState.REGISTERED,
-    MachineState.FAILED: RegistrationState.FAILED,
+    RegistrationPhase.UNREGISTERED: RegistrationState.UNREGISTERED,
+    RegistrationPhase.REGISTERING: RegistrationState.REGISTERING,
+    RegistrationPhase.REGISTERED: RegistrationState.REGISTERED,
+    RegistrationPhase.REFRESHING: RegistrationState.REGISTERED,
+    RegistrationPhase.UNREGISTERING: RegistrationState.REGISTERED,
+    RegistrationPhase.FAILED: RegistrationState.FAILED,
 }
 
-_IN_FLIGHT = frozenset({MachineState.REFRESHING, MachineState.UNREGISTERING})
+_IN_FLIGHT = frozenset({RegistrationPhase.REFRESHING, RegistrationPhase.UNREGISTERING})
 
 
 class AccountRegistration:
@@ -71,7 +70,7 @@ class AccountRegistration:
             self.destination.kind, self.destination.address[0]
         )
         credentials = (
-            Credentials(account.auth_username, account.password)
+            DigestCredentials(account.auth_username, account.password)
             if account.password is not None
             else None
         )
@@ -132,7 +131,7 @@ class AccountRegistration:
         self._settled.clear()
         self.machine.stop(self.ua.stack.now())
         self._transmit()
-        if self.machine.state is MachineState.UNREGISTERING:
+        if self.machine.state is RegistrationPhase.UNREGISTERING:
             try:
                 await asyncio.wait_for(self._settled.wait(), timeout)
             except TimeoutError:
@@ -181,7 +180,7 @@ class AccountRegistration:
             if event.state in _IN_FLIGHT:
                 continue  # still registered while a refresh or un-REGISTER is under way
             self._emit(_SHOWN[event.state], event.code, event.reason, event.expires)
-            if event.state in (MachineState.UNREGISTERED, MachineState.FAILED):
+            if event.state in (RegistrationPhase.UNREGISTERED, RegistrationPhase.FAILED):
                 self._settled.set()
 
     def _emit(

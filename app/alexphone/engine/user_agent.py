@@ -29,7 +29,7 @@ from alexphone.net.task_set import TaskSet
 from alexphone.net.transport import Flow, TransportKind
 from alexphone.sdp.negotiation import SdpSession
 from alexphone.sdp.offer_answer import LocalMedia
-from alexphone.sip.auth import Credentials, DigestClient
+from alexphone.sip.auth import DigestClient, DigestCredentials
 from alexphone.sip.dialog import Dialog, next_hop
 from alexphone.sip.headers import CSeq, NameAddress, Via
 from alexphone.sip.message import Headers, Request, Response, make_response
@@ -80,7 +80,7 @@ class UserAgent:
         self._flows_by_call: dict[str, Flow] = {}
         account = settings.account
         self._digest = (
-            DigestClient(Credentials(account.auth_username, account.password), ids)
+            DigestClient(DigestCredentials(account.auth_username, account.password), ids)
             if account is not None and account.password is not None
             else None
         )

@@ -29,7 +29,7 @@ from alexphone.alex.candidate import (
     flow_component,
 )
 from alexphone.alex.gathering import (
-    InterfaceAddress,
+    HostAddress,
     host_candidates,
     local_preference,
     reflexive_candidate,
@@ -108,9 +108,7 @@ class Gatherer:
         """Gather every base concurrently; never raises for a server that fails or is silent."""
         found = Gathered()
         listed = [
-            InterfaceAddress(a.interface, a.address)
-            for a in self._interfaces()
-            if not a.ip.is_loopback
+            HostAddress(a.interface, a.address) for a in self._interfaces() if not a.ip.is_loopback
         ]
         await asyncio.gather(*(self._one(b, listed, include_link_local, found) for b in bases))
         unique: dict[tuple[str, str, Address], Candidate] = {}
@@ -133,7 +131,7 @@ class Gatherer:
     async def _one(
         self,
         base: SocketBase,
-        listed: list[InterfaceAddress],
+        listed: list[HostAddress],
         include_link_local: bool,
         found: Gathered,
     ) -> None:
@@ -142,7 +140,7 @@ class Gatherer:
         if ipaddress.ip_address(host.partition("%")[0]).is_unspecified:
             own = [a for a in listed if ipaddress.ip_address(a.ip).version == version]
         else:
-            own = [InterfaceAddress("bound", host)]
+            own = [HostAddress("bound", host)]
         hosts = host_candidates(
             base.flow, base.transport, port, own, include_link_local=include_link_local
         )

@@ -22,11 +22,11 @@ from alexphone.core.errors import ConfigError, ParseError, TransportError
 from alexphone.net.core_driver import CoreDriver
 from alexphone.stun.message import binding_request, parse
 from alexphone.stun.transaction import (
+    StunFailed,
+    StunSucceeded,
+    StunTimedOut,
     StunTimerConfig,
     StunTransaction,
-    TransactionFailed,
-    TransactionSucceeded,
-    TransactionTimedOut,
 )
 
 log = logging.getLogger(__name__)
@@ -165,14 +165,14 @@ class StunClient:
         event = transaction.next_event()
         if result.done() or event is None:
             return
-        if isinstance(event, TransactionSucceeded):
+        if isinstance(event, StunSucceeded):
             mapped = event.response.xor_mapped_address
             if mapped is None:  # RFC 8489 §14.2: a success must carry it
                 result.set_exception(ConnectionError("success without XOR-MAPPED-ADDRESS"))
             else:
                 result.set_result((ipaddress.ip_address(mapped[0]).compressed, int(mapped[1])))
-        elif isinstance(event, TransactionFailed):
+        elif isinstance(event, StunFailed):
             code = event.response.error_code
             result.set_exception(ConnectionError(f"error response {code}"))
-        elif isinstance(event, TransactionTimedOut):
+        elif isinstance(event, StunTimedOut):
             result.set_exception(ConnectionError("transaction timed out"))

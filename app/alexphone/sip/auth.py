@@ -29,8 +29,8 @@ __all__ = [
     "Algorithm",
     "Authorization",
     "Challenge",
-    "Credentials",
     "DigestClient",
+    "DigestCredentials",
     "UnsupportedChallengeError",
     "build_authorization",
     "choose_challenge",
@@ -94,7 +94,7 @@ class Algorithm(Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class Credentials:
+class DigestCredentials:
     """A username and password, optionally bound to one realm."""
 
     username: str
@@ -268,7 +268,7 @@ def compute_response(
 def build_authorization(
     method: str,
     uri: str,
-    credentials: Credentials,
+    credentials: DigestCredentials,
     challenge: Challenge,
     *,
     nc: int = 1,
@@ -427,7 +427,7 @@ def _realm_of(value: str) -> str | None:
 class DigestClient:
     """Answers 401/407 challenges for one registration or dialog (RFC 3261 §22.2, §22.3)."""
 
-    def __init__(self, credentials: Credentials, ids: IdFactory) -> None:
+    def __init__(self, credentials: DigestCredentials, ids: IdFactory) -> None:
         self.credentials = credentials
         self._ids = ids
         self._nonce_counts: dict[str, int] = {}

@@ -19,7 +19,7 @@ from enum import Enum
 
 from alexphone.core.errors import ConfigError, LocalProtocolError, ParseError
 from alexphone.core.ids import IdFactory
-from alexphone.sip.auth import Credentials, DigestClient
+from alexphone.sip.auth import DigestClient, DigestCredentials
 from alexphone.sip.grammar import quote_string
 from alexphone.sip.headers import CSeq, NameAddress, Via
 from alexphone.sip.message import Headers, Request, Response
@@ -29,14 +29,14 @@ __all__ = [
     "Account",
     "Registration",
     "RegistrationConfig",
-    "RegistrationState",
+    "RegistrationPhase",
     "RegistrationStateChanged",
 ]
 
 _DEFAULT_PORTS = {"sip": 5060, "sips": 5061}
 
 
-class RegistrationState(Enum):
+class RegistrationPhase(Enum):
     """Where one account's registration stands."""
 
     UNREGISTERED = "unregistered"
@@ -47,9 +47,9 @@ class RegistrationState(Enum):
     FAILED = "failed"
 
 
-_S = RegistrationState
+_S = RegistrationPhase
 # The one transition table of this machine; anything else is a bug on our side.
-_TRANSITIONS: dict[RegistrationState, frozenset[RegistrationState]] = {
+_TRANSITIONS: dict[RegistrationPhase, frozenset[RegistrationPhase]] = {
     _S.UNREGISTERED: frozenset({_S.REGISTERING}),
     _S.REGISTERING: frozenset({_S.REGISTERED, _S.FAILED, _S.UNREGISTERING}),
     _S.REGISTERED: frozenset({_S.REFRESHING, _S.UNREGISTERING}),
@@ -66,7 +66,7 @@ class Account:
 
     aor: SipUri
     registrar: SipUri | None = None  # None: the AoR's domain (RFC 3261 §10.2)
-    credentials: Credentials | None = None
+    credentials: DigestCredentials | None = None
     expires: int = 3600
     display_name: str | None = None
     instance_id: str | None = None  # "urn:uuid:..." for +sip.instance (RFC 5626 §4.1)
@@ -112,7 +112,7 @@ class RegistrationStateChanged:
     """The registration of ``account`` (an AoR) entered ``state``."""
 
     account: str
-    state: RegistrationState
+    state: RegistrationPhase
     code: int | None = None
     reason: str = ""
     expires: int | None = None
@@ -183,7 +183,7 @@ class Registration:
         self._from_tag = ids.tag()
         self._cseq = ids.cseq() - 1
         self._expires = account.expires
-        self._state = RegistrationState.UNREGISTERED
+        self._state = RegistrationPhase.UNREGISTERED
         self._progress = _Progress()
         self.public_address: tuple[str, int] | None = None
         self._retired: list[SipUri] = []  # old Contacts to unbind with the next REGISTER
@@ -191,7 +191,7 @@ class Registration:
     # -- queries ---------------------------------------------------------------------------
 
     @property
-    def state(self) -> RegistrationState:
+    def state(self) -> RegistrationPhase:
         """The current state."""
         return self._state
 
@@ -327,7 +327,7 @@ class Registration:
 
     def _enter(
         self,
-        state: RegistrationState,
+        state: RegistrationPhase,
         code: int | None = None,
         reason: str = "",
         expires: int | None = None,

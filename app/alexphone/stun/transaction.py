@@ -43,25 +43,25 @@ class TransactionState(Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class TransactionSucceeded:
+class StunSucceeded:
     """A success response answered the request."""
 
     response: StunMessage
 
 
 @dataclass(frozen=True, slots=True)
-class TransactionFailed:
+class StunFailed:
     """An error response answered the request."""
 
     response: StunMessage
 
 
 @dataclass(frozen=True, slots=True)
-class TransactionTimedOut:
+class StunTimedOut:
     """No acceptable response came within the RFC 8489 §6.2.1 schedule."""
 
 
-TransactionEvent = TransactionSucceeded | TransactionFailed | TransactionTimedOut
+TransactionEvent = StunSucceeded | StunFailed | StunTimedOut
 
 
 class StunTransaction:
@@ -129,10 +129,10 @@ class StunTransaction:
             return False  # RFC 8489 §9.1.4: ignore it, keep retransmitting
         if message.klass is StunClass.SUCCESS:
             self.state = TransactionState.SUCCEEDED
-            self._events.append(TransactionSucceeded(message))
+            self._events.append(StunSucceeded(message))
         else:
             self.state = TransactionState.FAILED
-            self._events.append(TransactionFailed(message))
+            self._events.append(StunFailed(message))
         self._next_send = self._deadline = None
         return True
 
@@ -155,7 +155,7 @@ class StunTransaction:
                 self.state = TransactionState.CANCELLED
             else:
                 self.state = TransactionState.TIMED_OUT
-                self._events.append(TransactionTimedOut())
+                self._events.append(StunTimedOut())
 
     def datagrams_to_send(self, now: float) -> list[bytes]:
         """Pop the requests queued for sending."""

@@ -23,7 +23,7 @@ from alexphone.alex.candidate import Candidate
 from alexphone.alex.checks import CheckAgent, CheckConfig, Credentials, Datagram
 from alexphone.alex.events import AgentEvent, PairSelected, Role
 from alexphone.alex.gathering import (
-    InterfaceAddress,
+    HostAddress,
     host_candidates,
     reflexive_candidate,
     relayed_candidate,
@@ -156,7 +156,7 @@ class AlexPair:
             rng=random.Random(number),
             config=endpoint.config,
         )
-        interfaces = [InterfaceAddress("eth0", ip) for ip in endpoint.ips]
+        interfaces = [HostAddress("eth0", ip) for ip in endpoint.ips]
         found: list[Candidate] = []
         for index, flow in enumerate(endpoint.flows):
             port = endpoint.port + 2 * index

@@ -7,7 +7,7 @@ import pytest
 from alexphone.alex.address import accept_remote, can_pair, is_usable
 from alexphone.alex.candidate import CandidateType, candidate_priority, pair_priority
 from alexphone.alex.gathering import (
-    InterfaceAddress,
+    HostAddress,
     foundation,
     host_candidates,
     local_preference,
@@ -36,13 +36,13 @@ def test_routable_ipv6_beats_ipv4_beats_transition_and_link_local() -> None:
 
 def test_host_candidates_skip_loopback_and_duplicates_best_first() -> None:
     interfaces = [
-        InterfaceAddress("lo", "127.0.0.1"),
-        InterfaceAddress("lo", "::1"),
-        InterfaceAddress("eth0", "10.0.1.10"),
-        InterfaceAddress("eth0", "fe80::1%eth0"),
-        InterfaceAddress("eth0", "2001:DB8:0::1"),
-        InterfaceAddress("wlan0", "10.0.1.10"),
-        InterfaceAddress("wlan0", "192.168.7.3"),
+        HostAddress("lo", "127.0.0.1"),
+        HostAddress("lo", "::1"),
+        HostAddress("eth0", "10.0.1.10"),
+        HostAddress("eth0", "fe80::1%eth0"),
+        HostAddress("eth0", "2001:DB8:0::1"),
+        HostAddress("wlan0", "10.0.1.10"),
+        HostAddress("wlan0", "192.168.7.3"),
     ]
     found = host_candidates("m0.1", "udp", 4000, interfaces)
     assert [c.address[0] for c in found] == ["2001:db8::1", "10.0.1.10", "192.168.7.3", "fe80::1"]
@@ -60,7 +60,7 @@ def test_foundations_are_stable_and_alphanumeric() -> None:
 
 
 def test_reflexive_and_relayed_candidates() -> None:
-    (base,) = host_candidates("sip", "udp", 5060, [InterfaceAddress("eth0", "10.0.1.10")])
+    (base,) = host_candidates("sip", "udp", 5060, [HostAddress("eth0", "10.0.1.10")])
     srflx = reflexive_candidate(base, ("203.0.113.9", 40112), "stun")
     assert srflx is not None
     assert srflx.type is CandidateType.SRFLX
@@ -73,7 +73,7 @@ def test_reflexive_and_relayed_candidates() -> None:
 
 
 def test_sip_reflexive_from_register_response_via() -> None:
-    (base,) = host_candidates("sip", "udp", 5060, [InterfaceAddress("eth0", "10.0.1.10")])
+    (base,) = host_candidates("sip", "udp", 5060, [HostAddress("eth0", "10.0.1.10")])
     via = Via.parse("SIP/2.0/UDP 10.0.1.10:5060;branch=z9hG4bK1;received=203.0.113.9;rport=40112")
     srflx = sip_reflexive(via, base)
     assert srflx is not None and srflx.address == ("203.0.113.9", 40112)

@@ -12,8 +12,8 @@ from alexphone.sip.auth import (
     Algorithm,
     Authorization,
     Challenge,
-    Credentials,
     DigestClient,
+    DigestCredentials,
     UnsupportedChallengeError,
     build_authorization,
     choose_challenge,
@@ -117,7 +117,7 @@ def test_rfc2617_example_response() -> None:
     value = build_authorization(
         "GET",
         "/dir/index.html",
-        Credentials("Mufasa", "Circle Of Life"),
+        DigestCredentials("Mufasa", "Circle Of Life"),
         Challenge.parse(RFC2617_CHALLENGE),
         nc=1,
         cnonce="0a4f113b",
@@ -143,7 +143,7 @@ def test_rfc7616_examples(algorithm: str, expected: str) -> None:
     value = build_authorization(
         "GET",
         "/dir/index.html",
-        Credentials("Mufasa", "Circle of Life"),
+        DigestCredentials("Mufasa", "Circle of Life"),
         rfc7616_challenge(algorithm),
         nc=1,
         cnonce=RFC7616_CNONCE,
@@ -157,7 +157,7 @@ def test_rfc7616_examples(algorithm: str, expected: str) -> None:
 
 def test_rfc2069_mode_without_qop() -> None:
     challenge = Challenge.parse('Digest realm="r", nonce="n"')
-    value = build_authorization("REGISTER", "sip:r", Credentials("u", "p"), challenge)
+    value = build_authorization("REGISTER", "sip:r", DigestCredentials("u", "p"), challenge)
     assert "qop" not in value and "cnonce" not in value and " nc=" not in value
     # RFC 2069: H(HA1:nonce:HA2)
     ha1 = Algorithm.MD5.hash("u:r:p")
@@ -168,7 +168,7 @@ def test_rfc2069_mode_without_qop() -> None:
 
 def test_auth_int_and_sess_round_trip_through_verify() -> None:
     challenge = Challenge.parse('Digest realm="r", nonce="n", qop="auth-int", algorithm=MD5-sess')
-    creds = Credentials("u", "p")
+    creds = DigestCredentials("u", "p")
     value = build_authorization("INVITE", "sip:b@r", creds, challenge, cnonce="c", body=b"v=0")
     assert "qop=auth-int" in value
     assert verify(value, "INVITE", "p", body=b"v=0")
@@ -180,7 +180,7 @@ def test_auth_int_and_sess_round_trip_through_verify() -> None:
 def test_userhash() -> None:
     challenge = Challenge.parse('Digest realm="r", nonce="n", qop="auth", userhash=true')
     value = build_authorization(
-        "REGISTER", "sip:r", Credentials("alice", "pw"), challenge, cnonce="c"
+        "REGISTER", "sip:r", DigestCredentials("alice", "pw"), challenge, cnonce="c"
     )
     creds = Authorization.parse(value)
     assert creds.userhash and creds.username == Algorithm.MD5.hash("alice:r")
@@ -205,7 +205,7 @@ def test_verify_rejects_garbage() -> None:
 
 
 def test_credentials_repr_hides_password() -> None:
-    assert "secret" not in repr(Credentials("u", "secret"))
+    assert "secret" not in repr(DigestCredentials("u", "secret"))
 
 
 # -- DigestClient -------------------------------------------------------------------------
@@ -232,7 +232,7 @@ def challenge_response(status: int, *values: str) -> Response:
 
 
 def make_client(password: str = "pw", realm: str | None = None) -> DigestClient:
-    return DigestClient(Credentials("alice", password, realm), IdFactory(random.Random(1)))
+    return DigestClient(DigestCredentials("alice", password, realm), IdFactory(random.Random(1)))
 
 
 def test_authorize_adds_header_bumps_cseq_and_branch() -> None:

@@ -11,19 +11,19 @@ import pytest
 from alexphone.core.clock import FakeClock
 from alexphone.core.errors import ConfigError
 from alexphone.core.ids import BRANCH_MAGIC, IdFactory
-from alexphone.sip.auth import Authorization, Credentials, verify
+from alexphone.sip.auth import Authorization, DigestCredentials, verify
 from alexphone.sip.message import Request, Response, make_response
 from alexphone.sip.parser import parse
 from alexphone.sip.registration import (
     Account,
     Registration,
     RegistrationConfig,
-    RegistrationState,
+    RegistrationPhase,
     RegistrationStateChanged,
 )
 from alexphone.sip.uri import parse_sip_uri
 
-S = RegistrationState
+S = RegistrationPhase
 AOR = "sip:alice@example.com"
 CONTACT = "<sip:alice@192.0.2.10:5070>"
 PASSWORD = "secret"
@@ -32,7 +32,7 @@ PASSWORD = "secret"
 def make_registration(
     password: str = PASSWORD, credentials: bool = True, **account: Any
 ) -> Registration:
-    creds = Credentials("alice", password) if credentials else None
+    creds = DigestCredentials("alice", password) if credentials else None
     base = Account(parse_sip_uri(AOR), parse_sip_uri("sip:registrar.example.com:5080"), creds)
     acc = dataclasses.replace(base, **account)
     return Registration(acc, IdFactory(random.Random(7)), sent_by=("192.0.2.10", 5070))
@@ -154,7 +154,7 @@ def test_wrong_password_fails_after_one_retry() -> None:
 
 
 def test_wrong_password_may_retry_when_configured() -> None:
-    acc = Account(parse_sip_uri(AOR), credentials=Credentials("alice", "x"))
+    acc = Account(parse_sip_uri(AOR), credentials=DigestCredentials("alice", "x"))
     config = RegistrationConfig(retry_after_auth_failure=True)
     reg = Registration(acc, IdFactory(random.Random(1)), sent_by=("h", 5060), config=config)
     reg.start(0.0)
@@ -429,7 +429,7 @@ def test_refresh_now_reregisters_with_the_new_contact_at_once() -> None:
 
     from alexphone.core.ids import IdFactory
     from alexphone.sip.message import make_response
-    from alexphone.sip.registration import Account, Registration, RegistrationState
+    from alexphone.sip.registration import Account, Registration, RegistrationPhase
     from alexphone.sip.uri import parse_sip_uri
 
     machine = Registration(
@@ -443,13 +443,13 @@ def test_refresh_now_reregisters_with_the_new_contact_at_once() -> None:
     ok = make_response(first, 200, to_tag="r")
     ok.headers.set("Expires", "600")
     machine.receive_response(ok, 0.1)
-    assert machine.state is RegistrationState.REGISTERED
+    assert machine.state is RegistrationPhase.REGISTERED
 
     machine.update_local(("10.0.2.9", 5060), "UDP")
     machine.refresh_now(5.0)
 
     again = machine.next_request()
-    assert machine.state is RegistrationState.REFRESHING
+    assert machine.state is RegistrationPhase.REFRESHING
     assert again is not None and "10.0.2.9" in (again.headers.get("Contact") or "")
     assert again.cseq.seq == first.cseq.seq + 1
 

@@ -6,12 +6,12 @@ import pytest
 
 from alexphone.stun.message import binding_error, binding_request, binding_success, parse
 from alexphone.stun.transaction import (
+    StunFailed,
+    StunSucceeded,
+    StunTimedOut,
     StunTimerConfig,
     StunTransaction,
-    TransactionFailed,
     TransactionState,
-    TransactionSucceeded,
-    TransactionTimedOut,
 )
 
 TID = b"A" * 12
@@ -40,7 +40,7 @@ def test_rfc_8489_schedule_then_timeout() -> None:
     # RFC 8489 §6.2.1 example: 0, 500, 1500, 3500, 7500, 15500, 31500 ms; timeout at 39500 ms
     assert sends == [0.0, 0.5, 1.5, 3.5, 7.5, 15.5, 31.5]
     assert transaction.state is TransactionState.TIMED_OUT
-    assert isinstance(transaction.next_event(), TransactionTimedOut)
+    assert isinstance(transaction.next_event(), StunTimedOut)
     assert transaction.get_timer() is None
 
 
@@ -62,7 +62,7 @@ def test_authenticated_success_ends_the_transaction() -> None:
     assert transaction.receive(response, 0.1)
     assert transaction.state is TransactionState.SUCCEEDED
     event = transaction.next_event()
-    assert isinstance(event, TransactionSucceeded)
+    assert isinstance(event, StunSucceeded)
     assert event.response.xor_mapped_address == ("192.0.2.7", 4000)
     assert transaction.get_timer() is None
 
@@ -83,7 +83,7 @@ def test_error_response_fails_the_transaction() -> None:
     transaction.start(0.0)
     assert transaction.receive(parse(binding_error(TID, 487, "Role Conflict", KEY)), 0.1)
     event = transaction.next_event()
-    assert isinstance(event, TransactionFailed)
+    assert isinstance(event, StunFailed)
     assert event.response.error_code == (487, "Role Conflict")
 
 
@@ -106,4 +106,4 @@ def test_cancelled_transaction_still_takes_a_late_answer() -> None:
     transaction.datagrams_to_send(0.0)
     transaction.cancel()
     assert transaction.receive(parse(binding_success(TID, ("192.0.2.7", 1), KEY)), 3.0)
-    assert isinstance(transaction.next_event(), TransactionSucceeded)
+    assert isinstance(transaction.next_event(), StunSucceeded)

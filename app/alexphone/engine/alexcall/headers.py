@@ -19,7 +19,7 @@ from alexphone.alex.candidate import (
     candidate_priority,
     flow_component,
 )
-from alexphone.alex.gathering import InterfaceAddress, foundation, host_candidates, local_preference
+from alexphone.alex.gathering import HostAddress, foundation, host_candidates, local_preference
 from alexphone.alex.items import ITEM_HEADER, Announcement, parse_item
 from alexphone.alex.negotiation import Decision, Mode, decide
 from alexphone.core.address import Address
@@ -49,14 +49,14 @@ def socket_candidates(flow: str, bound: Address) -> list[Candidate]:
     if is_wildcard(host):
         v6 = ipaddress.ip_address(host).version == 6
         interfaces = [
-            InterfaceAddress(a.interface, a.address)
+            HostAddress(a.interface, a.address)
             for a in local_addresses()
             if (a.ip.version == 6) == v6
         ]
         return host_candidates(flow, "udp", port, interfaces, include_link_local=False)
     ip = ipaddress.ip_address(host.partition("%")[0]).compressed
     if not is_loopback(ip):
-        return host_candidates(flow, "udp", port, [InterfaceAddress("bound", ip)])
+        return host_candidates(flow, "udp", port, [HostAddress("bound", ip)])
     priority = candidate_priority(
         CandidateType.HOST.preference, local_preference(ip, 0), flow_component(flow)
     )
