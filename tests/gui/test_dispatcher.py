@@ -34,7 +34,6 @@ def _dispatcher(tmp_path: Path) -> EventDispatcher:
         PairModel(),
         CacheModel(lambda: 50.0),
         SipLogModel(),
-        store,
         HistoryModel(store),
         clock=lambda: 50.0,
     )

@@ -11,8 +11,10 @@ from pytestqt.qtbot import QtBot
 from alexphone.engine.client import PhoneClient
 from alexphone.engine.commands import Answer, Decline, PlaceCall
 from alexphone.engine.events import CallChanged, CallState, Direction, Event
+from alexphone.engine.history import CallHistory
 from alexphone.gui.main_window import MainWindow
 from alexphone.store.contacts import Contact
+from alexphone.store.history import HistoryStore
 
 WindowFactory = Callable[..., MainWindow]
 
@@ -63,8 +65,14 @@ def test_incoming_call_opens_the_dialog_and_accept_answers(
 
 def test_decline_and_a_caller_who_gives_up(qtbot: QtBot, make_window: WindowFactory) -> None:
     window = make_window()
-    window.bridge.forward(CallChanged("c-2", Direction.IN, "sip:d@x", CallState.RINGING))
-    window.bridge.forward(CallChanged("c-3", Direction.IN, "sip:e@x", CallState.RINGING))
+    engine_history = CallHistory(HistoryStore(window.context.database))  # as the engine does
+
+    def forward(event: CallChanged) -> None:
+        engine_history.observe(event)
+        window.bridge.forward(event)
+
+    forward(CallChanged("c-2", Direction.IN, "sip:d@x", CallState.RINGING))
+    forward(CallChanged("c-3", Direction.IN, "sip:e@x", CallState.RINGING))
     qtbot.waitUntil(lambda: len(window.incoming_dialogs) == 2, timeout=1000)
     with qtbot.waitSignal(window.command_sent, timeout=1000) as sent:
         qtbot.mouseClick(window.incoming_dialogs["c-2"].decline_button, Qt.MouseButton.LeftButton)
@@ -72,7 +80,7 @@ def test_decline_and_a_caller_who_gives_up(qtbot: QtBot, make_window: WindowFact
     dialog = window.incoming_dialogs["c-3"]
     ended = CallChanged("c-3", Direction.IN, "sip:e@x", CallState.ENDED, 487, "Cancelled")
     with qtbot.assertNotEmitted(window.command_sent):
-        window.bridge.forward(ended)
+        forward(ended)
     assert not dialog.isVisible() and window.incoming_dialogs == {}
     assert window.history.rowCount() == 2
     assert window.history.index(0, 0).data() == "✕ Missed"

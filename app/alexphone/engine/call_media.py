@@ -236,6 +236,13 @@ class MediaController:
             stream.move_to(remote)
             self._announce(entry, stream)
 
+    def report_stats(self, call_id: str) -> None:
+        """Emit ``call.stats`` for ``call_id`` now (nothing while its media is not running)."""
+        entry = self.running.get(call_id)
+        stream = entry.driver.stream if entry is not None and entry.driver is not None else None
+        if entry is not None and stream is not None:
+            self._stats(entry, stream.stats())
+
     def mute(self, call_id: str, on: bool) -> None:
         """Send silence instead of the microphone (or resume) in one call."""
         entry = self.running.get(call_id)

@@ -75,6 +75,18 @@ class ClearAlexCache:
     peer: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ReportStats:
+    """Announce the RTP counters of call ``call_id`` now (a ``call.stats``; none without media)."""
+
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListCalls:
+    """Announce the calls that have not ended (answered by ``calls.listed``)."""
+
+
 Command = (
     PlaceCall
     | Answer
@@ -85,5 +97,7 @@ Command = (
     | SendDtmf
     | ListAudioDevices
     | ClearAlexCache
+    | ReportStats
+    | ListCalls
     | Shutdown
 )

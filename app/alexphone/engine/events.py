@@ -157,6 +157,14 @@ class CallChanged(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class CallsListed(Event):
+    """The calls that have not ended, each as its latest ``call.state`` (after ListCalls)."""
+
+    name: ClassVar[str] = "calls.listed"
+    calls: tuple[CallChanged, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class SipMessageLogged(Event):
     """A SIP message crossed the wire (only when the SIP log is switched on)."""
 

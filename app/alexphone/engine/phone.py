@@ -21,8 +21,10 @@ from alexphone.engine.commands import (
     HangUp,
     Hold,
     ListAudioDevices,
+    ListCalls,
     Mute,
     PlaceCall,
+    ReportStats,
     SendDtmf,
     Shutdown,
 )
@@ -32,6 +34,7 @@ from alexphone.engine.events import (
     AlexCacheRow,
     CacheOutcome,
     CallChanged,
+    CallsListed,
     CallState,
     Direction,
     ErrorReported,
@@ -40,6 +43,7 @@ from alexphone.engine.events import (
     SipMessageLogged,
     UaReady,
 )
+from alexphone.engine.history import CallHistory
 from alexphone.engine.lan_discovery import LanDiscovery
 from alexphone.engine.settings import PhoneSettings, sip_uri_option
 from alexphone.engine.sip_stack import SipStack
@@ -51,6 +55,7 @@ from alexphone.sip.transaction import TransactionEvent
 from alexphone.sip.uri import SipUri
 from alexphone.store.alex_cache import AlexCacheStore
 from alexphone.store.database import DATABASE_NAME, open_database
+from alexphone.store.history import HistoryStore
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE = 3.0
@@ -64,19 +69,21 @@ class Phone:
         self, settings: PhoneSettings, emit: Callable[[Event], None], ids: IdFactory | None = None
     ) -> None:
         self.settings = settings
-        self.emit = emit
+        self._emit = emit
+        self.history = CallHistory(None)  # with the profile's store once run() opens it
         self.ids = ids if ids is not None else IdFactory()
         self._stop = asyncio.Event()
         self.ua: UserAgent | None = None
         self.registration: AccountRegistration | None = None
         self.lan: LanDiscovery | None = None
-        self._alex_db: sqlite3.Connection | None = None
+        self._db: sqlite3.Connection | None = None
         self._reregistering: asyncio.Task[None] | None = None
 
     async def run(self, on_started: Callable[[PhoneClient], None] | None = None) -> None:
         """Listen, register, obey commands; return after Shutdown and a clean goodbye."""
         loop = asyncio.get_running_loop()
         self.settings.profile.mkdir(parents=True, exist_ok=True)
+        self._open_database()
         tap = self._log_sip if self.settings.log_sip else None
         stack = SipStack(self._on_transaction_event, tls=self.settings.tls, on_wire=tap)
         bound = await stack.start(self.settings.listen)
@@ -110,18 +117,27 @@ class Phone:
         await stack.close()
         if alex is not None:
             alex.close()
-        if self._alex_db is not None:
-            self._alex_db.close()
+        if self._db is not None:
+            self._db.close()
+
+    def emit(self, event: Event) -> None:
+        """Hand ``event`` to the face, after the engine's own records (history) took it."""
+        self.history.observe(event)
+        self._emit(event)
+
+    def _open_database(self) -> None:
+        """Open the profile's database: call history and the ALEX cache (both optional)."""
+        try:
+            self._db = open_database(self.settings.profile / DATABASE_NAME)
+        except ConfigError as exc:  # history and cache are records: calls work without them
+            self.emit(ErrorReported("profile", f"no call history or ALEX cache: {exc}"))
+            return
+        self.history = CallHistory(HistoryStore(self._db))
 
     def _alex_hub(self, stack: SipStack) -> AlexHub:
         """The phone's ALEX state: one probe budget and the profile's ALEX cache."""
         profile = self.settings.profile
-        cache: AlexCacheStore | None = None
-        try:
-            self._alex_db = open_database(profile / DATABASE_NAME)
-            cache = AlexCacheStore(self._alex_db)
-        except ConfigError as exc:  # the cache is a hint: ALEX runs without it
-            self.emit(ErrorReported("alex", f"no ALEX cache: {exc}"))
+        cache = AlexCacheStore(self._db) if self._db is not None else None
         return AlexHub(stack.transport, self.emit, self.ids, profile=profile, cache=cache)
 
     def _network_changed(self, addresses: list[InterfaceAddress], fingerprint: str) -> None:
@@ -191,6 +207,10 @@ class Phone:
                 ua.media.list_devices()
             case ClearAlexCache(peer=peer):
                 self._clear_alex_cache(ua, peer)
+            case ReportStats(call_id=call_id):
+                ua.media.report_stats(call_id)
+            case ListCalls():
+                self.emit(CallsListed(self.history.active()))
             case Shutdown():
                 self._stop.set()
 

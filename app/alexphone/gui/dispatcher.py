@@ -40,7 +40,6 @@ from alexphone.gui.call_model import CallInfo, CallModel
 from alexphone.gui.history_model import HistoryModel
 from alexphone.gui.peer_model import Peer, PeerModel
 from alexphone.gui.sip_log_model import LogLine, SipLogModel
-from alexphone.store.history import HistoryDirection, HistoryStore
 
 
 class EventDispatcher(QObject):
@@ -73,8 +72,7 @@ class EventDispatcher(QObject):
         pairs: PairModel,
         cache: CacheModel,
         log: SipLogModel,
-        history: HistoryStore,
-        history_model: HistoryModel,
+        history: HistoryModel,
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
@@ -84,9 +82,7 @@ class EventDispatcher(QObject):
         self.cache = cache
         self.log = log
         self.history = history
-        self.history_model = history_model
         self.clock = clock
-        self._history_rows: dict[str, int] = {}
 
     def dispatch(self, event: Event) -> None:
         """Apply one engine event (connected to EventBridge.event_received)."""
@@ -167,27 +163,13 @@ class EventDispatcher(QObject):
         if is_new and event.state is not CallState.ENDED:
             self.calls.prune_ended()
         call = self.calls.apply_state(event, now)
-        self._record(call, is_new, now)
+        if call.state is CallState.ENDED:
+            self.history.reload()  # the engine wrote the call's row before it emitted this
         self.call_updated.emit(call)
         if is_new and call.direction is Direction.IN and call.state is CallState.RINGING:
             self.incoming_call.emit(call)
         if not call.active:
             self.pairs.forget(call.call_id)
-
-    def _record(self, call: CallInfo, is_new: bool, now: float) -> None:
-        row = self._history_rows.get(call.call_id)
-        if row is None and is_new:
-            direction = HistoryDirection(call.direction.value)
-            row = self.history.begin(call.call_id, direction, call.remote, call.started)
-            self._history_rows[call.call_id] = row
-        if row is None:
-            return
-        if call.state is CallState.CONFIRMED:
-            self.history.answered(row, now)
-        elif call.state is CallState.ENDED:
-            self.history.ended(row, now, call.code, call.reason)
-            del self._history_rows[call.call_id]
-            self.history_model.reload()
 
     def _selected(self, event: AlexSelected, now: float) -> None:
         local, remote, rtt = event.local, event.remote, event.rtt_ms

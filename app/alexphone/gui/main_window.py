@@ -136,7 +136,6 @@ class MainWindow(QMainWindow):
             self.pairs,
             self.cache,
             self.log,
-            self.history_store,
             self.history,
             clock,
         )

@@ -9,8 +9,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from alexphone.engine.commands import Command, Shutdown
-from alexphone.engine.events import CallChanged, CallState, Direction, Event, UaReady
+from alexphone.engine.commands import Command, ListCalls, ReportStats, Shutdown
+from alexphone.engine.events import (
+    CallChanged,
+    CallsListed,
+    CallState,
+    CallStats,
+    Direction,
+    Event,
+    UaReady,
+)
 from alexphone.engine.phone import Phone
 from alexphone.engine.settings import PhoneSettings
 from alexphone.net.flow import ListenSpec
@@ -106,6 +114,20 @@ class RunningPhone:
     def execute(self, command: Command) -> None:
         """Hand ``command`` to the phone (we are on its loop)."""
         self.phone.execute(command)
+
+    def stats(self, call_id: str) -> CallStats | None:
+        """Ask the engine for the call's RTP counters now (ReportStats); None without media."""
+        seen = len(self.log.events)
+        self.execute(ReportStats(call_id))  # answered synchronously on this loop
+        found = [e for e in self.log.events[seen:] if isinstance(e, CallStats)]
+        return next((e for e in found if e.call_id == call_id), None)
+
+    def active_calls(self) -> tuple[CallChanged, ...]:
+        """Ask the engine for the calls not ended (ListCalls): each one's latest call.state."""
+        seen = len(self.log.events)
+        self.execute(ListCalls())
+        (listed,) = [e for e in self.log.events[seen:] if isinstance(e, CallsListed)]
+        return listed.calls
 
     async def call_state(
         self, state: CallState, direction: Direction | None = None, timeout: float = WAIT

@@ -62,14 +62,12 @@ async def _both_selected(phone: RunningPhone, call_id: str) -> dict[Flow, AlexSe
 
 
 def _received(phone: RunningPhone, call_id: str) -> int:
-    assert phone.phone.ua is not None
-    entry = phone.phone.ua.media.running.get(call_id)
-    stream = entry.driver.stream if entry is not None and entry.driver is not None else None
-    return stream.stats().received if stream is not None else 0
+    stats = phone.stats(call_id)
+    return stats.received if stats is not None else 0
 
 
 async def _audio_both_ways(pair: PhonePair, call_id: str) -> None:
-    """Wait until each side got some RTP (stream counters: no event announces each packet)."""
+    """Wait until each side got some RTP (asked for: no event announces each packet)."""
     for _ in range(int(WAIT / POLL)):
         if min(_received(pair.a, call_id), _received(pair.b, call_id)) > 5:
             return

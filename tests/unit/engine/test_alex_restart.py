@@ -54,9 +54,8 @@ async def _wait_selections(phone: RunningPhone, call_id: str, count: int) -> Non
 
 
 def _received(phone: RunningPhone, call_id: str) -> int:
-    entry = _ua(phone).media.running.get(call_id)
-    stream = entry.driver.stream if entry is not None and entry.driver is not None else None
-    return stream.stats().received if stream is not None else 0
+    stats = phone.stats(call_id)
+    return stats.received if stats is not None else 0
 
 
 async def _more_audio(pair: PhonePair, call_id: str, extra: int = 10) -> None:
