@@ -24,37 +24,18 @@ authenticated probe sent from ``base`` and consent has not lapsed.
 from __future__ import annotations
 
 import random
-from collections import deque
-from dataclasses import dataclass, replace
-from enum import Enum, auto
+from dataclasses import dataclass
 
-from alexphone.alex.candidate import (
-    Candidate,
-)
-from alexphone.alex.candidate_set import CandidateSet
+from alexphone.alex.candidate import Candidate
+from alexphone.alex.check_runner import AgentState, CheckRunner
 from alexphone.alex.connection_list import (
-    CandidatePair,
     ConnectionList,
     ListState,
     PairState,
     ValidPair,
     initial_unfreeze,
-    unfreeze_foundation,
-    unfreeze_idle,
-    valid_priority,
 )
-from alexphone.alex.consent import ConsentTimer
-from alexphone.alex.events import (
-    AgentEvent,
-    CandidateDiscovered,
-    ConsentExpired,
-    FlowFailed,
-    PairChanged,
-    PairSelected,
-    Role,
-    RoleChanged,
-    path_kind,
-)
+from alexphone.alex.events import AgentEvent, CandidateDiscovered, Role
 from alexphone.alex.pacing import ProbeBudget
 from alexphone.alex.probe import (
     ROLE_CONFLICT,
@@ -64,27 +45,14 @@ from alexphone.alex.probe import (
     check_success,
     role_conflict,
 )
-from alexphone.alex.prober import Probe, ProbePurpose, Prober
+from alexphone.alex.prober import ProbePurpose
 from alexphone.alex.reachability import rank_behind_other_nat
 from alexphone.core.address import Address
 from alexphone.core.errors import LocalProtocolError, ParseError
 from alexphone.stun import message as stun
-from alexphone.stun.transaction import (
-    StunFailed,
-    StunSucceeded,
-    StunTimedOut,
-    StunTimerConfig,
-    StunTransaction,
-)
+from alexphone.stun.transaction import StunFailed, StunSucceeded
 
-
-class AgentState(Enum):
-    """Where the agent stands."""
-
-    NEW = auto()
-    CHECKING = auto()
-    COMPLETED = auto()  # every flow selected or failed
-    CLOSED = auto()
+__all__ = ["AgentState", "CheckAgent"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +63,7 @@ class _EarlyCheck:  # a peer's check that arrived before start() (RFC 8445 §7.3
     use_candidate: bool
 
 
-class CheckAgent:
+class CheckAgent(CheckRunner):
     """Connectivity checks, nomination and consent for the flows of one dialog."""
 
     def __init__(
@@ -108,39 +76,9 @@ class CheckAgent:
         rng: random.Random,
         config: CheckConfig | None = None,
     ) -> None:
-        self.role = role
-        self.local = local
-        self.remote: Credentials | None = None
-        self.tie_breaker = tie_breaker
-        self.config = config if config is not None else CheckConfig()
-        self.state = AgentState.NEW
-        self.lists: list[ConnectionList] = []
-        self._budget = budget
-        self._rng = rng
-        self.candidates = CandidateSet()
+        super().__init__(role, local, tie_breaker, budget=budget, rng=rng, config=config)
         self._cached: set[tuple[str, Address, Address]] = set()
         self._early: list[_EarlyCheck] = []
-        self._validated: set[tuple[Address, Address]] = set()
-        self._consent: dict[str, ConsentTimer] = {}
-        self._nominating: dict[str, CandidatePair] = {}
-        self._started_at: float | None = None
-        self._stop_deadline: float | None = None
-        self._give_up_deadline: float | None = None
-        self._next_ta: float | None = None
-        self._round_robin = 0
-        self._output: deque[Datagram] = deque()
-        self._prober = Prober(budget, rng, self._output)
-        self._events: deque[AgentEvent] = deque()
-
-    @property
-    def probes_sent(self) -> int:
-        """Requests sent so far, retransmissions and consent checks included."""
-        return self._prober.sent
-
-    @property
-    def controlling(self) -> bool:
-        """Tell whether we nominate (RFC 8445 §6.1.1)."""
-        return self.role is Role.CONTROLLING
 
     def add_local_candidates(self, candidates: list[Candidate]) -> None:
         """Add our candidates (with ``base`` set); flow order is the order lists are served."""
@@ -162,8 +100,7 @@ class CheckAgent:
         if self.remote is None:
             raise LocalProtocolError("start() before set_remote()")
         self.state = AgentState.CHECKING
-        self._started_at = now
-        self._stop_deadline = now + self.config.stop_after if self.controlling else None
+        self._nominator.start(now, controlling=self.controlling)
         self._give_up_deadline = now + self.config.give_up_after
         self.candidates.remote = rank_behind_other_nat(
             self.candidates.local, self.candidates.remote
@@ -217,13 +154,6 @@ class CheckAgent:
                 return valid
         return None
 
-    def _list(self, flow: str) -> ConnectionList | None:
-        return next((cl for cl in self.lists if cl.flow == flow), None)
-
-    def _list_for_base(self, base: Address) -> ConnectionList | None:
-        candidate = self.candidates.base(base)
-        return self._list(candidate.flow) if candidate is not None else None
-
     def receive(self, data: bytes, base: Address, remote: Address, now: float) -> bool:
         """Take a datagram that arrived on ``base`` from ``remote``; True if it was ours."""
         if self.state is AgentState.CLOSED or not stun.is_stun(data):
@@ -265,7 +195,9 @@ class CheckAgent:
             if t is not None:
                 times.append(self._budget.next_allowed(t) if t == consent.next_check else t)
         if self.state is AgentState.CHECKING:
-            times.extend(t for t in (self._stop_deadline, self._give_up_deadline) if t is not None)
+            times.extend(
+                t for t in (self._nominator.deadline, self._give_up_deadline) if t is not None
+            )
         return min(times) if times else None
 
     def handle_timer(self, now: float) -> None:
@@ -310,13 +242,6 @@ class CheckAgent:
             return True
         self._switch_role()
         return False
-
-    def _switch_role(self) -> None:
-        self.role = self.role.other
-        self._nominating.clear()
-        for connection_list in self.lists:
-            connection_list.reprioritize(self.controlling)
-        self._events.append(RoleChanged(self.role))
 
     def _handle_check(self, check: _EarlyCheck, now: float) -> None:
         connection_list = self._list_for_base(check.base)
@@ -386,220 +311,3 @@ class CheckAgent:
         self._succeed(connection_list, pair, sent, mapped, rtt, now)
         self._apply_stop_rule(now)
         return True
-
-    def _succeed(
-        self,
-        connection_list: ConnectionList,
-        pair: CandidatePair,
-        sent: Probe,
-        mapped: Address,
-        rtt: float,
-        now: float,
-    ) -> None:
-        local, new = self.candidates.mapped_local(pair.local, mapped, sent.priority)
-        if new:
-            self._events.append(CandidateDiscovered(local, local=True))
-        pair.rtt = rtt
-        self._set_state(connection_list, pair, PairState.SUCCEEDED)
-        self._validated.add(pair.key)
-        priority = valid_priority(local, pair.remote, self.controlling)
-        nominated = (sent.use_candidate and self.controlling) or (
-            pair.nominate_on_success and not self.controlling
-        )
-        valid = connection_list.add_valid(
-            ValidPair(local, pair.remote, priority, pair.key, rtt, False, pair.from_cache)
-        )
-        unfreeze_foundation(self.lists, pair.foundation)  # RFC 8445 §7.2.5.3.3
-        self._wake(now)
-        if nominated and connection_list.state is ListState.RUNNING:
-            self._select(connection_list, valid, now)
-
-    def _fail(self, connection_list: ConnectionList, pair: CandidatePair) -> None:
-        self._set_state(connection_list, pair, PairState.FAILED)
-        if self._nominating.get(connection_list.flow) is pair:
-            del self._nominating[connection_list.flow]
-            connection_list.valid = [v for v in connection_list.valid if v.generating != pair.key]
-            self._validated.discard(pair.key)
-
-    def _set_state(
-        self, connection_list: ConnectionList, pair: CandidatePair, state: PairState
-    ) -> None:
-        if pair.state is not state:
-            pair.state = state
-            self._events.append(
-                PairChanged(connection_list.flow, pair.local, pair.remote, state, pair.rtt)
-            )
-
-    def _apply_stop_rule(self, now: float) -> None:
-        """ALEX.md: nominate the best valid pair once every better pair failed, or after 1 s."""
-        if (
-            not self.controlling
-            or self._started_at is None
-            or self.state is not AgentState.CHECKING
-        ):
-            return
-        late = now >= self._started_at + self.config.stop_after
-        if self._stop_deadline is not None and late:
-            self._stop_deadline = None  # from now on the rule runs on every answer
-        for connection_list in self.lists:
-            if connection_list.flow in self._nominating:
-                continue
-            generating = connection_list.nomination_target(late)
-            if generating is not None:
-                self._nominating[connection_list.flow] = generating
-                generating.use_candidate_sent = True
-                connection_list.trigger(generating)
-                self._wake(now)
-
-    def _select(self, connection_list: ConnectionList, valid: ValidPair, now: float) -> None:
-        chosen = connection_list.add_valid(replace(valid, nominated=True))
-        connection_list.selected = chosen
-        connection_list.state = ListState.COMPLETED
-        self._nominating.pop(connection_list.flow, None)
-        generating = connection_list.find(*valid.generating)
-        connection_list.stop_below(generating.priority if generating else valid.priority)
-        base, remote = valid.generating
-        self._consent[connection_list.flow] = ConsentTimer(
-            connection_list.flow, base, remote, now, self._rng, self.config.consent
-        )
-        kind = path_kind(valid.local, valid.remote)
-        flow = connection_list.flow
-        self._events.append(
-            PairSelected(flow, valid.local, valid.remote, base, kind, valid.rtt, valid.from_cache)
-        )
-        self._check_completed()
-
-    def _give_up(self, now: float) -> None:
-        if self._give_up_deadline is None or now < self._give_up_deadline:
-            return
-        self._give_up_deadline = None
-        for connection_list in self.lists:
-            if connection_list.state is ListState.RUNNING and connection_list.best_valid() is None:
-                connection_list.state = ListState.FAILED
-                connection_list.stop_below(2**64)
-                self._events.append(FlowFailed(connection_list.flow))
-        self._check_completed()
-
-    def _check_completed(self) -> None:
-        if self.lists and all(cl.state is not ListState.RUNNING for cl in self.lists):
-            self.state = AgentState.COMPLETED
-            self._next_ta = None
-
-    def _wake(self, now: float) -> None:
-        if self.state is AgentState.CHECKING and self._next_ta is None:
-            self._next_ta = now
-
-    def _pace(self, now: float) -> None:
-        """RFC 8445 §6.1.4.2: one new check per Ta, lists in turn."""
-        if self._next_ta is None or self._next_ta > now:
-            return
-        if self._budget.next_allowed(now) > now:
-            return  # get_timer reports when the budget allows
-        count = len(self.lists)
-        for step in range(count):
-            connection_list = self.lists[(self._round_robin + step) % count]
-            if connection_list.state is not ListState.RUNNING:
-                continue
-            pair = connection_list.next_check()
-            if pair is None and unfreeze_idle(self.lists, connection_list):
-                pair = connection_list.next_check()
-            if pair is None:
-                continue
-            self._budget.try_take(now)
-            self._round_robin = (self._round_robin + step + 1) % count
-            self._send_check(connection_list, pair, now)
-            self._next_ta = now + self.config.pacing.ta
-            return
-        self._next_ta = None  # nothing to do until a trigger or unfreeze wakes us
-
-    def _send_check(self, connection_list: ConnectionList, pair: CandidatePair, now: float) -> None:
-        use_candidate = self.controlling and (
-            pair.use_candidate_sent or (pair.from_cache and pair.state is PairState.WAITING)
-        )
-        if use_candidate:
-            pair.use_candidate_sent = True
-            self._nominating[connection_list.flow] = pair
-        elif self.controlling and self._best_still_possible(connection_list, pair):
-            # not in _nominating: the stop rule may still nominate a pair that answers first
-            use_candidate = pair.use_candidate_sent = True
-        active = sum(
-            p.state in (PairState.WAITING, PairState.IN_PROGRESS) for p in connection_list.pairs
-        )
-        # RFC 8445 §14.3: RTO = MAX(500 ms, Ta · (waiting + in-progress))
-        rto = max(self.config.stun.rto, self.config.pacing.ta * active)
-        timers = StunTimerConfig(rto, self.config.stun.rc, self.config.stun.rm)
-        transaction = self._probe(
-            ProbePurpose.CHECK, pair.local, pair.remote.address, timers, use_candidate, now
-        )
-        pair.transaction = transaction
-        self._set_state(connection_list, pair, PairState.IN_PROGRESS)
-
-    def _best_still_possible(self, connection_list: ConnectionList, pair: CandidatePair) -> bool:
-        """The stop rule would nominate this pair the moment it succeeds (every better pair
-        failed): its own check carries USE-CANDIDATE, saving the nomination round trip."""
-        if connection_list.flow in self._nominating or pair.state is PairState.SUCCEEDED:
-            return False
-        return all(
-            p.state is PairState.FAILED for p in connection_list.pairs if p.priority > pair.priority
-        )
-
-    def _run_probes(self, now: float) -> None:
-        for probe, event in self._prober.run(now):
-            if isinstance(event, StunTimedOut):
-                self._timed_out(probe)
-
-    def _probe(
-        self,
-        purpose: ProbePurpose,
-        local: Candidate,
-        remote: Address,
-        timers: StunTimerConfig,
-        use_candidate: bool,
-        now: float,
-    ) -> StunTransaction:
-        assert self.remote is not None
-        probe = self._prober.send(
-            purpose,
-            local,
-            remote,
-            (self.local, self.remote),
-            controlling=self.controlling,
-            tie_breaker=self.tie_breaker,
-            use_candidate=use_candidate,
-            timers=timers,
-            now=now,
-        )
-        return probe.transaction
-
-    def _timed_out(self, sent: Probe) -> None:
-        if sent.purpose is not ProbePurpose.CHECK:
-            return  # consent: judged by the time of the last answer
-        connection_list = self._list(sent.flow)
-        pair = connection_list.find(sent.base, sent.remote) if connection_list else None
-        if (
-            connection_list is not None
-            and pair is not None
-            and pair.transaction is sent.transaction
-        ):
-            self._fail(connection_list, pair)
-
-    def _run_consent(self, now: float) -> None:
-        for flow, consent in list(self._consent.items()):
-            if consent.expire_if_due(now):
-                self._validated.discard((consent.base, consent.remote))
-                self._events.append(ConsentExpired(flow, consent.base, consent.remote))
-                del self._consent[flow]
-                continue
-            if consent.check_due(now) and self._budget.try_take(now):
-                local = self.candidates.base(consent.base)
-                if local is None:
-                    continue
-                consent.check_sent(now)
-                self._probe(
-                    ProbePurpose.CONSENT,
-                    local,
-                    consent.remote,
-                    self.config.consent_stun,
-                    False,
-                    now,
-                )
