@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from enum import Enum, auto
 
 from alexphone.alex.candidate import Candidate
@@ -55,6 +55,16 @@ class AgentState(Enum):
     CLOSED = auto()
 
 
+@dataclass(frozen=True, slots=True)
+class EarlyCheck:
+    """A peer's check to act on: queued when it arrives before start() (RFC 8445 §7.3.1.4)."""
+
+    base: Address
+    remote: Address
+    priority: int | None
+    use_candidate: bool
+
+
 class CheckRunner:
     """Checks we send and their outcomes for the flows of one dialog."""
 
@@ -81,6 +91,8 @@ class CheckRunner:
         self._validated: set[tuple[Address, Address]] = set()
         self._consent: dict[str, ConsentTimer] = {}
         self._nominator = Nominator(self.config.stop_after)
+        self._cached: set[tuple[str, Address, Address]] = set()  # (flow, base, remote)
+        self._early: list[EarlyCheck] = []
         self._give_up_deadline: float | None = None
         self._next_ta: float | None = None
         self._round_robin = 0

@@ -23,11 +23,8 @@ authenticated probe sent from ``base`` and consent has not lapsed.
 
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass
-
 from alexphone.alex.candidate import Candidate
-from alexphone.alex.check_runner import AgentState, CheckRunner
+from alexphone.alex.check_runner import AgentState, CheckRunner, EarlyCheck
 from alexphone.alex.connection_list import (
     ConnectionList,
     ListState,
@@ -35,11 +32,9 @@ from alexphone.alex.connection_list import (
     ValidPair,
     initial_unfreeze,
 )
-from alexphone.alex.events import AgentEvent, CandidateDiscovered, Role
-from alexphone.alex.pacing import ProbeBudget
+from alexphone.alex.events import AgentEvent, CandidateDiscovered
 from alexphone.alex.probe import (
     ROLE_CONFLICT,
-    CheckConfig,
     Credentials,
     Datagram,
     check_success,
@@ -55,30 +50,8 @@ from alexphone.stun.transaction import StunFailed, StunSucceeded
 __all__ = ["AgentState", "CheckAgent"]
 
 
-@dataclass(frozen=True, slots=True)
-class _EarlyCheck:  # a peer's check that arrived before start() (RFC 8445 §7.3.1.4)
-    base: Address
-    remote: Address
-    priority: int | None
-    use_candidate: bool
-
-
 class CheckAgent(CheckRunner):
     """Connectivity checks, nomination and consent for the flows of one dialog."""
-
-    def __init__(
-        self,
-        role: Role,
-        local: Credentials,
-        tie_breaker: int,
-        *,
-        budget: ProbeBudget,
-        rng: random.Random,
-        config: CheckConfig | None = None,
-    ) -> None:
-        super().__init__(role, local, tie_breaker, budget=budget, rng=rng, config=config)
-        self._cached: set[tuple[str, Address, Address]] = set()
-        self._early: list[_EarlyCheck] = []
 
     def add_local_candidates(self, candidates: list[Candidate]) -> None:
         """Add our candidates (with ``base`` set); flow order is the order lists are served."""
@@ -224,7 +197,7 @@ class CheckAgent(CheckRunner):
         if self._role_conflict(message, base, remote):
             return True
         self._output.append(Datagram(base, remote, check_success(message, remote, self.local)))
-        early = _EarlyCheck(base, remote, message.priority, message.use_candidate)
+        early = EarlyCheck(base, remote, message.priority, message.use_candidate)
         if self.state is AgentState.NEW:
             self._early.append(early)  # RFC 8445 §7.3.1.4: handled once checks start
         elif self.state is AgentState.CHECKING:
@@ -243,7 +216,7 @@ class CheckAgent(CheckRunner):
         self._switch_role()
         return False
 
-    def _handle_check(self, check: _EarlyCheck, now: float) -> None:
+    def _handle_check(self, check: EarlyCheck, now: float) -> None:
         connection_list = self._list_for_base(check.base)
         if connection_list is None or connection_list.state is not ListState.RUNNING:
             return

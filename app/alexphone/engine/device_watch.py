@@ -9,11 +9,12 @@ rescans on a slow period. A rescan runs only between calls.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
+
+from alexphone.net.task_set import TaskSet
 
 log = logging.getLogger(__name__)
 SOUND_NODES = Path("/dev/snd")
@@ -47,19 +48,15 @@ class DeviceWatch:
         self._seen = nodes()
         self._dirty = False
         self._since_rescan = 0.0
-        self._task: asyncio.Task[None] | None = None
+        self._tasks = TaskSet(log, "audio device watch")
 
     def start(self) -> None:
         """Start watching on the running loop."""
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        self._tasks.spawn(self._run())
 
     async def stop(self) -> None:
         """Stop watching."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._tasks.close()
 
     def tick(self) -> bool:
         """Look once; rescan if a change is pending and the phone is idle. True if it did."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
@@ -13,6 +12,7 @@ from alexphone.net.interfaces import (
     local_addresses,
     network_fingerprint,
 )
+from alexphone.net.task_set import TaskSet
 
 log = logging.getLogger(__name__)
 
@@ -40,20 +40,16 @@ class NetworkMonitor:
         self.fingerprint: str | None = None
         self._seen: frozenset[str] | None = None  # our addresses: a renumbering in the same
         # prefix keeps the fingerprint but still moves our Contact
-        self._task: asyncio.Task[None] | None = None
+        self._tasks = TaskSet(log, "network poll")
 
     def start(self) -> None:
         """Take the first snapshot now and poll from then on."""
         self.check()
-        self._task = asyncio.get_running_loop().create_task(self._poll())
+        self._tasks.spawn(self._poll())
 
     async def stop(self) -> None:
         """Stop polling."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._tasks.close()
 
     def check(self) -> bool:
         """Compare the network with the last snapshot; report and return True if it changed."""

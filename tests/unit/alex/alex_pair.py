@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from enum import Enum, auto
 
 from alexphone.alex.candidate import Candidate
-from alexphone.alex.checks import CheckAgent, CheckConfig, Credentials, Datagram
+from alexphone.alex.checks import CheckAgent
 from alexphone.alex.events import AgentEvent, PairSelected, Role
 from alexphone.alex.gathering import (
     HostAddress,
@@ -29,6 +29,7 @@ from alexphone.alex.gathering import (
     relayed_candidate,
 )
 from alexphone.alex.pacing import ProbeBudget
+from alexphone.alex.probe import CheckConfig, Credentials, Datagram
 from alexphone.core.address import Address
 from alexphone.core.clock import FakeClock
 
