@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from enum import Enum
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from alexphone.core.errors import ParseError, ProtocolError
-from alexphone.engine.alexcall.ice import adopt_ice, with_ice
+from alexphone.engine.alexcall.session import AlexCall
 from alexphone.engine.events import CallChanged, CallState, Direction
+from alexphone.engine.response_handler import ResponseHandler
 from alexphone.net.media_port import MediaPort
 from alexphone.sdp.negotiation import SdpSession
 from alexphone.sdp.offer_answer import OfferAnswerError
@@ -24,9 +25,6 @@ from alexphone.sip.headers import NameAddress
 from alexphone.sip.message import Request, Response, make_response
 from alexphone.sip.transaction import TransactionId, build_cancel
 from alexphone.sip.uri import SipUri
-
-if TYPE_CHECKING:
-    from alexphone.engine.alexcall.session import AlexSession
 
 log = logging.getLogger(__name__)
 SDP_TYPE = "application/sdp"
@@ -41,16 +39,6 @@ class Phase(Enum):
     CONFIRMED = "confirmed"
     ENDING = "ending"  # BYE or CANCEL sent
     ENDED = "ended"
-
-
-class ResponseHandler(Protocol):
-    """Receives the outcome of one client transaction."""
-
-    def on_response(self, response: Response) -> None:
-        """Handle a provisional or final response."""
-
-    def on_failure(self, status: int, reason: str) -> None:
-        """Handle a timeout (408) or transport error (503) of the transaction."""
 
 
 class Signaling(Protocol):
@@ -119,7 +107,12 @@ class Call:
         self.to_tag: str | None = None
         self._answer_sdp: SessionDescription | None = None  # our answer to an INVITE's offer
         self.on_media_change: Callable[[Call], None] | None = None  # re-INVITE changed media
-        self.alex: AlexSession | None = None  # address lists and checks (ALEX.md)
+        self.alex: AlexCall | None = None  # address lists and checks (ALEX.md)
+
+    @property
+    def is_confirmed(self) -> bool:
+        """Tell whether the call is confirmed and not ending (in-dialog requests may go)."""
+        return self.phase is Phase.CONFIRMED
 
     # -- outgoing ---------------------------------------------------------------------------
     def place(self, invite: Request) -> None:
@@ -189,7 +182,7 @@ class Call:
         self.phase = Phase.CONFIRMED
         self._state(CallState.CONFIRMED)
         if self.alex is not None:
-            adopt_ice(self.alex, response.body)  # not ALEX: ICE if the answer does ICE
+            self.alex.adopt_ice(response.body)  # not ALEX: ICE if the answer does ICE
             self.alex.confirmed()
         if self.cancel_wanted:
             self.hang_up()
@@ -257,7 +250,7 @@ class Call:
         self._state(CallState.RINGING)
         if self.alex is not None:
             self.alex.peer_headers(invite.headers, final=True)
-            adopt_ice(self.alex, invite.body, answering=True)  # not ALEX: ICE if offered
+            self.alex.adopt_ice(invite.body, answering=True)  # not ALEX: ICE if offered
         if invite.body:
             try:
                 self._answer_sdp = self.sdp.answer(SessionDescription.parse(invite.body)).sdp
@@ -421,7 +414,7 @@ class Call:
     def attach_sdp(self, message: Request | Response, sdp: SessionDescription) -> None:
         """Put ``sdp`` in ``message`` (with our ICE attributes when ALEX runs for the call)."""
         if self.alex is not None:
-            sdp = with_ice(self.alex, sdp)  # RFC 8839: a=candidate mirroring our m0.1 items
+            sdp = self.alex.with_ice(sdp)  # RFC 8839: a=candidate mirroring our m0.1 items
         message.headers.set("Content-Type", SDP_TYPE)
         message.body = sdp.to_bytes()
 

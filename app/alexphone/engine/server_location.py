@@ -17,8 +17,8 @@ from collections.abc import Callable
 from alexphone.core.errors import TransportError
 from alexphone.discovery.failed_targets import FailedTargets
 from alexphone.discovery.resolver import ResolutionError, SipResolver
-from alexphone.engine.call import ResponseHandler
 from alexphone.engine.events import ErrorReported, Event
+from alexphone.engine.response_handler import ResponseHandler
 from alexphone.engine.sip_stack import Destination
 from alexphone.net.transport import TransportKind
 from alexphone.sip.message import Response

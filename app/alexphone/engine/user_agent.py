@@ -13,12 +13,13 @@ from alexphone.core.errors import ConfigError, ParseError, ProtocolError, Transp
 from alexphone.core.ids import IdFactory
 from alexphone.engine.alexcall.bypass import SignalingBypass
 from alexphone.engine.alexcall.hub import AlexHub, needs_gathering
-from alexphone.engine.alexcall.media_sockets import add_ipv6_audio, gather_ipv6
+from alexphone.engine.alexcall.media_sockets import media_bounds
 from alexphone.engine.alexcall.restart import ChecksRestart
-from alexphone.engine.alexcall.session import AlexSession
-from alexphone.engine.call import Call, ResponseHandler
+from alexphone.engine.alexcall.session import AlexCall
+from alexphone.engine.call import Call
 from alexphone.engine.call_media import MediaController
-from alexphone.engine.events import CallChanged, Direction, Event, PathKind
+from alexphone.engine.events import CallChanged, Direction, Event
+from alexphone.engine.response_handler import ResponseHandler
 from alexphone.engine.server_location import FailoverHandler, ServerLocator
 from alexphone.engine.settings import PhoneSettings
 from alexphone.engine.sip_stack import Destination, SipStack
@@ -92,7 +93,9 @@ class UserAgent:
         self.locator = ServerLocator(settings.dns_server, emit, self._loop.time)
         self.bypass = SignalingBypass(self.send_request, self._loop.call_later)
         regather = self._regather if alex is not None and needs_gathering(settings) else None
-        self.restart = ChecksRestart(self, self.calls, regather)  # ALEX consent lost, mobility
+        self.restart = ChecksRestart(
+            self, self.calls, emit, regather
+        )  # ALEX consent lost, mobility
 
     # -- identity ---------------------------------------------------------------------------
     def local_aor(self) -> NameAddress:
@@ -316,12 +319,11 @@ class UserAgent:
     async def _gather_then(self, call: Call, step: Callable[[], None]) -> None:
         """Gather the call's srflx/relay candidates (bounded), then send what announces them."""
         assert call.alex is not None
-        await call.alex.gather(self.settings, call.port)
-        await gather_ipv6(call.alex, self.settings, call.port)  # srflx of the IPv6 pair
+        await call.alex.gather(self.settings, call.port)  # and the IPv6 pair's srflx
         if call.call_id in self.calls:
             step()
 
-    async def _regather(self, session: AlexSession) -> None:
+    async def _regather(self, session: AlexCall) -> None:
         """A call's srflx/relay candidates again, from the network we moved to (bounded)."""
         await session.regather(self.settings)
 
@@ -329,13 +331,20 @@ class UserAgent:
         """Give the call its ALEX session (the caller controls, RFC 8445 §6.1.1)."""
         if self.alex is None:
             return
-        session = AlexSession(self.alex, call.call_id, role, (call.port.host, call.port.port), peer)
-        add_ipv6_audio(session, call.port)
-        session.on_media_path = lambda local, remote, kind: self.media.move_media(
-            call.call_id, remote, PathKind(kind), local
+        session = AlexCall(
+            self.alex,
+            call.call_id,
+            role,
+            (call.port.host, call.port.port),
+            peer,
+            on_media_path=lambda local, remote, kind: self.media.move_media(
+                call.call_id, remote, kind, local
+            ),
+            on_consent_lost=lambda flow: self.restart.consent_lost(call, flow),
         )
+        for bound in media_bounds(call.port)[1:]:  # ALEX.md: IPv6 preferred where it works
+            session.add_audio_socket(bound)
         call.alex = session
-        self.restart.watch(call)
 
     def _emit_call(self, event: CallChanged) -> None:
         self.emit(event)

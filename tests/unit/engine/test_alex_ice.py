@@ -11,8 +11,7 @@ from alexphone.alex.events import Role
 from alexphone.alex.negotiation import Mode
 from alexphone.core.ids import IdFactory
 from alexphone.engine.alexcall.hub import AlexHub
-from alexphone.engine.alexcall.ice import adopt_ice, with_ice
-from alexphone.engine.alexcall.session import AlexSession
+from alexphone.engine.alexcall.session import AlexCall
 from alexphone.engine.events import Event
 from alexphone.sdp.negotiation import SdpSession
 from alexphone.sdp.offer_answer import LocalMedia
@@ -33,12 +32,12 @@ ICE_OFFER = (
 PLAIN_OFFER = ICE_OFFER.split("a=ice-ufrag")[0] + "m=audio 7078 RTP/AVP 0\r\n"
 
 
-def _session(tmp_path: Path, role: Role) -> AlexSession:
+def _session(tmp_path: Path, role: Role) -> AlexCall:
     events: list[Event] = []
     hub = AlexHub(
         RecordingSipTransport(5060, "10.77.0.11"), events.append, IdFactory(), profile=tmp_path
     )  # type: ignore[arg-type]
-    return AlexSession(hub, "call-1", role, ("10.77.0.11", 16500), "sip:peer@example.com")
+    return AlexCall(hub, "call-1", role, ("10.77.0.11", 16500), "sip:peer@example.com")
 
 
 def _offer() -> SessionDescription:
@@ -48,13 +47,13 @@ def _offer() -> SessionDescription:
 def test_our_offer_mirrors_the_audio_items_with_the_alex_credentials(tmp_path: Path) -> None:
     async def scenario() -> None:
         session = _session(tmp_path, Role.CONTROLLING)
-        media = with_ice(session, _offer()).media[0]
-        assert media.attribute("ice-ufrag") == session.values.ufrag
-        assert media.attribute("ice-pwd") == session.values.pwd
+        media = session.with_ice(_offer()).media[0]
+        assert media.attribute("ice-ufrag") == session.credentials.ufrag
+        assert media.attribute("ice-pwd") == session.credentials.pwd
         candidates = media.candidates
         assert candidates and all(" 10.77.0.11 16500 typ host" in c for c in candidates)
         assert not any(" 5060 " in c for c in candidates)  # the sip items stay out of SDP
-        again = with_ice(session, with_ice(session, _offer())).media[0]
+        again = session.with_ice(session.with_ice(_offer())).media[0]
         assert len(again.attributes_named("ice-ufrag")) == 1
         session.close()
 
@@ -67,19 +66,19 @@ def test_an_ice_offer_switches_the_call_to_ice_on_audio_only(tmp_path: Path) -> 
         session.peer_headers(Headers(), final=True)
         assert session.mode is Mode.PLAIN
 
-        assert adopt_ice(session, ICE_OFFER.encode())  # an answer (we offered)
+        assert session.adopt_ice(ICE_OFFER.encode())  # an answer (we offered)
 
         assert session.mode is Mode.ICE and session.active
-        remote = session.agent.candidates.remote
+        remote = session.remote_candidates
         assert {c.address for c in remote} == {("10.77.0.12", 7078), ("198.51.100.7", 40000)}
         assert {c.flow for c in remote} == {"m0.1"}  # RTCP and loopback candidates skipped
-        assert {c.flow for c in session.agent.candidates.local} == {"m0.1"}
-        assert session.agent.remote is not None and session.agent.remote.ufrag == "Ab12"
+        assert {c.flow for c in session.candidates} == {"m0.1"}
+        assert session.peer_credentials is not None and session.peer_credentials.ufrag == "Ab12"
         assert not session.may_send(("10.77.0.12", 7078))  # the gate: nothing probed yet
         headers = Headers()
         session.announce(headers)
         assert "ALEX-session" not in headers
-        assert with_ice(session, _offer()).media[0].candidates  # our answer does ICE too
+        assert session.with_ice(_offer()).media[0].candidates  # our answer does ICE too
         session.close()
 
     asyncio.run(scenario())
@@ -90,11 +89,11 @@ def test_a_plain_peer_stays_plain_and_gets_no_ice_in_the_answer(tmp_path: Path) 
         session = _session(tmp_path, Role.CONTROLLED)
         session.peer_headers(Headers(), final=True)
 
-        assert not adopt_ice(session, PLAIN_OFFER.encode())
-        assert not adopt_ice(session, b"not sdp")
+        assert not session.adopt_ice(PLAIN_OFFER.encode())
+        assert not session.adopt_ice(b"not sdp")
 
         assert session.mode is Mode.PLAIN and session.may_send(("10.77.0.12", 7078))
-        assert with_ice(session, _offer()).media[0].attribute("ice-ufrag") is None
+        assert session.with_ice(_offer()).media[0].attribute("ice-ufrag") is None
         session.close()
 
     asyncio.run(scenario())
@@ -108,9 +107,9 @@ def test_alex_wins_over_sdp_candidates(tmp_path: Path) -> None:
         caller.announce(headers)
         callee.peer_headers(headers, final=True)
 
-        assert not adopt_ice(callee, ICE_OFFER.encode())
+        assert not callee.adopt_ice(ICE_OFFER.encode())
         assert callee.mode is Mode.ALEX
-        assert "sip" in {c.flow for c in callee.agent.candidates.local}
+        assert "sip" in {c.flow for c in callee.candidates}
         caller.close()
         callee.close()
 
@@ -121,13 +120,13 @@ def test_an_offer_wanting_rtcp_checks_is_answered_without_ice(tmp_path: Path) ->
     async def scenario() -> None:
         unmuxed = _session(tmp_path / "a", Role.CONTROLLED)
         unmuxed.peer_headers(Headers(), final=True)
-        assert not adopt_ice(unmuxed, ICE_OFFER.encode(), answering=True)
+        assert not unmuxed.adopt_ice(ICE_OFFER.encode(), answering=True)
         assert unmuxed.mode is Mode.PLAIN
-        assert with_ice(unmuxed, _offer()).media[0].attribute("ice-ufrag") is None
+        assert unmuxed.with_ice(_offer()).media[0].attribute("ice-ufrag") is None
 
         muxed = _session(tmp_path / "b", Role.CONTROLLED)
         muxed.peer_headers(Headers(), final=True)
-        assert adopt_ice(muxed, (ICE_OFFER + "a=rtcp-mux\r\n").encode(), answering=True)
+        assert muxed.adopt_ice((ICE_OFFER + "a=rtcp-mux\r\n").encode(), answering=True)
         assert muxed.mode is Mode.ICE
         unmuxed.close()
         muxed.close()

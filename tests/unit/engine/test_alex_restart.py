@@ -78,8 +78,8 @@ async def _call(pair: PhonePair) -> str:
 def _ufrags(phone: RunningPhone, call_id: str) -> tuple[str, str | None]:
     call = _ua(phone).calls[call_id]
     assert call.alex is not None
-    remote = call.alex.agent.remote
-    return call.alex.values.ufrag, remote.ufrag if remote is not None else None
+    remote = call.alex.peer_credentials
+    return call.alex.credentials.ufrag, remote.ufrag if remote is not None else None
 
 
 def _reinvites(phone: RunningPhone, direction: Direction) -> list[str]:
@@ -126,16 +126,15 @@ def test_lost_consent_restarts_from_the_controlling_side_only(tmp_path: Path) ->
     async def scenario() -> None:
         async with _pair(tmp_path) as pair:
             call_id = await _call(pair)
-            b_session = _ua(pair.b).calls[call_id].alex
-            a_session = _ua(pair.a).calls[call_id].alex
-            assert a_session is not None and b_session is not None
+            a_call, b_call = _ua(pair.a).calls[call_id], _ua(pair.b).calls[call_id]
             b_before = _ufrags(pair.b, call_id)
 
-            b_session.on_consent_lost("m0.1")  # the controlled side waits for the caller
+            # what each call's agent reports on ConsentExpired (test_alex_report.py)
+            _ua(pair.b).restart.consent_lost(b_call, "m0.1")  # the controlled side waits
             assert _ufrags(pair.b, call_id) == b_before and not _reinvites(pair.b, Direction.OUT)
 
-            a_session.on_consent_lost("m0.1")  # what the agent's ConsentExpired calls
-            a_session.on_consent_lost("sip")  # the second flow's expiry: one restart only
+            _ua(pair.a).restart.consent_lost(a_call, "m0.1")
+            _ua(pair.a).restart.consent_lost(a_call, "sip")  # the second flow: one restart only
             for phone in (pair.a, pair.b):
                 await _wait_selections(phone, call_id, 4)
             assert _ufrags(pair.b, call_id)[0] != b_before[0]

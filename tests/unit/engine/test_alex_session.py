@@ -11,20 +11,20 @@ from alexphone.alex.events import Role
 from alexphone.alex.negotiation import Mode, supports
 from alexphone.core.ids import IdFactory
 from alexphone.engine.alexcall.hub import AlexHub
-from alexphone.engine.alexcall.session import AlexSession
+from alexphone.engine.alexcall.session import AlexCall
 from alexphone.engine.events import Event
 from alexphone.sip.message import Headers
 
 Address = tuple[str, int]
 
 
-def _session(tmp_path: Path, role: Role, sip_port: int, media_port: int) -> AlexSession:
+def _session(tmp_path: Path, role: Role, sip_port: int, media_port: int) -> AlexCall:
     events: list[Event] = []
     hub = AlexHub(RecordingSipTransport(sip_port), events.append, IdFactory(), profile=tmp_path)  # type: ignore[arg-type]
-    return AlexSession(hub, "call-1", role, ("127.0.0.1", media_port), "sip:peer@example.com")
+    return AlexCall(hub, "call-1", role, ("127.0.0.1", media_port), "sip:peer@example.com")
 
 
-def _announced(session: AlexSession) -> Headers:
+def _announced(session: AlexCall) -> Headers:
     headers = Headers()
     session.announce(headers)
     return headers

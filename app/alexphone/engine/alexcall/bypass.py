@@ -19,8 +19,8 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from alexphone.engine.alexcall.headers import SIP_FLOW
-from alexphone.engine.call import Call, ResponseHandler
+from alexphone.engine.alexcall.session import AlexCall
+from alexphone.engine.response_handler import ResponseHandler
 from alexphone.engine.sip_stack import Destination
 from alexphone.net.transport import TransportKind
 from alexphone.sip.dialog import Dialog, DialogState
@@ -53,6 +53,25 @@ class SendRequest(Protocol):
 CallLater = Callable[[float, Callable[[], None]], Cancellable]
 
 
+class DialogCall(Protocol):
+    """What the bypass needs of a call (engine/call.py's ``Call``)."""
+
+    @property
+    def call_id(self) -> str:
+        """The Call-ID."""
+        ...
+
+    @property
+    def dialog(self) -> Dialog | None:
+        """The dialog once there is one."""
+        ...
+
+    @property
+    def alex(self) -> AlexCall | None:
+        """The call's ALEX driver, None without ALEX."""
+        ...
+
+
 def bypass_allowed(route_set: Sequence[NameAddress]) -> bool:
     """Tell whether the proxies consent: no route set, or ``;alex-bypass`` on every entry."""
     return all(isinstance(r.uri, SipUri) and r.uri.has_param(BYPASS_PARAM) for r in route_set)
@@ -68,7 +87,7 @@ class SignalingBypass:
         self.direct_sent = 0
         self.fallbacks = 0
 
-    def direct_target(self, call: Call, request: Request) -> tuple[str, int] | None:
+    def direct_target(self, call: DialogCall, request: Request) -> tuple[str, int] | None:
         """The selected ``sip`` remote address ``request`` may go to, None: the route set."""
         dialog, alex = call.dialog, call.alex
         if request.method not in DIRECT_METHODS or request.to.tag is None:
@@ -79,12 +98,9 @@ class SignalingBypass:
             return None
         if not bypass_allowed(dialog.route_set):
             return None
-        selected = alex.agent.selected(SIP_FLOW)
-        if selected is None or selected.remote.transport != "udp":
-            return None
-        return selected.generating[1]
+        return alex.sip_target()
 
-    def route(self, call: Call, request: Request, handler: ResponseHandler) -> bool:
+    def route(self, call: DialogCall, request: Request, handler: ResponseHandler) -> bool:
         """Send ``request`` straight to the peer if the call may; False: send it as usual."""
         target = self.direct_target(call, request)
         if target is None or call.dialog is None:

@@ -8,81 +8,68 @@ toward a plain peer (RFC 8839 §3.2: a peer that did not offer ICE does not get 
 When the peer did not announce ALEX but its SDP has candidates and credentials, the call's
 ``CheckAgent`` runs for the audio flow alone (Mode.ICE): our ``sip`` items are dropped (ICE
 knows no signaling flow), the peer's RTP-component candidates and credentials are set, and the
-session's media gate and path switch work as under ALEX. The peer's RTCP candidates are
-ignored: our answer announces component 1 only, so an ICE peer forms no component-2 pairs
-(RFC 8445 §6.1.2.2).
+call's media gate and path switch work as under ALEX (``AlexCall.adopt_ice`` does this with
+what ``ice_peer`` read). The peer's RTCP candidates are ignored: our answer announces
+component 1 only, so an ICE peer forms no component-2 pairs (RFC 8445 §6.1.2.2).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from alexphone.alex.address import is_usable_address
-from alexphone.alex.ice_sdp import media_attributes, read_ice
-from alexphone.alex.negotiation import Mode
+from alexphone.alex.candidate import Candidate
+from alexphone.alex.ice_sdp import IcePeer, media_attributes, read_ice
 from alexphone.alex.probe import Credentials
 from alexphone.core.errors import ParseError
 from alexphone.engine.alexcall.headers import AUDIO_FLOW, is_loopback
 from alexphone.sdp.session import SessionDescription
 
-if TYPE_CHECKING:
-    from alexphone.engine.alexcall.session import AlexSession
-
 log = logging.getLogger(__name__)
 AUDIO_M_LINE = 0
 
 
-def with_ice(session: AlexSession, sdp: SessionDescription) -> SessionDescription:
-    """``sdp`` with our ICE attributes on the audio m-line, unless the peer is plain."""
-    if session.mode is Mode.PLAIN or not sdp.media:
+def with_ice(
+    sdp: SessionDescription, credentials: Credentials, audio: list[Candidate]
+) -> SessionDescription:
+    """``sdp`` with ICE attributes for ``audio`` on the audio m-line (once)."""
+    if not sdp.media:
         return sdp
     media = sdp.media[AUDIO_M_LINE]
     if media.rejected or media.attribute("ice-ufrag") is not None:
         return sdp
-    credentials = Credentials(session.values.ufrag, session.values.pwd)
-    audio = [c for c in session.candidates if c.flow == AUDIO_FLOW]
     extra = media_attributes(credentials, audio, AUDIO_M_LINE)
     updated = replace(media, attributes=(*media.attributes, *extra))
     return replace(sdp, media=(updated, *sdp.media[1:]))
 
 
-def adopt_ice(session: AlexSession, body: bytes, *, answering: bool = False) -> bool:
-    """Switch a non-ALEX call to ICE if the peer's SDP ``body`` does ICE; True if it did.
+def ice_peer(body: bytes, call_id: str, *, answering: bool, keep_loopback: bool) -> IcePeer | None:
+    """The ICE peer in the SDP ``body`` (usable audio candidates only), None if no ICE.
 
     ``answering``: ``body`` is the peer's offer. An offer with RTCP candidates and no
     ``a=rtcp-mux`` expects ICE on component 2 as well, which we do not run: the call stays
     plain and our answer carries no ICE (RFC 8839 §3.2), else the peer waits for a
     component-2 pair, never nominates, and sends no media (measured with linphonec 5.1).
     """
-    if session.mode not in (None, Mode.PLAIN) or not session.values.ufrag or not body:
-        return False
     try:
         sdp = SessionDescription.parse(body)
         peer = read_ice(sdp, AUDIO_M_LINE)
     except ParseError:
-        return False
+        return None
     if peer is None:
-        return False
+        return None
     muxed = sdp.media[AUDIO_M_LINE].attribute("rtcp-mux") is not None
     if answering and not muxed and any(c.component == 2 for c in peer.candidates):
-        log.info("call %s: ICE offer wants RTCP checks: answering without ICE", session.call_id)
-        return False
-    keep_loopback = session.keep_loopback
-    audio = [
+        log.info("call %s: ICE offer wants RTCP checks: answering without ICE", call_id)
+        return None
+    audio = tuple(
         c
         for c in peer.candidates
         if c.flow == AUDIO_FLOW
         and (is_usable_address(c.address) or (keep_loopback and is_loopback(c.address[0])))
-    ]
+    )
     if not audio:
-        log.info("call %s: ICE peer announced no usable audio candidate", session.call_id)
-        return False
-    session.mode = Mode.ICE
-    session.candidates = [c for c in session.candidates if c.flow == AUDIO_FLOW]
-    local = session.agent.candidates
-    local.local = [c for c in local.local if c.flow == AUDIO_FLOW]  # ICE has no sip flow
-    session.agent.set_remote(peer.credentials, audio)
-    log.info("call %s: ICE with %d peer candidates", session.call_id, len(audio))
-    return True
+        log.info("call %s: ICE peer announced no usable audio candidate", call_id)
+        return None
+    return replace(peer, candidates=audio)

@@ -17,6 +17,10 @@ checking with new credentials, as an ICE restart does (RFC 8445 §9):
 - the 2xx gives the restarting side the peer's new items: its agent starts, the checks run
   again, and the selections move media (``on_media_path``) and signaling to the new pairs.
 
+The call's checks change only through its ``AlexCall`` (``renew``, ``renew_for_peer``,
+``restart_checks``); the call itself is seen through ``RestartingCall``, so this module does
+not import the call.
+
 One restart runs per call at a time; a second trigger while its addresses are gathered or
 its re-INVITE is out is ignored.
 """
@@ -25,71 +29,71 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Protocol
 
-from alexphone.alex.candidate import Candidate, CandidateType
-from alexphone.alex.checks import CheckAgent
-from alexphone.alex.items import new_session
-from alexphone.alex.negotiation import Mode
-from alexphone.alex.probe import Credentials
-from alexphone.engine.alexcall.headers import AUDIO_FLOW, SIP_FLOW, read_peer, socket_candidates
-from alexphone.engine.alexcall.media_sockets import audio_candidates
-from alexphone.engine.alexcall.session import AlexSession
-from alexphone.engine.call import Call, Phase
-from alexphone.engine.events import ErrorReported
+from alexphone.engine.alexcall.session import AlexCall
+from alexphone.engine.events import ErrorReported, Event
+from alexphone.engine.response_handler import ResponseHandler
+from alexphone.sdp.negotiation import SdpSession
+from alexphone.sdp.session import SessionDescription
+from alexphone.sip.dialog import Dialog
 from alexphone.sip.message import Request, Response
-
-if TYPE_CHECKING:
-    from alexphone.engine.call import Signaling
 
 log = logging.getLogger(__name__)
 OFFER_RETRY = 1.0  # seconds: a restart waits for our other offer's answer (e.g. hold)
 
 
-def renew_agent(session: AlexSession, *, keep_gathered: bool) -> None:
-    """Replace the session's agent by a fresh one with new credentials and candidates."""
-    old = session.agent
-    old.close()
-    session.values = new_session(session.hub.ids, session.hub.instance)
-    session.sip_bound = session.hub.sip_bound()
-    sip = [c for bound in session.sip_bound for c in socket_candidates(SIP_FLOW, bound)]
-    sip += session.hub.registered_reflexive(sip)
-    audio = audio_candidates(session.media_bounds)  # both families' pairs
-    kept: list[Candidate] = []
-    if keep_gathered:  # consent lost on a path: STUN/TURN addresses are still ours
-        kept = [c for c in session.candidates if c.type is not CandidateType.HOST]
-        kept = [c for c in kept if c not in sip]
-    session.candidates = sorted(
-        [*audio, *sip, *kept], key=lambda c: (c.flow != AUDIO_FLOW, -c.priority)
-    )
-    credentials = Credentials(session.values.ufrag, session.values.pwd)
-    session.agent = CheckAgent(
-        old.role,
-        credentials,
-        session.values.tie_breaker,
-        budget=session.hub.budget,
-        rng=session.hub.rng,
-    )
-    session.agent.add_local_candidates(session.candidates)
+class RestartSignaling(Protocol):
+    """What a restart sends through (the user agent)."""
+
+    def prepare_in_dialog(self, dialog: Dialog, method: str, cseq: int | None = None) -> Request:
+        """Build an in-dialog request with our Via and Contact."""
+        ...
+
+    def send_request(self, request: Request, handler: ResponseHandler) -> None:
+        """Send ``request`` in a client transaction."""
+        ...
 
 
-def _start(session: AlexSession, request_or_response: Request | Response) -> bool:
-    """Give the fresh agent the peer's new items and start checking; False if none."""
-    decision = read_peer(
-        request_or_response.headers, enabled=True, keep_loopback=session.keep_loopback
-    )
-    if decision.mode is not Mode.ALEX or decision.announcement is None:
-        return False
-    peer = decision.announcement.session
-    session.agent.set_remote(
-        Credentials(peer.ufrag, peer.pwd), list(decision.announcement.candidates)
-    )
-    now = session.hub.loop.time()
-    session.confirmed_at = now  # alex.selected's after_ms counts from the restart
-    session.agent.start(now)
-    session.pump()
-    return True
+class RestartingCall(Protocol):
+    """What a restart needs of a call (engine/call.py's ``Call``)."""
+
+    @property
+    def call_id(self) -> str:
+        """The Call-ID."""
+        ...
+
+    @property
+    def alex(self) -> AlexCall | None:
+        """The call's ALEX driver, None without ALEX."""
+        ...
+
+    @property
+    def dialog(self) -> Dialog | None:
+        """The dialog once there is one."""
+        ...
+
+    @property
+    def sdp(self) -> SdpSession:
+        """The call's offer/answer state."""
+        ...
+
+    @property
+    def is_confirmed(self) -> bool:
+        """Tell whether the call is confirmed and not ending."""
+        ...
+
+    def attach_sdp(self, message: Request | Response, sdp: SessionDescription) -> None:
+        """Put ``sdp`` (with our ICE attributes) in ``message``."""
+        ...
+
+    def on_reinvite_response(self, request: Request, response: Response) -> None:
+        """Finish a re-INVITE of ours: ACK a 2xx and apply the answer."""
+        ...
+
+
+Regather = Callable[[AlexCall], Awaitable[None]]
 
 
 class ChecksRestart:
@@ -97,27 +101,25 @@ class ChecksRestart:
 
     def __init__(
         self,
-        signaling: Signaling,
-        calls: dict[str, Call],
-        regather: Callable[[AlexSession], Awaitable[None]] | None = None,
+        signaling: RestartSignaling,
+        calls: Mapping[str, RestartingCall],
+        emit: Callable[[Event], None],
+        regather: Regather | None = None,
     ) -> None:
         self.signaling = signaling
         self.calls = calls
+        self.emit = emit
         self.regather = regather  # a new network's srflx/relay; None without STUN/TURN
         self.pending: set[str] = set()  # Call-IDs whose restart re-INVITE is out
         self._answer: set[str] = set()  # Call-IDs whose next 2xx carries our new items
         self._tasks: set[asyncio.Task[None]] = set()
         self.restarts = 0
 
-    def watch(self, call: Call) -> None:
-        """Restart the call's checks when its consent expires."""
-        if call.alex is not None:
-            call.alex.on_consent_lost = lambda flow: self._consent_lost(call, flow)
-
-    def _consent_lost(self, call: Call, flow: str) -> None:
+    def consent_lost(self, call: RestartingCall, flow: str) -> None:
+        """The call's agent lost consent on ``flow`` (RFC 7675 §5.1)."""
         # Consent fails on both sides when a path breaks either way: only the controlling
         # side re-INVITEs, so that two restarts never cross (no 491 glare).
-        if call.alex is not None and call.alex.agent.controlling:
+        if call.alex is not None and call.alex.controlling:
             self.restart(call, f"consent lost ({flow})")
 
     def network_changed(self) -> None:
@@ -125,69 +127,62 @@ class ChecksRestart:
         for call in list(self.calls.values()):
             self.restart(call, "local addresses changed", keep_gathered=False)
 
-    def restart(self, call: Call, why: str, *, keep_gathered: bool = True) -> bool:
+    def restart(self, call: RestartingCall, why: str, *, keep_gathered: bool = True) -> bool:
         """Start over with new credentials and send the re-INVITE; False if not possible."""
         session, dialog = call.alex, call.dialog
         if session is None or not session.active or dialog is None:
             return False
-        if call.phase is not Phase.CONFIRMED or call.call_id in self.pending:
+        if not call.is_confirmed or call.call_id in self.pending:
             return False
-        if call.sdp.offer_pending or session.agent.remote is None:
+        if call.sdp.offer_pending or session.peer_credentials is None:
             return False
-        renew_agent(session, keep_gathered=keep_gathered)
+        session.renew(keep_gathered=keep_gathered)
         self.pending.add(call.call_id)
         self.restarts += 1
         log.info("call %s: ALEX restart: %s", call.call_id, why)
-        session.hub.emit(ErrorReported("alex", f"call {call.call_id}: checks restart: {why}"))
+        self.emit(ErrorReported("alex", f"call {call.call_id}: checks restart: {why}"))
         if keep_gathered or self.regather is None:
             self._offer(call)
         else:
-            task = session.hub.loop.create_task(self._gather_then_offer(call, session))
+            task = asyncio.get_running_loop().create_task(self._gather_then_offer(call, session))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return True
 
-    def _offer_if_pending(self, call: Call) -> None:
+    def _offer_if_pending(self, call: RestartingCall) -> None:
         if call.call_id in self.pending:
             self._offer(call)
 
-    async def _gather_then_offer(self, call: Call, session: AlexSession) -> None:
+    async def _gather_then_offer(self, call: RestartingCall, session: AlexCall) -> None:
         assert self.regather is not None
         await self.regather(session)
         self._offer_if_pending(call)  # unless the call ended meanwhile
 
-    def _offer(self, call: Call) -> None:
+    def _offer(self, call: RestartingCall) -> None:
         """Send the restart re-INVITE with our new ALEX headers."""
         session, dialog = call.alex, call.dialog
-        if session is None or dialog is None or call.phase is not Phase.CONFIRMED:
+        if session is None or dialog is None or not call.is_confirmed:
             self.pending.discard(call.call_id)
             return
         if call.sdp.offer_pending:  # another offer of ours came first: after its answer
-            session.hub.loop.call_later(OFFER_RETRY, self._offer_if_pending, call)
+            asyncio.get_running_loop().call_later(OFFER_RETRY, self._offer_if_pending, call)
             return
         reinvite = self.signaling.prepare_in_dialog(dialog, "INVITE")
         call.attach_sdp(reinvite, call.sdp.create_offer())
         session.announce(reinvite.headers)
         self.signaling.send_request(reinvite, _RestartOutcome(self, call, reinvite))
 
-    def peer_request(self, call: Call, request: Request) -> None:
+    def peer_request(self, call: RestartingCall, request: Request) -> None:
         """An in-dialog request came: restart too if it carries a new ALEX-session."""
         session = call.alex
         if request.method not in ("INVITE", "UPDATE") or session is None or not session.active:
             return
         if call.call_id in self.pending or call.sdp.offer_pending:
             return  # glare: the call answers 491 (RFC 3261 §14.2)
-        decision = read_peer(request.headers, enabled=True, keep_loopback=session.keep_loopback)
-        if decision.announcement is None:
-            return
-        known = session.agent.remote
-        if known is not None and known.ufrag == decision.announcement.session.ufrag:
-            return
-        renew_agent(session, keep_gathered=True)
-        self.restarts += 1
-        log.info("call %s: ALEX restart asked by the peer", call.call_id)
-        self._answer.add(call.call_id)
-        _start(session, request)
+        if session.renew_for_peer(request.headers):
+            self.restarts += 1
+            log.info("call %s: ALEX restart asked by the peer", call.call_id)
+            self._answer.add(call.call_id)
 
     def announce(self, response: Response) -> None:
         """Put our new items into the 2xx that answers the peer's restart."""
@@ -207,7 +202,7 @@ class ChecksRestart:
 class _RestartOutcome:
     """The restart re-INVITE's outcome: the peer's new items start our checks."""
 
-    def __init__(self, restart: ChecksRestart, call: Call, request: Request) -> None:
+    def __init__(self, restart: ChecksRestart, call: RestartingCall, request: Request) -> None:
         self.restart, self.call, self.request = restart, call, request
 
     def on_response(self, response: Response) -> None:
@@ -216,7 +211,9 @@ class _RestartOutcome:
         self.restart.pending.discard(self.call.call_id)
         self.call.on_reinvite_response(self.request, response)
         session = self.call.alex
-        if response.status < 300 and session is not None and not _start(session, response):
+        if response.status >= 300 or session is None:
+            return
+        if not session.restart_checks(response.headers):
             log.info("call %s: the peer answered our restart without ALEX", self.call.call_id)
 
     def on_failure(self, status: int, reason: str) -> None:

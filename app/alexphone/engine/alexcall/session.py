@@ -1,510 +1,477 @@
-"""ALEX in real calls: one check agent per call on the SIP and RTP sockets (ALEX.md).
+"""ALEX in real calls: one check agent per call on the SIP and RTP sockets (docs/ALEX.md).
 
-Theory of operation. The ``AlexHub`` (hub.py) is the process-wide part. An
-``AlexSession`` is the per-call driver of a sans-I/O ``CheckAgent``:
+Theory of operation. The ``AlexHub`` (hub.py) is the process-wide part. An ``AlexCall`` is
+the per-call driver of a sans-I/O ``CheckAgent`` and the only writer of its own state:
 
 - it announces our candidates (``ALEX-session``/``ALEX-item``, ``Supported: alex``) in the
   INVITE (UAC) or in the 18x/2xx when the INVITE carried ALEX (UAS);
 - it decides the mode once from the peer's INVITE or first 18x/2xx that announces ALEX
-  (or from the 2xx); only ALEX mode runs checks;
+  (or from the 2xx); only ALEX mode runs checks, and ICE mode when the peer's SDP does ICE
+  without ALEX (``adopt_ice``, ice.py);
 - checks start when the dialog is confirmed (the 2xx arrives, or we send it), seeded with
-  the cache's pairs for this peer on this network; the media socket joins when the media
-  starts, and datagrams for it wait until then;
-- agent events become ``alex.pair``/``alex.selected``; the best proven audio pair carries
-  the media before nomination, the selected one after. ``may_send`` is the media gate:
-  while ALEX runs, RTP only goes to addresses that answered an authenticated probe
-  (ALEX.md, ARCHITECTURE.md §8);
+  the cache's pairs for this peer on this network (pair_memory.py); the media socket joins
+  when the media starts, and datagrams for it wait until then;
+- agent events are reported by its ``CheckReport`` (report.py): ``alex.pair``/``alex.selected``,
+  cache outcomes, and the audio path (the best proven pair before nomination, the selected one
+  after). Its ``MediaGate`` (media_gate.py) sends probes from their bases and gates media:
+  while checks run, RTP only goes to addresses that answered an authenticated probe;
 - with ``--stun``/``--turn``, ``gather`` runs before our first announcement (bounded by the
   gatherer's STUN and TURN timeouts): the media socket's srflx and a TURN relayed candidate.
   The ``sip`` srflx is the REGISTER's received/rport (``AlexHub.learn_sip_mapping``), known
-  at once. Probes and media from the relayed candidate go through the TURN allocation, and
-  what the relay receives comes back here (STUN to the agent, RTP/RTCP to the media socket).
+  at once. Probes and media from the relayed candidate go through the TURN allocation;
+- a restart (restart.py) ``renew``s the checks: new credentials, our current candidates, a
+  fresh agent with the same role; the peer's new items start it again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable
+from dataclasses import dataclass
 
-from alexphone.alex.cache import (
-    CacheKey,
-    CacheUse,
-    endpoint,
-    failure,
-    parse_endpoint,
-    success,
-)
-from alexphone.alex.candidate import Candidate, CandidateType, format_hostport
+from alexphone.alex.candidate import Candidate, CandidateType
 from alexphone.alex.checks import AgentState, CheckAgent
-from alexphone.alex.connection_list import PairState
-from alexphone.alex.events import (
-    AgentEvent,
-    ConsentExpired,
-    FlowFailed,
-    PairChanged,
-    PairSelected,
-    Role,
-    path_kind,
-)
-from alexphone.alex.items import new_session, write_alex
+from alexphone.alex.events import Role
+from alexphone.alex.items import AlexSession, Announcement, new_session, write_alex
 from alexphone.alex.negotiation import Mode, add_supported
-from alexphone.alex.probe import Credentials, Datagram
+from alexphone.alex.probe import Credentials
 from alexphone.core.address import Address
-from alexphone.core.errors import ParseError, TransportError
 from alexphone.engine.alexcall.gathering import SipMapping, gather_for_call
 from alexphone.engine.alexcall.headers import (
     AUDIO_FLOW,
-    EVENT_FLOWS,
     SIP_FLOW,
     base_for,
     is_loopback,
-    media_bound_for,
     read_peer,
     socket_candidates,
 )
 from alexphone.engine.alexcall.hub import AlexHub
-from alexphone.engine.events import (
-    AlexPairChanged,
-    AlexSelected,
-    CheckState,
-    ErrorReported,
-    Flow,
-    PathKind,
-)
+from alexphone.engine.alexcall.ice import ice_peer, with_ice
+from alexphone.engine.alexcall.media_gate import MediaGate, Send
+from alexphone.engine.alexcall.media_sockets import audio_candidates, ipv6_reflexive
+from alexphone.engine.alexcall.pair_memory import PairMemory
+from alexphone.engine.alexcall.report import CheckReport, ConsentListener, MediaPathListener
 from alexphone.engine.settings import PhoneSettings
 from alexphone.net.gatherer import Gathered
 from alexphone.net.media_port import MediaPort
 from alexphone.net.rtp_socket import RtpSocket
-from alexphone.net.turn_client import RelayAllocation
+from alexphone.sdp.session import SessionDescription
 from alexphone.sip.message import Headers
 
 log = logging.getLogger(__name__)
-MAX_PENDING = 64  # media datagrams held until the media socket opens
-Send = Callable[[bytes, Address], None]
-_PAIR_STATES = {
-    PairState.WAITING: CheckState.WAITING,
-    PairState.IN_PROGRESS: CheckState.IN_PROGRESS,
-    PairState.SUCCEEDED: CheckState.SUCCEEDED,
-    PairState.FAILED: CheckState.FAILED,
-}
+CHECKING = (Mode.ALEX, Mode.ICE)
 
 
-class AlexSession:
+def _ordered(candidates: list[Candidate]) -> list[Candidate]:
+    return sorted(candidates, key=lambda c: (c.flow != AUDIO_FLOW, -c.priority))
+
+
+@dataclass(slots=True)
+class _Checks:
+    """One generation of a call's checks: its ALEX-session, its agent, our candidates."""
+
+    values: AlexSession
+    agent: CheckAgent
+    candidates: list[Candidate]  # media flows first (checks.py)
+
+
+class AlexCall:
     """The ALEX driver of one call: headers, checks, events, cache and the media gate."""
 
-    def __init__(self, hub: AlexHub, call_id: str, role: Role, media: Address, peer: str) -> None:
-        self.hub = hub
-        self.call_id = call_id
-        self.peer = peer  # cache key: the peer's instance once known, else its AOR
-        self.values = new_session(hub.ids, hub.instance)
-        credentials = Credentials(self.values.ufrag, self.values.pwd)
-        self.agent = CheckAgent(
-            role, credentials, self.values.tie_breaker, budget=hub.budget, rng=hub.rng
-        )
-        self.sip_bound = hub.sip_bound()
-        self.media_bound = media
-        self.media_bounds = [media]  # and the IPv6 pair's (media_sockets.py)
-        sip = [c for bound in self.sip_bound for c in socket_candidates(SIP_FLOW, bound)]
-        sip += hub.registered_reflexive(sip)
-        audio = socket_candidates(AUDIO_FLOW, media)
-        self.candidates: list[Candidate] = [*audio, *sip]  # media flows first (checks.py)
-        self.agent.add_local_candidates(self.candidates)
-        self._gathered: Gathered | None = None
-        self._relays: dict[Address, RelayAllocation] = {}  # relayed address -> allocation
-        self.keep_loopback = bool(self.candidates) and all(
-            is_loopback(c.address[0]) for c in self.candidates
-        )
-        self.mode: Mode | None = None
-        self.network = ""
-        self.confirmed_at: float | None = None
-        # (our address as the peer sees it, the peer's address, path kind)
-        self.on_media_path: Callable[[Address, Address, str], None] | None = None
-        self._media_path: tuple[Address, Address, str] | None = None  # where audio goes now
-        self._media: RtpSocket | None = None
-        self._pending: list[Datagram] = []
-        self._timer: asyncio.TimerHandle | None = None
+    def __init__(
+        self,
+        hub: AlexHub,
+        call_id: str,
+        role: Role,
+        media: Address,
+        peer: str,
+        *,
+        on_media_path: MediaPathListener | None = None,
+        on_consent_lost: ConsentListener | None = None,
+    ) -> None:
+        self._hub = hub
+        self._call_id = call_id
+        self._mode: Mode | None = None
+        self._confirmed = False
         self._closed = False
-        self.on_consent_lost: Callable[[str], None] = lambda flow: None  # restart.py
+        self._gathered: Gathered | None = None  # STUN/TURN results, freed at the end
+        self._timer: asyncio.TimerHandle | None = None
+        self._memory = PairMemory(hub.cache, peer)
+        self._report = CheckReport(
+            call_id,
+            hub.emit,
+            self._memory,
+            on_media_path=on_media_path,
+            on_consent_lost=on_consent_lost,
+        )
+        self._gate = MediaGate(
+            media,
+            hub.transport,
+            checked_base=self._checked_base,
+            base_of=self._base_of,
+            receive=self._receive,
+        )
+        self._sip_bound = hub.sip_bound()
+        audio = socket_candidates(AUDIO_FLOW, media)
+        self._checks = self._new_checks(role, [*audio, *self._sip_hosts()])
+        candidates = self._checks.candidates
+        self._keep_loopback = bool(candidates) and all(
+            is_loopback(c.address[0]) for c in candidates
+        )
         hub.sessions[call_id] = self
+
+    def _new_checks(self, role: Role, candidates: list[Candidate]) -> _Checks:
+        values = new_session(self._hub.ids, self._hub.instance)
+        credentials = Credentials(values.ufrag, values.pwd)
+        hub = self._hub
+        agent = CheckAgent(role, credentials, values.tie_breaker, budget=hub.budget, rng=hub.rng)
+        agent.add_local_candidates(candidates)
+        return _Checks(values, agent, candidates)
+
+    def _sip_hosts(self) -> list[Candidate]:
+        """Host candidates of our SIP sockets, and the srflx the registrar revealed."""
+        sip = [c for bound in self._sip_bound for c in socket_candidates(SIP_FLOW, bound)]
+        return sip + self._hub.registered_reflexive(sip)
+
+    # -- what others may read ----------------------------------------------------------------
+    @property
+    def call_id(self) -> str:
+        """The call's Call-ID."""
+        return self._call_id
+
+    @property
+    def mode(self) -> Mode | None:
+        """ALEX, ICE or PLAIN once decided, None before."""
+        return self._mode
 
     @property
     def active(self) -> bool:
         """Tell whether checks run for this call (ALEX both ways, or ICE with an ICE peer)."""
-        return self.mode in (Mode.ALEX, Mode.ICE) and not self._closed  # ice.py
+        return self._mode in CHECKING and not self._closed
 
     @property
     def probes(self) -> int:
-        """Probes our agent sent so far."""
-        return self.agent.probes_sent
+        """Probes the current agent sent so far."""
+        return self._checks.agent.probes_sent
 
-    def _now(self) -> float:
-        return self.hub.loop.time()
+    @property
+    def finished(self) -> bool:
+        """Tell whether every flow was selected or failed."""
+        return self._checks.agent.state in (AgentState.COMPLETED, AgentState.CLOSED)
+
+    @property
+    def controlling(self) -> bool:
+        """Tell whether our agent is the controlling one (it nominates)."""
+        return self._checks.agent.controlling
+
+    @property
+    def credentials(self) -> Credentials:
+        """Our current ufrag/pwd (the ALEX-session's, also our ICE ones)."""
+        values = self._checks.values
+        return Credentials(values.ufrag, values.pwd)
+
+    @property
+    def peer_credentials(self) -> Credentials | None:
+        """The peer's current ufrag/pwd, None before it announced any."""
+        return self._checks.agent.remote
+
+    @property
+    def peer(self) -> str:
+        """The peer as the cache knows it: its instance URN once announced, else its AOR."""
+        return self._memory.peer
+
+    @property
+    def candidates(self) -> tuple[Candidate, ...]:
+        """Our candidates, media flows first."""
+        return tuple(self._checks.candidates)
+
+    @property
+    def remote_candidates(self) -> tuple[Candidate, ...]:
+        """The peer's candidates the agent pairs with ours."""
+        return tuple(self._checks.agent.candidates.remote)
+
+    @property
+    def media_bounds(self) -> tuple[Address, ...]:
+        """The bound addresses of the call's media pairs (IPv4 first)."""
+        return self._gate.bounds
+
+    @property
+    def keep_loopback(self) -> bool:
+        """Tell whether loopback items count (all our candidates are loopback)."""
+        return self._keep_loopback
+
+    def sip_target(self) -> Address | None:
+        """The peer's address of the selected ``sip`` pair over UDP, if there is one."""
+        selected = self._checks.agent.selected(SIP_FLOW)
+        if selected is None or selected.remote.transport != "udp":
+            return None
+        return selected.generating[1]
+
+    # -- signaling ---------------------------------------------------------------------------
+    def announce(self, headers: Headers) -> None:
+        """Add ``Supported: alex`` and, unless the peer is plain, our ALEX headers."""
+        add_supported(headers)
+        if self._mode in (None, Mode.ALEX) and not self._closed:
+            write_alex(headers, self._checks.values, self._checks.candidates)
+
+    def peer_headers(self, headers: Headers, final: bool) -> None:
+        """Decide the mode from the peer's INVITE or 18x/2xx (once: the first ALEX wins)."""
+        if self._mode is not None or self._closed:
+            return
+        decision = read_peer(headers, enabled=True, keep_loopback=self._keep_loopback)
+        if decision.mode is not Mode.ALEX:
+            if final:
+                self._mode = decision.mode
+                log.info("call %s: no ALEX (%s)", self._call_id, decision.reason)
+            return
+        announcement = decision.announcement
+        assert announcement is not None
+        self._mode = Mode.ALEX
+        session = announcement.session
+        if session.instance:
+            self._memory.learn_instance(session.instance)
+        self._set_remote(announcement)
+
+    def _set_remote(self, announcement: Announcement) -> None:
+        session = announcement.session
+        credentials = Credentials(session.ufrag, session.pwd)
+        self._checks.agent.set_remote(credentials, list(announcement.candidates))
+
+    def confirmed(self) -> None:
+        """The dialog is confirmed: seed from the cache and start checking."""
+        if self._confirmed or self._closed:
+            return
+        self._confirmed = True
+        now = self._now()
+        self._report.checks_started(now)
+        if not self.active:
+            return
+        self._memory.join(self._hub.network())
+        agent = self._checks.agent
+        for flow, base, remote in self._memory.seeds(
+            self._checks.candidates, agent.candidates.remote
+        ):
+            agent.add_cached(flow, base, remote)
+        agent.start(now)
+        self._pump()
+
+    # -- ICE peers (ice.py) --------------------------------------------------------------------
+    def with_ice(self, sdp: SessionDescription) -> SessionDescription:
+        """``sdp`` with our ICE attributes on the audio m-line, unless the peer is plain."""
+        if self._mode is Mode.PLAIN:
+            return sdp
+        audio = [c for c in self._checks.candidates if c.flow == AUDIO_FLOW]
+        return with_ice(sdp, self.credentials, audio)
+
+    def adopt_ice(self, body: bytes, *, answering: bool = False) -> bool:
+        """Switch a non-ALEX call to ICE if the peer's SDP ``body`` does ICE; True if it did."""
+        if self._mode not in (None, Mode.PLAIN) or not self._checks.values.ufrag or not body:
+            return False
+        peer = ice_peer(body, self._call_id, answering=answering, keep_loopback=self._keep_loopback)
+        if peer is None:
+            return False
+        self._mode = Mode.ICE
+        checks = self._checks
+        checks.candidates = [c for c in checks.candidates if c.flow == AUDIO_FLOW]
+        local = checks.agent.candidates
+        local.local = [c for c in local.local if c.flow == AUDIO_FLOW]  # ICE has no sip flow
+        checks.agent.set_remote(peer.credentials, list(peer.candidates))
+        log.info("call %s: ICE with %d peer candidates", self._call_id, len(peer.candidates))
+        return True
+
+    # -- restarts (restart.py) -----------------------------------------------------------------
+    def renew(self, *, keep_gathered: bool) -> None:
+        """Drop the agent for a fresh one: new credentials, our current candidates, same role.
+
+        ``keep_gathered``: keep our srflx/relayed candidates (consent was lost on a path, the
+        addresses are still ours); after a move they belong to the old network.
+        """
+        old = self._checks
+        old.agent.close()
+        self._sip_bound = self._hub.sip_bound()
+        sip = self._sip_hosts()
+        kept: list[Candidate] = []
+        if keep_gathered:
+            kept = [c for c in old.candidates if c.type is not CandidateType.HOST]
+            kept = [c for c in kept if c not in sip]
+        audio = audio_candidates(list(self._gate.bounds))  # both families' pairs
+        self._checks = self._new_checks(old.agent.role, _ordered([*audio, *sip, *kept]))
+
+    def renew_for_peer(self, headers: Headers) -> bool:
+        """The peer restarts (its headers carry a new ALEX-session): renew and check toward
+        its new items; False if they carry none or the one we know."""
+        announcement = self._announcement(headers)
+        known = self._checks.agent.remote
+        if announcement is None or (
+            known is not None and known.ufrag == announcement.session.ufrag
+        ):
+            return False
+        self.renew(keep_gathered=True)
+        self._restart_with(announcement)
+        return True
+
+    def restart_checks(self, headers: Headers) -> bool:
+        """The peer answered our restart: check toward its new items; False if none."""
+        announcement = self._announcement(headers)
+        if announcement is None:
+            return False
+        self._restart_with(announcement)
+        return True
+
+    def _announcement(self, headers: Headers) -> Announcement | None:
+        decision = read_peer(headers, enabled=True, keep_loopback=self._keep_loopback)
+        return decision.announcement if decision.mode is Mode.ALEX else None
+
+    def _restart_with(self, announcement: Announcement) -> None:
+        self._set_remote(announcement)
+        now = self._now()
+        self._report.checks_started(now)  # alex.selected's after_ms counts from the restart
+        self._checks.agent.start(now)
+        self._pump()
+
+    # -- candidates from our sockets ---------------------------------------------------------
+    def add_audio_socket(self, bound: Address) -> list[Candidate]:
+        """Another media pair (IPv6) is bound at ``bound``: announce its host candidates too
+        (before the call announces); returns the new candidates."""
+        if not self._gate.add_bound(bound):
+            return []
+        extra = self._unknown(socket_candidates(AUDIO_FLOW, bound))
+        if extra:
+            self._add_candidates(extra)
+            self._keep_loopback = all(is_loopback(c.address[0]) for c in self._checks.candidates)
+        return extra
+
+    def _unknown(self, candidates: list[Candidate]) -> list[Candidate]:
+        known = {(c.flow, c.address) for c in self._checks.candidates}
+        return [c for c in candidates if (c.flow, c.address) not in known]
+
+    def _add_candidates(self, extra: list[Candidate]) -> None:
+        self._checks.candidates = _ordered([*self._checks.candidates, *extra])
+        self._checks.agent.add_local_candidates(extra)
 
     async def gather(self, settings: PhoneSettings, port: MediaPort | RtpSocket) -> None:
-        """Add srflx (STUN; ``sip`` only if no REGISTER told us) and relay (TURN, media)."""
-        unmapped = [b for b in self.sip_bound if self.hub.sip_mapping(b) is None][:1]
+        """Add srflx (STUN; ``sip`` only if no REGISTER told us) and relay (TURN, media), and
+        the IPv6 pair's srflx when ``port`` has one."""
+        unmapped = [b for b in self._sip_bound if self._hub.sip_mapping(b) is None][:1]
         sip = [SipMapping(bound) for bound in unmapped]
-        client = self.hub.sip_stun_client(unmapped[0]) if unmapped else None
+        client = self._hub.sip_stun_client(unmapped[0]) if unmapped else None
         try:
             gathered = await gather_for_call(
                 settings, media=[(AUDIO_FLOW, port)], sip=sip, sip_stun=client
             )
         finally:
             if client is not None:
-                self.hub.stun_clients.remove(client)
+                self._hub.stun_clients.remove(client)
         if self._closed:
-            self.hub.free_later(gathered)
+            self._hub.free_later(gathered)
             return
         self._gathered = gathered
-        known = {(c.flow, c.address) for c in self.candidates}
-        extra = [
-            c
-            for c in gathered.candidates
-            if c.type is not CandidateType.HOST and (c.flow, c.address) not in known
-        ]
         for problem in gathered.problems:
-            where = f"call {self.call_id}: no {problem.kind.value} from {problem.server}"
-            self.hub.emit(ErrorReported("alex", f"{where}: {problem.reason}"))
+            self._report.error(f"no {problem.kind.value} from {problem.server}: {problem.reason}")
         relay = gathered.relays.get(AUDIO_FLOW)
         if relay is not None:
-            self._relays[relay.relayed] = relay
-            relayed = relay.relayed
-            relay.on_receive = lambda data, remote: self._on_relay(relayed, data, remote)
-        self.candidates = sorted(
-            [*self.candidates, *extra], key=lambda c: (c.flow != AUDIO_FLOW, -c.priority)
-        )
-        self.agent.add_local_candidates(extra)
+            self._gate.add_relay(relay)
+        reflexive = [c for c in gathered.candidates if c.type is not CandidateType.HOST]
+        self._add_candidates(self._unknown(reflexive))
+        if isinstance(port, MediaPort):
+            extra = await ipv6_reflexive(settings, port)
+            if not self._closed:
+                self._add_candidates(self._unknown(extra))
 
     async def regather(self, settings: PhoneSettings) -> None:
         """Our network changed: free the old srflx/relay, gather again from the media socket."""
         self._drop_gathered()
-        if self._media is not None and not self._closed:
-            await self.gather(settings, self._media)
+        socket = self._gate.socket
+        if socket is not None and not self._closed:
+            await self.gather(settings, socket)
 
     def _drop_gathered(self) -> None:
-        for relay in self._relays.values():
-            relay.on_receive = None
-        self._relays.clear()
+        self._gate.drop_relays()
         if self._gathered is not None:
-            self.hub.free_later(self._gathered)  # RFC 8656 §7.2: Refresh with lifetime 0
+            self._hub.free_later(self._gathered)  # RFC 8656 §7.2: Refresh with lifetime 0
             self._gathered = None
 
-    # -- signaling ---------------------------------------------------------------------------
-    def announce(self, headers: Headers) -> None:
-        """Add ``Supported: alex`` and, unless the peer is plain, our ALEX headers."""
-        add_supported(headers)
-        if self.mode in (None, Mode.ALEX) and not self._closed:
-            write_alex(headers, self.values, self.candidates)
-
-    def peer_headers(self, headers: Headers, final: bool) -> None:
-        """Decide the mode from the peer's INVITE or 18x/2xx (once: the first ALEX wins)."""
-        if self.mode is not None or self._closed:
-            return
-        decision = read_peer(headers, enabled=True, keep_loopback=self.keep_loopback)
-        if decision.mode is not Mode.ALEX:
-            if final:
-                self.mode = decision.mode
-                log.info("call %s: no ALEX (%s)", self.call_id, decision.reason)
-            return
-        announcement = decision.announcement
-        assert announcement is not None
-        self.mode = Mode.ALEX
-        session = announcement.session
-        if session.instance:
-            self.peer = session.instance
-        self.agent.set_remote(
-            Credentials(session.ufrag, session.pwd), list(announcement.candidates)
-        )
-
-    def confirmed(self) -> None:
-        """The dialog is confirmed: seed from the cache and start checking."""
-        if self.confirmed_at is not None or self._closed:
-            return
-        self.confirmed_at = self._now()
-        if not self.active:
-            return
-        self.network = self.hub.network()
-        self._seed_from_cache()
-        self.agent.start(self._now())
-        self.pump()
-
-    # -- sockets -----------------------------------------------------------------------------
+    # -- sockets and the media gate ----------------------------------------------------------
     def attach_media(self, socket: RtpSocket) -> None:
         """The media socket is open: take its STUN and send what waited for it."""
-        if self._closed:
-            return
-        self._media = socket
-        socket.on_stun = self._on_media_stun
-        pending, self._pending = self._pending, []
-        for datagram in pending:
-            socket.send_rtp(datagram.data, datagram.remote)
+        if not self._closed:
+            self._gate.attach(socket)
 
     def receive_sip(self, data: bytes, local: Address, remote: Address) -> bool:
         """Take a STUN datagram from a SIP socket; True if this call's agent owned it."""
         if self._closed:
             return False
-        base = base_for(local, remote, [c.address for c in self.candidates])
-        taken = self.agent.receive(data, base, remote, self._now())
+        taken = self._checks.agent.receive(data, self._base_of(local, remote), remote, self._now())
         if taken:
-            self.pump()
+            self._pump()
         return taken
 
-    def _on_media_stun(self, data: bytes, remote: Address) -> None:
-        if self._closed:
-            return
-        bound = media_bound_for(self.media_bounds, remote)
-        base = base_for(bound, remote, [c.address for c in self.candidates])
-        if self.agent.receive(data, base, remote, self._now()):
-            self.pump()
+    def _base_of(self, bound: Address, remote: Address) -> Address:
+        return base_for(bound, remote, [c.address for c in self._checks.candidates])
 
-    def _on_relay(self, relayed: Address, data: bytes, remote: Address) -> None:
-        """A datagram a peer sent to our relayed address (RFC 7983: STUN, else media)."""
-        if self._closed or not data:
-            return
-        if data[0] < 4:
-            if self.agent.receive(data, relayed, remote, self._now()):
-                self.pump()
-        elif self._media is not None:
-            self._media.dispatch(data, remote)
+    def _receive(self, data: bytes, base: Address, remote: Address) -> None:
+        if not self._closed and self._checks.agent.receive(data, base, remote, self._now()):
+            self._pump()
 
     def may_send(self, remote: Address) -> bool:
-        """The media gate: True unless ALEX runs and ``remote`` never answered a probe."""
-        if self.mode not in (Mode.ALEX, Mode.ICE):
-            return True
-        return self._media_base(remote) is not None
-
-    def _media_base(self, remote: Address) -> Address | None:
-        """Where media to ``remote`` leaves from: the selected pair's base, else a checked one."""
-        if self._closed:
-            return None
-        selected = self.agent.selected(AUDIO_FLOW)
-        pair = selected.generating if selected is not None else None
-        if pair is not None and pair[1] == remote and self.agent.is_validated(*pair):
-            return pair[0]
-        bases = [c.address for c in self.candidates if c.flow == AUDIO_FLOW]
-        return next((b for b in bases if self.agent.is_validated(b, remote)), None)
+        """The media gate: True unless checks run and ``remote`` never answered a probe."""
+        return self._mode not in CHECKING or self._checked_base(remote) is not None
 
     def gate(self, send: Send, *, rtcp: bool = False) -> Send:
         """Wrap a media send: only to checked addresses (RTCP: port − 1), through the relay
         when the checked base is our relayed address."""
+        return self._gate.gate(send, lambda: self._mode in CHECKING, rtcp=rtcp)
 
-        def gated(data: bytes, remote: Address) -> None:
-            if self.mode not in (Mode.ALEX, Mode.ICE):
-                send(data, remote)
-                return
-            rtp = (remote[0], remote[1] - 1) if rtcp else remote
-            base = self._media_base(remote) or self._media_base(rtp)
-            if base is None:
-                return
-            relay = self._relays.get(base)
-            if relay is None:
-                send(data, remote)
-            elif relay.active:
-                relay.send(data, remote)
-
-        return gated
+    def _checked_base(self, remote: Address) -> Address | None:
+        """Where media to ``remote`` leaves from: the selected pair's base, else a checked one."""
+        if self._closed:
+            return None
+        agent = self._checks.agent
+        selected = agent.selected(AUDIO_FLOW)
+        pair = selected.generating if selected is not None else None
+        if pair is not None and pair[1] == remote and agent.is_validated(*pair):
+            return pair[0]
+        bases = [c.address for c in self._checks.candidates if c.flow == AUDIO_FLOW]
+        return next((b for b in bases if agent.is_validated(b, remote)), None)
 
     # -- the agent ---------------------------------------------------------------------------
-    def pump(self) -> None:
-        """Send what the agent has queued, hand its events on and re-arm its timer."""
-        now = self._now()
-        for datagram in self.agent.datagrams_to_send(now):
-            self._send(datagram)
-        while (event := self.agent.next_event()) is not None:
-            self._on_event(event, now)
-        self._arm()
+    def _now(self) -> float:
+        return self._hub.loop.time()
 
-    def _send(self, datagram: Datagram) -> None:
-        relay = self._relays.get(datagram.base)
-        if relay is not None:
-            if relay.active:
-                relay.send(datagram.data, datagram.remote)
-            return
-        if any(c.address == datagram.base and c.flow == AUDIO_FLOW for c in self.candidates):
-            if self._media is None:
-                if len(self._pending) < MAX_PENDING:
-                    self._pending.append(datagram)
-                return
-            self._media.send_rtp(datagram.data, datagram.remote)
-            return
-        try:
-            self.hub.transport.send_datagram(datagram.data, datagram.base, datagram.remote)
-        except TransportError as exc:
-            log.debug("probe from %s not sent: %s", datagram.base, exc)
+    def _pump(self) -> None:
+        """Send what the agent has queued, hand its events on and re-arm its timer."""
+        agent, now = self._checks.agent, self._now()
+        audio = {c.address for c in self._checks.candidates if c.flow == AUDIO_FLOW}
+        for datagram in agent.datagrams_to_send(now):
+            self._gate.send_probe(datagram, audio=datagram.base in audio)
+        while (event := agent.next_event()) is not None:
+            self._report.handle(event, agent, now)
+        self._arm()
 
     def _arm(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        when = self.agent.get_timer()
+        when = self._checks.agent.get_timer()
         if when is not None and not self._closed:
-            self._timer = self.hub.loop.call_at(when, self._on_timer)
+            self._timer = self._hub.loop.call_at(when, self._on_timer)
 
     def _on_timer(self) -> None:
         self._timer = None
         if self._closed:
             return
-        self.agent.handle_timer(self._now())
-        self.pump()
-
-    def _on_event(self, event: AgentEvent, now: float) -> None:
-        match event:
-            case PairChanged(flow=flow, local=local, remote=remote, state=state, rtt=rtt):
-                self._pair_changed(flow, local, remote, state, rtt)
-            case PairSelected():
-                self._selected(event, now)
-            case FlowFailed(flow=flow):
-                where = f"call {self.call_id}: no {EVENT_FLOWS.get(flow, flow)} path"
-                self.hub.emit(ErrorReported("alex", where))
-            case ConsentExpired(flow=flow):
-                where = f"call {self.call_id}: consent lost on {EVENT_FLOWS.get(flow, flow)}"
-                self.hub.emit(ErrorReported("alex", where))
-                self.on_consent_lost(flow)
-
-    def _pair_changed(
-        self,
-        flow: str,
-        local: Candidate,
-        remote: Candidate,
-        state: PairState,
-        rtt: float | None,
-    ) -> None:
-        name = _PAIR_STATES.get(state)
-        if name is None:
-            return  # frozen: not reported (ARCHITECTURE.md §6 states)
-        rtt_ms = round(rtt * 1000, 2) if rtt is not None else None
-        self.hub.emit(
-            AlexPairChanged(
-                self.call_id,
-                Flow(EVENT_FLOWS[flow]),
-                format_hostport(local.sending_base),
-                format_hostport(remote.address),
-                name,
-                rtt_ms,
-            )
-        )
-        if state is PairState.FAILED:
-            self._record(flow, local.sending_base, remote.address, None, failed=True)
-        elif state is PairState.SUCCEEDED and flow == AUDIO_FLOW:
-            self._early_media()
-
-    def _early_media(self) -> None:
-        """Before nomination, audio may already use the best pair a check proved (the media
-        gate holds: it answered an authenticated probe); selection moves it again if needed."""
-        valid = self.agent.best_valid(AUDIO_FLOW)
-        if valid is not None and self.agent.selected(AUDIO_FLOW) is None:
-            self._move_media(
-                valid.local.address,
-                valid.remote.address,
-                path_kind(valid.local, valid.remote).value,
-            )
-
-    def _move_media(self, local: Address, remote: Address, kind: str) -> None:
-        if self.on_media_path is not None and self._media_path != (local, remote, kind):
-            self._media_path = (local, remote, kind)
-            self.on_media_path(local, remote, kind)
-
-    def _selected(self, event: PairSelected, now: float) -> None:
-        flow = Flow(EVENT_FLOWS[event.flow])
-        rtt_ms = round(event.rtt * 1000, 2) if event.rtt is not None else None
-        after = now - self.confirmed_at if self.confirmed_at is not None else None
-        self.hub.emit(
-            AlexSelected(
-                self.call_id,
-                flow,
-                format_hostport(event.local.address),
-                format_hostport(event.remote.address),
-                PathKind(event.kind.value),
-                rtt_ms,
-                event.from_cache,
-                self.probes,
-                round(after * 1000, 1) if after is not None else None,
-            )
-        )
-        self._record(event.flow, event.base, event.remote.address, event.rtt, failed=False)
-        if event.flow == AUDIO_FLOW:
-            self._move_media(event.local.address, event.remote.address, event.kind.value)
-
-    # -- the cache ---------------------------------------------------------------------------
-    def _key(self, flow: str, base: Address, remote: Address) -> CacheKey:
-        name = EVENT_FLOWS.get(flow, flow)
-        return CacheKey(self.peer, name, endpoint(base), endpoint(remote), self.network)
-
-    def _record(
-        self, flow: str, base: Address, remote: Address, rtt: float | None, *, failed: bool
-    ) -> None:
-        cache = self.hub.cache
-        if cache is None or not self.network:
-            return
-        key = self._key(flow, base, remote)
-        wall = time.time()
-        entry = failure(key, wall, cache.get(key)) if failed else success(key, wall, rtt)
-        cache.record(entry)
-
-    def _seed_from_cache(self) -> None:
-        """Put the pair that worked with this peer on this network first (ALEX.md)."""
-        cache = self.hub.cache
-        if cache is None:
-            return
-        wall = time.time()
-        remote = self.agent.candidates.remote
-        for flow in (AUDIO_FLOW, SIP_FLOW):
-            for entry in cache.lookup(self.peer, EVENT_FLOWS[flow], self.network, wall):
-                if entry.use(wall) is not CacheUse.NOMINATE:
-                    continue
-                try:
-                    (lip, lport), _ = parse_endpoint(entry.key.local)
-                    (rip, rport), _ = parse_endpoint(entry.key.remote)
-                except ParseError:
-                    continue
-                exact = flow == SIP_FLOW  # media ports change per call: match addresses only
-                found = _match(self.candidates, remote, flow, (lip, lport), (rip, rport), exact)
-                if found is not None:
-                    self.agent.add_cached(flow, *found)
-                    break
+        self._checks.agent.handle_timer(self._now())
+        self._pump()
 
     def close(self) -> None:
         """The call ended: stop checking, forget the sockets."""
         if self._closed:
             return
         self._closed = True
-        self.agent.close()
+        self._checks.agent.close()
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self._media is not None:
-            self._media.on_stun = None
-        self._pending.clear()
+        self._gate.close()
         self._drop_gathered()
-        self.hub.sessions.pop(self.call_id, None)
-
-    @property
-    def finished(self) -> bool:
-        """Tell whether every flow was selected or failed."""
-        return self.agent.state in (AgentState.COMPLETED, AgentState.CLOSED)
-
-
-def _match(
-    local: list[Candidate],
-    remote: list[Candidate],
-    flow: str,
-    cached_local: Address,
-    cached_remote: Address,
-    exact: bool,
-) -> tuple[Address, Address] | None:
-    """The (base, remote) of this call that a cache entry describes, if any."""
-    for ours in local:
-        if ours.flow != flow or ours.base != ours.address:
-            continue
-        if ours.address != cached_local and (exact or ours.address[0] != cached_local[0]):
-            continue
-        for theirs in remote:
-            if theirs.flow != flow:
-                continue
-            if theirs.address == cached_remote or (
-                not exact and theirs.address[0] == cached_remote[0]
-            ):
-                return ours.address, theirs.address
-    return None
+        self._hub.sessions.pop(self._call_id, None)
