@@ -25,7 +25,6 @@ the per-call driver of a sans-I/O ``CheckAgent`` and the only writer of its own 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -52,6 +51,7 @@ from alexphone.engine.alexcall.media_sockets import audio_candidates, ipv6_refle
 from alexphone.engine.alexcall.pair_memory import PairMemory
 from alexphone.engine.alexcall.report import CheckReport, ConsentListener, MediaPathListener
 from alexphone.engine.settings import PhoneSettings
+from alexphone.net.core_driver import CoreDriver
 from alexphone.net.gatherer import Gathered
 from alexphone.net.media_port import MediaPort
 from alexphone.net.rtp_socket import RtpSocket
@@ -72,6 +72,7 @@ class _Checks:
 
     values: AlexSession
     agent: CheckAgent
+    driver: CoreDriver[CheckAgent]  # flushes the agent, keeps its one loop timer
     candidates: list[Candidate]  # media flows first (checks.py)
 
 
@@ -95,7 +96,6 @@ class AlexCall:
         self._confirmed = False
         self._closed = False
         self._gathered: Gathered | None = None  # STUN/TURN results, freed at the end
-        self._timer: asyncio.TimerHandle | None = None
         self._memory = PairMemory(hub.cache, peer)
         self._report = CheckReport(
             call_id,
@@ -126,7 +126,8 @@ class AlexCall:
         hub = self._hub
         agent = CheckAgent(role, credentials, values.tie_breaker, budget=hub.budget, rng=hub.rng)
         agent.add_local_candidates(candidates)
-        return _Checks(values, agent, candidates)
+        driver = CoreDriver(agent, lambda now: self._flush(agent, now), loop=hub.loop)
+        return _Checks(values, agent, driver, candidates)
 
     def _sip_hosts(self) -> list[Candidate]:
         """Host candidates of our SIP sockets, and the srflx the registrar revealed."""
@@ -288,6 +289,7 @@ class AlexCall:
         """
         old = self._checks
         old.agent.close()
+        old.driver.close()
         self._sip_bound = self._hub.sip_bound()
         sip = self._sip_hosts()
         kept: list[Candidate] = []
@@ -439,29 +441,15 @@ class AlexCall:
         return self._hub.loop.time()
 
     def _pump(self) -> None:
-        """Send what the agent has queued, hand its events on and re-arm its timer."""
-        agent, now = self._checks.agent, self._now()
+        """After an input to the agent: send what it queued, report its events, re-arm."""
+        self._checks.driver.transmit()
+
+    def _flush(self, agent: CheckAgent, now: float) -> None:
         audio = {c.address for c in self._checks.candidates if c.flow == AUDIO_FLOW}
         for datagram in agent.datagrams_to_send(now):
             self._gate.send_probe(datagram, audio=datagram.base in audio)
         while (event := agent.next_event()) is not None:
             self._report.handle(event, agent, now)
-        self._arm()
-
-    def _arm(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        when = self._checks.agent.get_timer()
-        if when is not None and not self._closed:
-            self._timer = self._hub.loop.call_at(when, self._on_timer)
-
-    def _on_timer(self) -> None:
-        self._timer = None
-        if self._closed:
-            return
-        self._checks.agent.handle_timer(self._now())
-        self._pump()
 
     def close(self) -> None:
         """The call ended: stop checking, forget the sockets."""
@@ -469,9 +457,7 @@ class AlexCall:
             return
         self._closed = True
         self._checks.agent.close()
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._checks.driver.close()
         self._gate.close()
         self._drop_gathered()
         self._hub.sessions.pop(self._call_id, None)
