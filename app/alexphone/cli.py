@@ -259,6 +259,7 @@ def settings_from(args: argparse.Namespace) -> PhoneSettings:
     profile = args.profile or _default_profile()
     return PhoneSettings(
         listen=listen,
+        listen_fallback=not args.listen,  # the default port may be another phone's
         profile=profile,
         user=args.user,
         display_name=args.display_name,
@@ -421,6 +422,7 @@ def gui_settings(args: argparse.Namespace) -> PhoneSettings:
         changes["display_name"] = account.display_name
     if not args.listen and network.listen:
         changes["listen"] = tuple(ListenSpec.parse(text) for text in network.listen)
+        changes["listen_fallback"] = False  # the user chose this address: fail loudly
     if args.audio_in == "default":
         changes["audio_in"] = audio_in_option(audio.input)
     if args.audio_out == "default":

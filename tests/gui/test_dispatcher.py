@@ -12,8 +12,10 @@ from alexphone.engine.events import (
     CheckState,
     Direction,
     Flow,
+    ListenPortTaken,
     PathKind,
     SipMessageLogged,
+    UaReady,
 )
 from alexphone.gui.alex_model import CacheModel, PairModel
 from alexphone.gui.call_model import CallModel
@@ -68,4 +70,19 @@ def test_sip_messages_are_logged_with_their_direction(tmp_path: Path) -> None:
     assert [(line.direction, line.text) for line in lines] == [
         ("→", "INVITE sip:b@x"),
         ("←", "SIP/2.0 200 OK"),
+    ]
+
+
+def test_a_moved_listen_port_is_said_on_the_status_line(tmp_path: Path) -> None:
+    dispatcher = _dispatcher(tmp_path)
+    lines: list[str] = []
+    dispatcher.status_changed.connect(lines.append)
+
+    dispatcher.dispatch(ListenPortTaken("udp:0.0.0.0:5060", "udp:0.0.0.0:40123"))
+    dispatcher.dispatch(UaReady(("udp:0.0.0.0:40123",), str(tmp_path)))
+    dispatcher.dispatch(UaReady(("udp:0.0.0.0:5060",), str(tmp_path)))  # after a restart
+
+    assert lines == [
+        "Listening on udp:0.0.0.0:40123 (udp:0.0.0.0:5060 is in use by another program)",
+        "Listening on udp:0.0.0.0:5060",
     ]

@@ -132,6 +132,15 @@ class UaReady(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class ListenPortTaken(Event):
+    """Another program holds the default listen address, so the phone listens elsewhere."""
+
+    name: ClassVar[str] = "ua.port_taken"
+    wanted: str  # the default listener, e.g. udp:0.0.0.0:5060
+    listen: str  # where the phone listens instead, e.g. udp:0.0.0.0:40123
+
+
+@dataclass(frozen=True, slots=True)
 class RegistrationChanged(Event):
     """An account's registration moved to a new state."""
 

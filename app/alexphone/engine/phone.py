@@ -40,6 +40,7 @@ from alexphone.engine.events import (
     ErrorReported,
     Event,
     Flow,
+    ListenPortTaken,
     SipMessageLogged,
     UaReady,
 )
@@ -86,7 +87,11 @@ class Phone:
         self._open_database()
         tap = self._log_sip if self.settings.log_sip else None
         stack = SipStack(self._on_transaction_event, tls=self.settings.tls, on_wire=tap)
-        bound = await stack.start(self.settings.listen)
+        fallback = self.settings.listen_fallback
+        bound = await stack.start(self.settings.listen, any_port_if_busy=fallback)
+        for wanted, spec in zip(self.settings.listen, bound, strict=True):
+            if wanted.port not in (0, spec.port):
+                self.emit(ListenPortTaken(str(wanted), str(spec)))
         alex = self._alex_hub(stack) if self.settings.alex else None
         self.ua = UserAgent(self.settings, stack, self.emit, self.ids, alex)
         self.emit(UaReady(tuple(str(spec) for spec in bound), str(self.settings.profile)))

@@ -79,6 +79,9 @@ class PhoneSettings:
     """Everything the engine needs to start one phone."""
 
     listen: tuple[ListenSpec, ...] = DEFAULT_LISTEN
+    # a listen port another program holds moves to a free one (ListenPortTaken); the CLI
+    # sets it when the listeners are the default ones, never for an explicit --listen
+    listen_fallback: bool = False
     profile: Path = field(default_factory=lambda: Path.cwd())
     user: str = "alexphone"
     display_name: str | None = None

@@ -50,9 +50,11 @@ class SipStack:
         self._by_key: dict[tuple[str, str], TransactionId] = {}  # to report send failures
         self._key_of: dict[TransactionId, tuple[str, str]] = {}
 
-    async def start(self, specs: Sequence[ListenSpec]) -> list[ListenSpec]:
-        """Open the listeners; return them with their real ports."""
-        return await self.transport.start(specs)
+    async def start(
+        self, specs: Sequence[ListenSpec], *, any_port_if_busy: bool = False
+    ) -> list[ListenSpec]:
+        """Open the listeners; return them with their real ports (moved ones if busy)."""
+        return await self.transport.start(specs, any_port_if_busy=any_port_if_busy)
 
     async def close(self) -> None:
         """Stop timers and close every socket."""

@@ -29,6 +29,7 @@ from alexphone.engine.events import (
     DtmfReceived,
     ErrorReported,
     Event,
+    ListenPortTaken,
     PeerAdded,
     PeerRemoved,
     RegistrationChanged,
@@ -83,6 +84,7 @@ class EventDispatcher(QObject):
         self.log = log
         self.history = history
         self.clock = clock
+        self._taken: list[str] = []  # default listeners another program holds
 
     def dispatch(self, event: Event) -> None:
         """Apply one engine event (connected to EventBridge.event_received)."""
@@ -100,8 +102,10 @@ class EventDispatcher(QObject):
         match event:
             case CallChanged():
                 self._call_changed(event, now)
+            case ListenPortTaken(wanted=wanted):
+                self._taken.append(wanted)  # said with the listeners, on ua.ready
             case UaReady(listen=listen):
-                self.status_changed.emit("Listening on " + ", ".join(listen))
+                self._ready(listen)
             case RegistrationChanged(account=account, state=state, code=code, reason=reason):
                 detail = f" ({code} {reason})".rstrip() if code else ""
                 self.status_changed.emit(f"{account}: {state.value}{detail}")
@@ -153,6 +157,13 @@ class EventDispatcher(QObject):
                 self.log.append(LogLine(now, "→" if way is Direction.OUT else "←", peer, text))
             case _:
                 pass  # an event this GUI does not show; it is in the log above
+
+    def _ready(self, listen: tuple[str, ...]) -> None:
+        line = "Listening on " + ", ".join(listen)
+        if self._taken:
+            line += f" ({', '.join(self._taken)} is in use by another program)"
+            self._taken.clear()
+        self.status_changed.emit(line)
 
     def _updated(self, call: CallInfo | None) -> None:
         if call is not None:

@@ -11,6 +11,7 @@ from the very socket the request arrived on, so that NAT bindings let them throu
 
 from __future__ import annotations
 
+import errno
 import logging
 from collections.abc import Callable, Sequence
 
@@ -83,16 +84,33 @@ class SipTransport:
         """The bound listeners (real ports, not 0)."""
         return list(self._listeners)
 
-    async def start(self, specs: Sequence[ListenSpec]) -> list[ListenSpec]:
-        """Open every listener; return them with their real ports (TransportError if busy)."""
+    async def start(
+        self, specs: Sequence[ListenSpec], *, any_port_if_busy: bool = False
+    ) -> list[ListenSpec]:
+        """Open every listener; return them with their real ports (TransportError if busy).
+
+        With ``any_port_if_busy`` a listener whose port another program holds opens on a
+        free port instead; the caller sees it by comparing the ports returned with its own.
+        """
         bound: list[ListenSpec] = []
         try:
             for spec in specs:
-                bound.append(await self._listen(spec))
+                bound.append(await self._listen_or_move(spec, any_port_if_busy))
         except BaseException:
             await self.close()
             raise
         return bound
+
+    async def _listen_or_move(self, spec: ListenSpec, move: bool) -> ListenSpec:
+        try:
+            return await self._listen(spec)
+        except TransportError as exc:
+            cause = exc.__cause__
+            busy = isinstance(cause, OSError) and cause.errno == errno.EADDRINUSE
+            if not (move and busy and spec.port != 0):
+                raise
+        self._logger.info("%s is taken by another program; listening on a free port", spec)
+        return await self._listen(ListenSpec(spec.kind, spec.host, 0))
 
     async def _listen(self, spec: ListenSpec) -> ListenSpec:
         if not is_ip_literal(spec.host):
