@@ -102,3 +102,28 @@ def lag_seconds(reference: Path, received: Path, workdir: Path) -> float:
     _, ref = read_wav(convert(reference, workdir / "lag-ref.wav", 16000))
     _, deg = read_wav(convert(received, workdir / f"lag-{received.stem}.wav", 16000))
     return find_lag(ref, deg) / 16000
+
+
+def delay_track(
+    reference: np.ndarray, received: np.ndarray, rate: int, window: float = 0.5
+) -> list[float]:
+    """Playout delay (s) of each speech window of `reference` found in `received`.
+
+    The whole recording is aligned first (`find_lag`); each `window`-second piece of the
+    reference that carries speech is then looked up within ±60 ms of that lag by
+    cross-correlation, so a frame dropped or inserted mid-call shows as a step.
+    """
+    base = find_lag(reference, received)
+    size, reach = int(window * rate), int(0.06 * rate)
+    delays: list[float] = []
+    for start in range(0, reference.size - size, size):
+        piece = reference[start : start + size]
+        if rms(piece) < 300.0:
+            continue
+        lo = start + base - reach
+        if lo < 0 or lo + size + 2 * reach > received.size:
+            continue
+        region = received[lo : lo + size + 2 * reach]
+        scores = np.correlate(region, piece, mode="valid")
+        delays.append((lo + int(np.argmax(scores))) / rate - start / rate)
+    return delays

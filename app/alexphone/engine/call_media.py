@@ -192,6 +192,9 @@ class MediaController:
                 stats.rtt_ms,
                 stats.late,
                 stats.bad,
+                stats.concealed,
+                stats.stretched,
+                stats.playout_delay_ms,
             )
         )
 

@@ -218,6 +218,9 @@ class CallStats(Event):
     rtt_ms: float | None = None
     late: int = 0  # packets that arrived too late for playout
     bad: int = 0  # garbage or truncated packets dropped
+    concealed: int = 0  # frames the decoder made up (loss, or waiting for a late packet)
+    stretched: int = 0  # playout delay changes by time-scale modification
+    playout_delay_ms: float = 0.0  # how long after the typical packet's arrival it plays
 
 
 @dataclass(frozen=True, slots=True)

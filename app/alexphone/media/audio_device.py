@@ -261,6 +261,11 @@ class DeviceSink(_DeviceStream):
         self.requested += frames  # what the device consumed, paced by its clock
         return (data[:want] + bytes(max(0, want - len(data))), 0)  # paContinue
 
+    def queued(self) -> int:
+        """Return the samples (codec rate) written but not yet taken by the callback."""
+        pending = len(self._leftover) + sum(len(chunk) for chunk in list(self.chunks))
+        return pending // 2 * self.rate // self.native_rate
+
     def write(self, pcm: bytes) -> None:
         """Queue ``pcm`` (codec rate) for playback, converted to the device's rate."""
         self.check()

@@ -2,10 +2,13 @@
 
 Theory of operation. The stream is driven from outside with the time passed in, so tests
 run it on a fake clock and the asyncio driver (``media.stream_driver``) only arms timers:
-- ``tick(now)`` runs once per 20 ms frame: reads one frame from the source, encodes it and
-  sends it (or a DTMF event packet, RFC 4733) when we send; then takes one frame from the
-  jitter buffer and decodes it (or conceals a gap: Opus FEC from the next packet, else PLC)
-  into the sink when we receive.
+- ``tick(now)`` runs once per 20 ms frame (``now`` is the frame's scheduled time): reads one
+  frame from the source, encodes it and sends it (or a DTMF event packet, RFC 4733) when we
+  send; then, when we receive, feeds the sink from the playout (``media.playout``): one
+  frame for a sink written on the tick's schedule (a file), or as many as keep a device's
+  FIFO ``DEVICE_LEAD`` ahead of what its callback pulls (``BufferedSink``), so a late tick
+  never starves the sound card. The playout decodes (or conceals: Opus FEC from the next
+  packet, else PLC) and stretches on the audio clock, never on when the tick ran.
 - ``receive_rtp``/``receive_rtcp`` take datagrams; garbage is counted and dropped, unknown
   payload types are ignored. The first valid RTP from an address other than the one the
   SDP named moves our sending there (latching: the peer's real, post-NAT address).
@@ -18,19 +21,20 @@ import logging
 import math
 from collections import deque
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from alexphone.core.address import Address
-from alexphone.core.errors import ParseError
+from alexphone.core.errors import ParseError, RemoteProtocolError
 from alexphone.media.audio_endpoint import AudioSink, AudioSource
 from alexphone.media.codec import AudioCodec, make_codec
 from alexphone.media.opus_codec import OpusCodec, parse_opus_fmtp
+from alexphone.media.playout import Playout
 from alexphone.media.resampler import Resampler
 from alexphone.media.rtcp_session import RtcpSession
 from alexphone.rtp.dtmf import DtmfReceiver, DtmfSender
-from alexphone.rtp.jitter_buffer import JitterBuffer, Missing, MissingReason, Payload
+from alexphone.rtp.jitter_buffer import JitterBuffer
 from alexphone.rtp.packet import RtpPacket
 from alexphone.rtp.rtcp import RandomSource
 from alexphone.sdp.codec import Codec
@@ -44,6 +48,10 @@ DTMF_GAP_FRAMES = 3  # 60 ms of audio between two digits
 # (expected loss 1 %) keeps 3.9 under 5 % random loss where plain PLC falls to 2.7.
 OPUS_BITRATE = 48000
 LEVEL_FRAMES = 5  # a level reading spans 100 ms of audio
+# A device's callback pulls on its own thread: keep this much decoded audio queued for it,
+# enough for the event loop to be a tick late (20 ms frames, 20 ms device periods).
+DEVICE_LEAD = 0.060
+MAX_REFILL = 10  # frames written to a device in one tick at most (after a long stall)
 SILENCE_DB = -100.0
 
 
@@ -81,6 +89,19 @@ class StreamStats:
     bad: int
     concealed: int
     fec_recovered: int
+    stretched: int = 0  # time-scale modifications (accelerate + expand) of the playout
+    playout_delay_ms: float = 0.0  # how long after the typical packet's arrival we play it
+
+
+@runtime_checkable
+class BufferedSink(Protocol):
+    """A sink that plays on its own clock from a FIFO (a sound card): it says what is queued."""
+
+    rate: int
+
+    def queued(self) -> int:
+        """Return the samples (at ``rate``) written but not yet played."""
+        ...
 
 
 class _Decoder:
@@ -139,7 +160,8 @@ class MediaStream:
         self.last_received: float | None = None
         self.dtmf_received: deque[str] = deque()
         self._decoders: dict[int, _Decoder] = {}
-        self._buffer = self._new_buffer()
+        self.playout = self._new_playout()
+        self._origin: float | None = None  # loop time at which the playout clock read 0
         self._dtmf_in = DtmfReceiver(media.telephone_event or -1)
         self._dtmf_out: deque[str] = deque()
         self._dtmf_packets: deque[bytes] = deque()
@@ -147,7 +169,6 @@ class MediaStream:
         self._dtmf_start = 0
         self._dtmf_index = 0
         self._first = True
-        self._playing = False
         self.bad = 0
         self.ignored = 0
         self.concealed = 0
@@ -166,8 +187,9 @@ class MediaStream:
         encoder.set_packet_loss(self.loss_floor)
         return encoder
 
-    def _new_buffer(self) -> JitterBuffer:
-        return JitterBuffer(self.clock_rate, round(self.clock_rate * FRAME_SECONDS))
+    def _new_playout(self) -> Playout:
+        buffer = JitterBuffer(self.clock_rate, round(self.clock_rate * FRAME_SECONDS))
+        return Playout(self.sink.rate, buffer, self._decode, self._conceal)
 
     # -- control ----------------------------------------------------------------------------
     def move_to(self, remote: Address) -> None:
@@ -184,7 +206,7 @@ class MediaStream:
             self.encoder = self._make_encoder(media.codec)
             self.clock_rate = media.codec.clock_rate
             self._decoders.clear()
-            self._buffer = self._new_buffer()
+            self.playout = self._new_playout()
         if media.remote != self.media.remote:
             self.remote, self.latched = media.remote, False
             self.remote_rtcp = media.remote_rtcp or (media.remote[0], media.remote[1] + 1)
@@ -264,33 +286,40 @@ class MediaStream:
         return True
 
     def _play(self, now: float) -> None:
-        frame = self._buffer.pop(now)
-        samples = self.sink.rate * FRAME_SECONDS
-        if isinstance(frame, Payload):
-            self._playing = True
-            decoder = self._decoder(frame.packet.payload_type)
-            if decoder is not None:
-                self._write(decoder.decode(frame.packet.payload))
-                return
-        elif self._playing and frame.reason is not MissingReason.WAIT:
-            self._write(self._conceal(frame))
+        frame = round(self.sink.rate * FRAME_SECONDS)
+        if isinstance(self.sink, BufferedSink):
+            lead = DEVICE_LEAD * self.sink.rate
+            for _ in range(MAX_REFILL):
+                if self.sink.queued() >= lead:
+                    break
+                self._write(self.playout.read(frame))
             return
-        self._write(bytes(2 * round(samples)))
+        # a file is written on the tick's schedule: arrivals are placed on that schedule
+        self._origin = now - self.playout.now
+        self._write(self.playout.read(frame))
 
     def _write(self, pcm: bytes) -> None:
         self.output_level.feed(pcm)
         self.sink.write(pcm)
 
-    def _conceal(self, frame: Missing) -> bytes:
+    def _decode(self, packet: RtpPacket) -> bytes | None:
+        decoder = self._decoder(packet.payload_type)
+        if decoder is None:
+            return None
+        try:
+            return decoder.decode(packet.payload)
+        except RemoteProtocolError:
+            self.bad += 1  # undecodable: concealed instead
+            return None
+
+    def _conceal(self, following: RtpPacket | None) -> bytes:
         self.concealed += 1
-        following = frame.recover_from
         if following is not None:
             decoder = self._decoder(following.payload_type)
             if decoder is not None:
                 self.fec_recovered += 1
                 return decoder.conceal(following.payload)
-        pt = self.media.codec.payload_type
-        decoder = self._decoder(pt)
+        decoder = self._decoder(self.media.codec.payload_type)
         assert decoder is not None
         return decoder.conceal(None)
 
@@ -336,7 +365,8 @@ class MediaStream:
                 self.dtmf_received.append(digit.digit)
             return
         if self.receiving:
-            self._buffer.put(packet, now)
+            at = None if self._origin is None else now - self._origin
+            self.playout.put(packet, at)
 
     def receive_rtcp(self, data: bytes, addr: Address, now: float, wall: float) -> None:
         """Take one RTCP datagram; tune Opus FEC to the loss the peer reports."""
@@ -361,7 +391,8 @@ class MediaStream:
     def stats(self) -> StreamStats:
         """Return the counters for a ``call.stats`` event."""
         source = self.rtcp.source
-        buffer = self._buffer.stats()
+        buffer = self.playout.buffer.stats()
+        playout = self.playout.stats()
         return StreamStats(
             sent=self.rtcp.packets_sent,
             received=source.received if source is not None else 0,
@@ -372,6 +403,8 @@ class MediaStream:
             bad=self.bad + self.rtcp.bad,
             concealed=self.concealed,
             fec_recovered=self.fec_recovered,
+            stretched=playout.accelerated + playout.expanded,
+            playout_delay_ms=playout.delay_ms,
         )
 
 

@@ -1,25 +1,24 @@
-"""Adaptive jitter buffer: reorders RTP packets and hands out one frame per playout tick.
+"""Jitter buffer: puts one RTP stream back in order and hands out its packets one by one.
 
-Theory of operation. Every packet gets a playout time:
+Theory of operation. The buffer is a reorder queue keyed by extended sequence number; it
+does not decide *when* to play (the playout, ``media.playout``, asks for the next packet
+when the audio it has decoded runs low, on the audio clock). ``pop()`` returns the head:
+- ``Payload`` when the next packet in sequence is here (with its media time, seconds on
+  the stream's unwrapped timestamp line);
+- ``Missing(LOST, recover_from)`` when it is absent but a later one is queued: it is given
+  up and the packet after it is offered for Opus in-band FEC;
+- ``Missing(LATE)`` when nothing newer is queued: the head stays expected (the playout
+  conceals and waits for it), ``Missing(WAIT)`` before the first packet.
 
-    playout = ts / clock_rate + base_transit + target_delay
+Every arriving packet's transit (arrival on the playout clock minus media time) feeds an
+``ArrivalDelay``, which says how long after the typical packet a frame should be played.
 
-where ``base_transit`` is the smallest ``arrival - ts / clock_rate`` seen over the
-last few seconds (the fastest path; a moving window follows sender clock drift)
-and ``target_delay`` is how long the fastest packet waits. The target starts at
-``initial_delay``, jumps up as soon as the interarrival jitter (RFC 3550 A.8)
-asks for more (``min_delay + jitter_factor * jitter``), shrinks slowly when the
-network calms down, and stays within [min_delay, max_delay].
-
-The audio side calls ``pop(now)`` once per frame. The head frame (next sequence
-number to play) is compared with its playout time:
-- before its playout time: ``Missing(WAIT)``, nothing consumed (the delay grows);
-- on time, packet here: ``Payload``; if we run over a frame late and more packets
-  are queued, the head is dropped to catch up (the delay shrinks);
-- on time, packet absent but a later one here: ``Missing(LOST)``, with the next
-  packet as ``recover_from`` when it directly follows (Opus in-band FEC);
-- packet absent and nothing later: ``Missing(LATE)``; we stall and wait for it.
-Late packets (their slot already played) and duplicates are dropped and counted.
+Bad input (RFC 3550 A.1 in spirit): duplicates and packets whose slot was already played
+are dropped and counted (a late packet still counts as a delay observation). A new SSRC
+restarts the buffer at once; a sequence number far from the expected one (a peer that
+restarted its stream under the same SSRC) is held as a probe, and the packet that follows
+it in sequence confirms the restart. Timestamps are unwrapped packet to packet, so the
+2^32 wrap is invisible; a timestamp jump is the delay estimator's business.
 """
 
 from __future__ import annotations
@@ -28,6 +27,7 @@ from collections import deque
 from dataclasses import dataclass
 from enum import Enum
 
+from alexphone.rtp.arrival_delay import ArrivalDelay
 from alexphone.rtp.packet import RtpPacket, SequenceUnwrapper, ts_delta
 
 __all__ = [
@@ -46,19 +46,20 @@ class MissingReason(Enum):
 
     LOST = "lost"  # a later packet arrived, this one is given up
     LATE = "late"  # nothing newer queued: stalling for it (underrun)
-    WAIT = "wait"  # buffering: before the first frame, or growing the delay
+    WAIT = "wait"  # no packet yet since the stream (re)started
 
 
 @dataclass(frozen=True, slots=True)
 class Payload:
-    """The next frame to decode."""
+    """The next frame to decode and its media time (seconds, unwrapped timestamp)."""
 
     packet: RtpPacket
+    media_time: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
 class Missing:
-    """No packet for this tick: conceal; ``recover_from`` is the next packet (FEC hint)."""
+    """No packet for this slot: conceal; ``recover_from`` is the next packet (FEC hint)."""
 
     recover_from: RtpPacket | None = None
     reason: MissingReason = MissingReason.LOST
@@ -69,20 +70,16 @@ Frame = Payload | Missing
 
 @dataclass(frozen=True, slots=True)
 class JitterBufferConfig:
-    """Delay bounds (seconds) and adaptation speeds."""
+    """Limits of the reorder queue."""
 
-    initial_delay: float = 0.040
-    min_delay: float = 0.020
-    max_delay: float = 0.200
-    jitter_factor: float = 4.0  # ~ the span of transit times over the window, in A.8 units
-    shrink_rate: float = 0.005  # seconds of target delay given back per second of playout
-    transit_window: float = 2.0  # seconds over which the fastest transit is tracked
-    max_ahead_frames: int = 100  # a jump further than this ahead restarts the buffer
+    max_ahead: int = 100  # a packet further ahead than this (2 s) may be a restart
+    max_behind: int = 100  # ... or this far behind the head
+    max_packets: int = 250  # beyond this the oldest queued packet is dropped (5 s)
 
 
 @dataclass(frozen=True, slots=True)
 class JitterBufferStats:
-    """Counters and current delays, for ``call.stats`` and tests."""
+    """Counters, for ``call.stats`` and tests."""
 
     received: int
     played: int
@@ -90,59 +87,49 @@ class JitterBufferStats:
     late: int
     duplicates: int
     dropped: int
-    waits: int
     underruns: int
     resyncs: int
-    target_delay: float
-    jitter: float
 
 
 @dataclass(slots=True)
 class _Slot:
     packet: RtpPacket
-    ts: int  # timestamp relative to the anchor packet, unwrapped
+    ts: int  # unwrapped timestamp
 
 
 class JitterBuffer:
-    """Reorders one RTP stream and paces it out (pure: time is passed in)."""
+    """Reorders one RTP stream; pure: arrival times are passed in."""
 
     def __init__(
-        self, clock_rate: int, frame_samples: int, config: JitterBufferConfig | None = None
+        self,
+        clock_rate: int,
+        frame_samples: int,
+        config: JitterBufferConfig | None = None,
+        delay: ArrivalDelay | None = None,
     ) -> None:
         self.clock_rate = clock_rate
         self.frame_samples = frame_samples
         self.config = config or JitterBufferConfig()
-        self._frame = frame_samples / clock_rate
+        self.delay = delay or ArrivalDelay()
         self._counts = dict.fromkeys(
-            ("received", "played", "lost", "late", "duplicates", "dropped", "waits", "underruns"), 0
+            ("received", "played", "lost", "late", "duplicates", "dropped", "underruns"), 0
         )
-        self._resyncs = 0
+        self.generation = 0  # bumped at every restart: the media timeline starts over
         self._reset(None)
 
     def _reset(self, ssrc: int | None) -> None:
         self._ssrc = ssrc
         self._slots: dict[int, _Slot] = {}
         self._unwrap = SequenceUnwrapper()
-        self._anchor_ts: int | None = None
-        self._next: int | None = None  # extended sequence number of the head frame
-        self._newest: tuple[int, int] | None = None  # (extended sequence, ts) of the newest
-        self._started = False
-        self._transits: deque[tuple[float, float]] = deque()  # monotonic min-queue
-        self._last_transit: float | None = None
-        self._jitter = 0.0
-        self._target = self.config.initial_delay
-        self._last_pop: float | None = None
-        self._played: deque[int] = deque(maxlen=64)
+        self._last_ts: tuple[int, int] | None = None  # (raw, unwrapped) of the last arrival
+        self._next: int | None = None  # extended sequence number of the head
+        self._played: deque[int] = deque(maxlen=64)  # recently played: repeats are duplicates
+        self._probe: tuple[int, RtpPacket] | None = None  # (sequence expected next, packet)
+        self.delay.restart()
 
-    @property
-    def target_delay(self) -> float:
-        """Return the current target playout delay in seconds."""
-        return self._target
-
-    @property
-    def jitter(self) -> float:
-        """Return the interarrival jitter estimate in seconds (RFC 3550 A.8)."""
-        return self._jitter
+    def _restart(self, ssrc: int) -> None:
+        self.generation += 1
+        self._reset(ssrc)
 
     def __len__(self) -> int:
         return len(self._slots)
@@ -152,105 +139,88 @@ class JitterBuffer:
         c = self._counts
         return JitterBufferStats(
             c["received"], c["played"], c["lost"], c["late"], c["duplicates"], c["dropped"],
-            c["waits"], c["underruns"], self._resyncs, self._target, self._jitter,
+            c["underruns"], self.generation,
         )  # fmt: skip
 
+    def head_time(self) -> float | None:
+        """Return the media time of the head packet if it is here, else None."""
+        if self._next is None or self._next not in self._slots:
+            return None
+        return self._slots[self._next].ts / self.clock_rate
+
     def put(self, packet: RtpPacket, now: float) -> None:
-        """Queue a received packet (arrival time ``now``); late and duplicate ones are dropped."""
+        """Queue a packet that arrived at ``now`` (playout clock, seconds)."""
         if packet.ssrc != self._ssrc:
             if self._ssrc is not None:
-                self._resyncs += 1
+                self.generation += 1
             self._reset(packet.ssrc)
         ext = self._unwrap.unwrap(packet.sequence)
-        if self._next is not None and ext - self._next > self.config.max_ahead_frames:
-            self._resyncs += 1  # the peer jumped far ahead: start over from this packet
-            self._reset(packet.ssrc)
-            ext = self._unwrap.unwrap(packet.sequence)
+        if self._next is not None and not (
+            -self.config.max_behind <= ext - self._next <= self.config.max_ahead
+        ):
+            probe, self._probe = self._probe, ((packet.sequence + 1) % 65536, packet)
+            if probe is None or probe[0] != packet.sequence:
+                return  # held: the next packet tells a restart from a stray one
+            self._restart(packet.ssrc)  # two in a row: the peer restarted its stream
+            self._store(probe[1], now)
+            self._store(packet, now)
+            return
+        self._probe = None
         if ext in self._slots or ext in self._played:
             self._counts["duplicates"] += 1
             return
+        self._store(packet, now, ext)
+
+    def _store(self, packet: RtpPacket, now: float, ext: int | None = None) -> None:
+        if ext is None:
+            ext = self._unwrap.unwrap(packet.sequence)
+        ts = packet.timestamp
+        if self._last_ts is not None:
+            ts = self._last_ts[1] + ts_delta(packet.timestamp, self._last_ts[0])
+        self._last_ts = (packet.timestamp, ts)
+        self.delay.observe(now - ts / self.clock_rate)
         if self._next is not None and ext < self._next:
             self._counts["late"] += 1
             return
-        if self._anchor_ts is None:
-            self._anchor_ts = packet.timestamp
-        ts = ts_delta(packet.timestamp, self._anchor_ts)
         self._slots[ext] = _Slot(packet, ts)
-        if self._newest is None or ext >= self._newest[0]:
-            self._newest = (ext, ts)
         self._counts["received"] += 1
-        if self._next is None or (not self._started and ext < self._next):
-            self._next = ext
-        self._observe_transit(now - ts / self.clock_rate, now)
-
-    def _observe_transit(self, transit: float, now: float) -> None:
-        if self._last_transit is not None:
-            # RFC 3550 A.8: J += (|D| - J) / 16
-            self._jitter += (abs(transit - self._last_transit) - self._jitter) / 16
-        self._last_transit = transit
-        while self._transits and self._transits[-1][1] >= transit:
-            self._transits.pop()
-        self._transits.append((now, transit))
-        while self._transits[0][0] < now - self.config.transit_window:
-            self._transits.popleft()
-        self._target = max(self._target, self._wanted())  # grow at once
-
-    def _wanted(self) -> float:
-        cfg = self.config
-        wanted = cfg.min_delay + cfg.jitter_factor * self._jitter
-        return min(max(wanted, cfg.min_delay), cfg.max_delay)
-
-    def _shrink(self, now: float) -> None:
-        if self._last_pop is not None:
-            step = self.config.shrink_rate * max(0.0, now - self._last_pop)
-            self._target = max(self._wanted(), self._target - step)  # give back slowly
-        self._last_pop = now
-
-    def _playout_time(self, ext: int) -> float:
-        later = min((e for e in self._slots if e >= ext), default=None)
-        if later is not None:
-            ref_ext, ref_ts = later, self._slots[later].ts
-        else:
-            assert self._newest is not None
-            ref_ext, ref_ts = self._newest
-        ts = ref_ts - (ref_ext - ext) * self.frame_samples  # extrapolated when absent
-        return ts / self.clock_rate + self._transits[0][1] + self._target
-
-    def pop(self, now: float) -> Frame:
-        """Return the frame to play at ``now`` (call once per frame period)."""
-        self._shrink(now)
         if self._next is None:
-            self._counts["waits"] += 1
-            return Missing(None, MissingReason.WAIT)
-        behind = now - self._playout_time(self._next)
-        if behind < 0 or not (self._started or self._slots):
-            self._counts["waits"] += 1
-            return Missing(None, MissingReason.WAIT)
-        if not self._slots:
-            self._counts["underruns"] += 1
-            return Missing(None, MissingReason.LATE)
-        self._started = True
-        head = self._slots.pop(self._next, None)
-        if head is not None and behind > self._frame and len(self._slots) > 0:
-            self._counts["dropped"] += 1  # running late: skip one frame to catch up
-            self._played.append(self._next)
-            self._next += 1
-            head = self._slots.pop(self._next, None)
-            if head is None:
-                return self._gap()
-        if head is None:
-            return self._gap()
-        self._played.append(self._next)
-        self._next += 1
-        self._counts["played"] += 1
-        return Payload(head.packet)
+            self._next = ext
+        if len(self._slots) > self.config.max_packets:
+            self.drop_head()
 
-    def _gap(self) -> Frame:
-        assert self._next is not None
+    def pop(self) -> Frame:
+        """Return the next frame in sequence (see the module docstring)."""
+        if self._next is None:
+            return Missing(None, MissingReason.WAIT)
+        head = self._slots.pop(self._next, None)
+        if head is not None:
+            self._played.append(self._next)
+            self._advance()
+            self._counts["played"] += 1
+            return Payload(head.packet, head.ts / self.clock_rate)
         if not self._slots:
             self._counts["underruns"] += 1
             return Missing(None, MissingReason.LATE)
         self._counts["lost"] += 1
-        following = self._slots.get(self._next + 1)
-        self._next += 1
+        self._advance()
+        following = self._slots.get(self._next) if self._next is not None else None
         return Missing(following.packet if following else None, MissingReason.LOST)
+
+    def drop_head(self) -> None:
+        """Discard the head slot (played too far behind: catching up)."""
+        if self._next is None:
+            return
+        if self._slots.pop(self._next, None) is not None:
+            self._played.append(self._next)
+            self._counts["dropped"] += 1
+        self._advance()
+
+    def _advance(self) -> None:
+        assert self._next is not None
+        self._next += 1
+        if not self._slots:
+            return
+        first = min(self._slots)
+        if first > self._next and first - self._next > self.config.max_ahead:
+            self._next = first  # nothing can fill so wide a gap
