@@ -298,6 +298,15 @@ class MediaStream:
         self._origin = now - self.playout.now
         self._write(self.playout.read(frame))
 
+    def _arrival_clock(self, now: float) -> float | None:
+        """Where the playout clock ideally stands at loop time ``now`` (see ``_play``)."""
+        if isinstance(self.sink, BufferedSink):
+            # what the device has consumed, plus the lead we refill to: independent of
+            # when the loop last ran its tick
+            consumed = self.playout.now - self.sink.queued() / self.sink.rate
+            return consumed + DEVICE_LEAD
+        return None if self._origin is None else now - self._origin
+
     def _write(self, pcm: bytes) -> None:
         self.output_level.feed(pcm)
         self.sink.write(pcm)
@@ -365,8 +374,7 @@ class MediaStream:
                 self.dtmf_received.append(digit.digit)
             return
         if self.receiving:
-            at = None if self._origin is None else now - self._origin
-            self.playout.put(packet, at)
+            self.playout.put(packet, self._arrival_clock(now))
 
     def receive_rtcp(self, data: bytes, addr: Address, now: float, wall: float) -> None:
         """Take one RTCP datagram; tune Opus FEC to the loss the peer reports."""
