@@ -221,6 +221,14 @@ class DeviceSource(_DeviceStream):
             self.chunks.append(in_data)
         return (None, 0)  # paContinue
 
+    def available(self) -> int | None:
+        """Return the samples (codec rate) captured and not read yet; None without a device."""
+        self.check()
+        if self._stream is None:
+            return None
+        queued = sum(len(chunk) for chunk in list(self.chunks)) // 2
+        return self._pending.size + queued * self.rate // self.native_rate
+
     def read(self, samples: int) -> bytes:
         """Return ``samples`` captured samples at the codec rate (silence fills gaps)."""
         self.check()
@@ -261,8 +269,11 @@ class DeviceSink(_DeviceStream):
         self.requested += frames  # what the device consumed, paced by its clock
         return (data[:want] + bytes(max(0, want - len(data))), 0)  # paContinue
 
-    def queued(self) -> int:
-        """Return the samples (codec rate) written but not yet taken by the callback."""
+    def queued(self) -> int | None:
+        """Return the samples (codec rate) written but not yet played; None without a device."""
+        self.check()
+        if self._stream is None:
+            return None
         pending = len(self._leftover) + sum(len(chunk) for chunk in list(self.chunks))
         return pending // 2 * self.rate // self.native_rate
 

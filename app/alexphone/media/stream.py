@@ -4,11 +4,13 @@ Theory of operation. The stream is driven from outside with the time passed in, 
 run it on a fake clock and the asyncio driver (``media.stream_driver``) only arms timers:
 - ``tick(now)`` runs once per 20 ms frame (``now`` is the frame's scheduled time): reads one
   frame from the source, encodes it and sends it (or a DTMF event packet, RFC 4733) when we
-  send; then, when we receive, feeds the sink from the playout (``media.playout``): one
-  frame for a sink written on the tick's schedule (a file), or as many as keep a device's
-  FIFO ``DEVICE_LEAD`` ahead of what its callback pulls (``BufferedSink``), so a late tick
-  never starves the sound card. The playout decodes (or conceals: Opus FEC from the next
-  packet, else PLC) and stretches on the audio clock, never on when the tick ran.
+  send (a microphone running on its own clock gets a frame more or less now and then, so
+  its drift never piles up); then, when we receive, feeds the sink from the playout
+  (``media.playout``): one frame for a sink written on the tick's schedule (a file), or as
+  many as keep a device's FIFO ``DEVICE_LEAD`` ahead of what its callback pulls
+  (``BufferedSink``), so a late tick never starves the sound card. The playout decodes (or
+  conceals: Opus FEC from the next packet, else PLC) and stretches on the audio clock,
+  never on when the tick ran.
 - ``receive_rtp``/``receive_rtcp`` take datagrams; garbage is counted and dropped, unknown
   payload types are ignored. The first valid RTP from an address other than the one the
   SDP named moves our sending there (latching: the peer's real, post-NAT address).
@@ -52,6 +54,7 @@ LEVEL_FRAMES = 5  # a level reading spans 100 ms of audio
 # enough for the event loop to be a tick late (20 ms frames, 20 ms device periods).
 DEVICE_LEAD = 0.060
 MAX_REFILL = 10  # frames written to a device in one tick at most (after a long stall)
+ADJUST_TICKS = 25  # a microphone's drift is followed by one frame more or less at most this often
 SILENCE_DB = -100.0
 
 
@@ -94,13 +97,24 @@ class StreamStats:
 
 
 @runtime_checkable
+class CapturingSource(Protocol):
+    """A source that captures on its own clock (a microphone): it says what is waiting."""
+
+    rate: int
+
+    def available(self) -> int | None:
+        """Return the samples (at ``rate``) captured and not yet read; None: not capturing."""
+        ...
+
+
+@runtime_checkable
 class BufferedSink(Protocol):
     """A sink that plays on its own clock from a FIFO (a sound card): it says what is queued."""
 
     rate: int
 
-    def queued(self) -> int:
-        """Return the samples (at ``rate``) written but not yet played."""
+    def queued(self) -> int | None:
+        """Return the samples (at ``rate``) written but not yet played; None: not playing."""
         ...
 
 
@@ -162,6 +176,7 @@ class MediaStream:
         self._decoders: dict[int, _Decoder] = {}
         self.playout = self._new_playout()
         self._origin: float | None = None  # loop time at which the playout clock read 0
+        self._since_adjust = 0  # ticks since the capture drift was last followed
         self._dtmf_in = DtmfReceiver(media.telephone_event or -1)
         self._dtmf_out: deque[str] = deque()
         self._dtmf_packets: deque[bytes] = deque()
@@ -233,15 +248,31 @@ class MediaStream:
 
     # -- the 20 ms tick ---------------------------------------------------------------------
     def tick(self, now: float) -> None:
-        """Run one frame period: capture and send, then play out one frame."""
-        samples = self.encoder.frame_samples
-        pcm = self.source.read(samples)
-        self.input_level.feed(pcm)
-        if self.sending and not self._send_dtmf_packet(now):
-            self._send_audio(bytes(len(pcm)) if self.muted else pcm, now)
-        self.timestamp = (self.timestamp + round(self.clock_rate * FRAME_SECONDS)) % (1 << 32)
+        """Run one frame period: capture and send, then play out."""
+        for _ in range(self._frames_captured()):
+            samples = self.encoder.frame_samples
+            pcm = self.source.read(samples)
+            self.input_level.feed(pcm)
+            if self.sending and not self._send_dtmf_packet(now):
+                self._send_audio(bytes(len(pcm)) if self.muted else pcm, now)
+            self.timestamp = (self.timestamp + round(self.clock_rate * FRAME_SECONDS)) % (1 << 32)
         if self.receiving:
             self._play(now)
+
+    def _frames_captured(self) -> int:
+        """Frames to send this tick: one, or (a microphone on its own clock) 0 or 2 now and
+        then, so a whole frame is always there to read and the backlog stays under 3."""
+        self._since_adjust += 1
+        if not isinstance(self.source, CapturingSource) or self._since_adjust < ADJUST_TICKS:
+            return 1
+        available = self.source.available()
+        if available is None:
+            return 1
+        ready = available / self.encoder.frame_samples
+        if 1.0 <= ready <= 3.0:
+            return 1
+        self._since_adjust = 0
+        return 0 if ready < 1.0 else 2
 
     def _send_audio(self, pcm: bytes, now: float) -> None:
         payload = self.encoder.encode(pcm)
@@ -287,12 +318,14 @@ class MediaStream:
 
     def _play(self, now: float) -> None:
         frame = round(self.sink.rate * FRAME_SECONDS)
-        if isinstance(self.sink, BufferedSink):
-            lead = DEVICE_LEAD * self.sink.rate
+        queued = self.sink.queued() if isinstance(self.sink, BufferedSink) else None
+        if queued is not None:
+            self._origin = None
             for _ in range(MAX_REFILL):
-                if self.sink.queued() >= lead:
+                if queued >= DEVICE_LEAD * self.sink.rate:
                     break
                 self._write(self.playout.read(frame))
+                queued += frame
             return
         # a file is written on the tick's schedule: arrivals are placed on that schedule
         self._origin = now - self.playout.now
@@ -300,11 +333,11 @@ class MediaStream:
 
     def _arrival_clock(self, now: float) -> float | None:
         """Where the playout clock ideally stands at loop time ``now`` (see ``_play``)."""
-        if isinstance(self.sink, BufferedSink):
+        queued = self.sink.queued() if isinstance(self.sink, BufferedSink) else None
+        if queued is not None:
             # what the device has consumed, plus the lead we refill to: independent of
             # when the loop last ran its tick
-            consumed = self.playout.now - self.sink.queued() / self.sink.rate
-            return consumed + DEVICE_LEAD
+            return self.playout.now - queued / self.sink.rate + DEVICE_LEAD
         return None if self._origin is None else now - self._origin
 
     def _write(self, pcm: bytes) -> None:

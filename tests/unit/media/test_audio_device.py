@@ -131,3 +131,24 @@ def test_a_stalled_device_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_open_sink_uses_synthetic_endpoints_without_portaudio() -> None:
     assert isinstance(open_sink(parse_audio_out("null"), 8000, FakePortAudio(), print), NullSink)
+
+
+def test_the_fifo_levels_the_stream_paces_itself_by() -> None:
+    system = FakePortAudio()
+    sink = DeviceSink(system, "USB", 8000, print)  # 48 kHz device, 8 kHz codec
+    source = DeviceSource(system, "USB", 8000, print)
+    sink.write(bytes(320))
+    sink.write(bytes(320))
+    assert sink.queued() == 320
+    system.fake.opened[0][1].callback(None, 960, None, 0)  # the device played 20 ms
+    assert sink.queued() == 160
+    system.fake.opened[1][1].callback(b"\x00\x00" * 960, 960, None, 0)
+    assert 160 <= (source.available() or 0) <= 161  # 20 ms, give or take the resampler's phase
+    source.read(160)
+    assert (source.available() or 0) <= 1
+
+
+def test_without_a_device_nothing_claims_a_clock_of_its_own() -> None:
+    system = FakePortAudio(broken={0, 1})
+    assert DeviceSink(system, "", 8000, print).queued() is None
+    assert DeviceSource(system, "", 8000, print).available() is None

@@ -210,7 +210,7 @@ class FifoDevice:
         self.underruns = 0
         self.started = False
 
-    def queued(self) -> int:
+    def queued(self) -> int | None:
         return len(self.fifo) // 2
 
     def write(self, pcm: bytes) -> None:
@@ -260,3 +260,47 @@ def test_a_late_event_loop_never_starves_the_device_nor_moves_the_delay() -> Non
     assert (stats.stalls, stats.dropped, stats.accelerated, stats.expanded) == (0, 0, 0, 0)
     assert device.underruns == 0 and pair.b.concealed == 0
     assert len(delays) > 1400 and max(delays) - min(delays) < 1e-9
+
+
+class DriftingMicrophone:
+    """A microphone whose clock runs ``ppm`` fast: it captures at its own pace."""
+
+    def __init__(self, rate: int, ppm: float) -> None:
+        self.rate, self.ppm = rate, ppm
+        self.captured = 0.0
+        self.read_samples = 0
+        self.underruns = 0
+        self.overruns = 0
+
+    def run_for(self, seconds: float) -> None:
+        self.captured += seconds * self.rate * (1 + self.ppm * 1e-6)
+
+    def available(self) -> int | None:
+        return int(self.captured) - self.read_samples
+
+    def read(self, samples: int) -> bytes:
+        if self.available() < samples:
+            self.underruns += 1  # a device source would pad with silence: a glitch
+        self.read_samples += samples
+        if self.available() > 4 * samples:
+            self.overruns += 1  # a device source would trim its backlog: a glitch
+        return bytes(2 * samples)
+
+    def close(self) -> None:
+        return
+
+
+@pytest.mark.parametrize("ppm", [300.0, -300.0])
+def test_a_drifting_microphone_stays_centred(ppm: float) -> None:
+    pair = Pair(PCMU)
+    mic = DriftingMicrophone(8000, ppm)
+    pair.a.source = mic
+    mic.run_for(0.03)  # the first callback came just before the first tick
+    for _ in range(30000):  # 10 minutes
+        now = pair.clock.advance(FRAME_SECONDS)
+        mic.run_for(FRAME_SECONDS)
+        pair.a.tick(now)
+        pair.wire.clear()
+    assert (mic.underruns, mic.overruns) == (0, 0)
+    sent = pair.a.stats().sent
+    assert abs(sent - 30000 * (1 + ppm * 1e-6)) <= 3  # RTP follows the microphone's clock

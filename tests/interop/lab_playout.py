@@ -1,0 +1,125 @@
+"""What a receiver plays of baresip's speech: our phone and a second baresip, side by side.
+
+One baresip (h3) sends an espeak-ng sentence (aufile) into two calls in turn: one answered by
+`alexphone daemon --audio-out file:got.wav` (h1), one by a second baresip recording what it
+decodes (h2, sndfile). baresip's decoded stream is the ceiling: the same encoder's packets
+decoded with no playout in between. Both receivers are pinned to one CPU; `busy` pins a
+spinning process there too (a desktop doing other work).
+
+With `--audio-out file:` the phone's audio clock is the driver's 20 ms schedule: the file
+gets one frame per scheduled tick (late ticks catch up), as a sound card would take one
+per period, and arrivals are placed on that schedule. So the recording's timeline is the
+playout's; a slipped or inserted frame shows as a 20 ms step of the delay.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from lab import Host, Lab
+from lab_alexphone import Alexphone
+from lab_peers import Baresip, baresip_account
+from media_tools import convert, delay_track, pesq_score, read_wav, silence_wav, speech_wav
+
+CODECS = {"pcmu": ("PCMU", 8000, 1, "nb"), "opus": ("opus/48000/2", 48000, 2, "wb")}
+RECEIVER_CPU = 1
+
+
+@dataclass(frozen=True)
+class Received:
+    """Scores of one call to each receiver."""
+
+    phone_pesq: float
+    phone_delays: list[float]  # playout delay of each 0.5 s speech window, seconds
+    baresip_pesq: float
+    baresip_delays: list[float]
+    phone_stats: dict[str, object]
+    sent_kbps: float  # what baresip's encoder sent
+
+    @staticmethod
+    def variation_ms(delays: list[float]) -> float:
+        """Max - min of the delays, ms."""
+        return round(1000 * (max(delays) - min(delays)), 2) if delays else float("nan")
+
+
+def _pin(pid: int, cpu: int) -> None:
+    """Pin every thread of `pid` and the leaf process under the lab's wrappers to `cpu`."""
+    for _ in range(4):
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        if not children:
+            break
+        pid = int(children[0])
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        os.sched_setaffinity(int(task.name), {cpu})
+
+
+def _delays(reference: Path, received: Path, workdir: Path) -> list[float]:
+    _, ref = read_wav(convert(reference, workdir / "track-ref.wav", 16000))
+    _, deg = read_wav(convert(received, workdir / f"track-{received.stem}.wav", 16000))
+    return delay_track(ref, deg, 16000)
+
+
+def receive_speech(lab: Lab, hosts: list[Host], codec: str, busy: bool = False) -> Received:
+    """Run both calls in `lab` (3 hosts) and score what each receiver played."""
+    sdp_codec, rate, channels, mode = CODECS[codec]
+    workdir = lab.workdir
+    reference = speech_wav(workdir / "speech.wav", 16000)
+    source = speech_wav(workdir / f"speech-{rate}.wav", rate, channels)
+    quiet = silence_wav(workdir / f"quiet-{rate}.wav", rate, channels, seconds=60.0)
+    seconds = read_wav(reference)[1].size / 16000 + 1.0
+    h1, h2, h3 = hosts
+    spinner = None
+    try:
+        if busy:
+            spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            os.sched_setaffinity(spinner.pid, {RECEIVER_CPU})
+        got = workdir / "got.wav"
+        pinned = ["taskset", "-c", str(RECEIVER_CPU), sys.executable, "-m", "alexphone"]
+        phone = Alexphone(lab, h1.ns, "daemon", listen=[f"udp:{h1.ipv4}:5060"],
+                          audio_in="silence", audio_out=f"file:{got}", program=pinned)  # fmt: skip
+        phone.daemon("--auto-answer")
+        phone.wait_event("ua.ready", timeout=15)
+        account = baresip_account("rx", domain=f"{h2.ipv4}:5060", codecs=sdp_codec)
+        rx = Baresip(lab, h2.ns, account, listen=f"{h2.ipv4}:5060",
+                     audio_source=f"aufile,{quiet}").start()  # fmt: skip
+        assert rx.process is not None
+        _pin(rx.process.pid, RECEIVER_CPU)
+        account = baresip_account("tx", domain=f"{h3.ipv4}:5060", codecs=sdp_codec,
+                                  answermode="manual")  # fmt: skip
+        tx = Baresip(lab, h3.ns, account, listen=f"{h3.ipv4}:5060",
+                     audio_source=f"aufile,{source}").start()  # fmt: skip
+        assert tx.process is not None and tx.ctrl is not None
+        _pin(tx.process.pid, 1 - RECEIVER_CPU)
+
+        # baresip's aufile ends each call once the sentence has been sent
+        tx.dial(f"sip:alexphone@{h1.ipv4}:5060")
+        phone.wait_event("call.media", timeout=15)
+        tx.wait_event("CALL_CLOSED", timeout=seconds + 15)
+        stats = phone.wait_event("call.stats", lambda e: e["received"] > 0, timeout=10)
+        phone.wait_event("call.state", lambda e: e["state"] == "ended", timeout=10)
+        mark = len(tx.ctrl.events.snapshot())
+        tx.dial(f"sip:rx@{h2.ipv4}:5060")
+        tx.wait_event("CALL_CLOSED", timeout=seconds + 15, since=mark)
+        recorded = sorted(rx.config_dir.glob("dump/*-dec.wav"))[-1]
+        rates = [int(m) for m in re.findall(r"audio=(\d+)/\d+ \(bit/s\)", tx.log_text())]
+        result = Received(
+            phone_pesq=pesq_score(reference, got, mode, workdir),
+            phone_delays=_delays(reference, got, workdir),
+            baresip_pesq=pesq_score(reference, recorded, mode, workdir),
+            baresip_delays=_delays(reference, recorded, workdir),
+            phone_stats=dict(stats),
+            sent_kbps=round(max(rates, default=0) / 1000, 1),
+        )
+        tx.quit()
+        rx.quit()
+        phone.stop()
+        return result
+    finally:
+        if spinner is not None:
+            spinner.kill()
+            spinner.wait()
