@@ -159,10 +159,12 @@ class Playout:
         c = self._counts
         target = self.target()
         reference = self.buffer.delay.reference
-        delay = (self._delay - reference) if self._delay is not None and reference else 0.0
+        delay = wanted = 0.0
+        if reference is not None and target is not None and self._delay is not None:
+            delay, wanted = self._delay - reference, target - reference
         return PlayoutStats(
             delay_ms=round(1000 * delay, 2),
-            target_ms=round(1000 * (target - reference), 2) if target and reference else 0.0,
+            target_ms=round(1000 * wanted, 2),
             accelerated=c["accelerated"], expanded=c["expanded"],
             stretched_ms=round(1000 * c["stretched"] / self.rate, 2), stalls=c["stalls"],
             dropped=c["dropped"], restarts=c["restarts"],
