@@ -3,10 +3,11 @@
 Theory of operation (after WebRTC's NetEq). The sound card, or whatever stands in for it,
 pulls audio with ``read(samples)``; the samples pulled so far are the *playout clock*, and
 it is the only clock here: the decision to play, stretch or conceal never looks at when the
-event loop happened to run. Packets are stamped on arrival with where that clock stands:
-``now`` by default (right for a device that pulls ahead through a FIFO), or the time the
-caller maps the arrival to (a file written on a fixed schedule: the schedule's position,
-so a tick that runs late is not mistaken for a late packet).
+event loop happened to run. Packets are stamped on arrival with where that clock stood
+when they came, as the caller maps it (a device that pulls through a FIFO: what it has
+played plus the FIFO's lead; a file written on a fixed schedule: the schedule's position,
+so a tick that runs late is not mistaken for a late packet), or not at all when the caller
+cannot tell (a packet read late by a stalled loop): it is queued but not counted.
 
 The playout *delay* is how long after its media time a sample is played (on the playout
 clock). It is measured whenever a packet is decoded: the clock at which its first sample
@@ -141,9 +142,9 @@ class Playout:
     def _settled(self) -> bool:
         return self.buffer.delay.observations >= self.config.settle
 
-    def put(self, packet: RtpPacket, at: float | None = None) -> None:
-        """Take a packet that arrived at ``at`` on the playout clock (default: ``now``)."""
-        self.buffer.put(packet, self.now if at is None else at)
+    def put(self, packet: RtpPacket, at: float | None) -> None:
+        """Take a packet that arrived at ``at`` on the playout clock (None: not known)."""
+        self.buffer.put(packet, at)
 
     def read(self, samples: int) -> bytes:
         """Return the next ``samples`` samples to play (16-bit LE mono at ``rate``)."""
@@ -194,6 +195,12 @@ class Playout:
         head, target = self.buffer.head_time(), self.target()
         if head is None or target is None:
             return self.frame
+        while play_at - head > target + FRAME_SECONDS and len(self.buffer) > 1:
+            self.buffer.drop_head()  # queued since before we could play: start at the target
+            self._counts["dropped"] += 1
+            head = self.buffer.head_time()
+            if head is None:
+                return self.frame
         wait = round((target - (play_at - head)) * self.rate)
         if wait > 0:
             return min(wait, self.frame)

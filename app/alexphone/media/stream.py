@@ -338,7 +338,12 @@ class MediaStream:
             # what the device has consumed, plus the lead we refill to: independent of
             # when the loop last ran its tick
             return self.playout.now - queued / self.sink.rate + DEVICE_LEAD
-        return None if self._origin is None else now - self._origin
+        if self._origin is None:
+            return None
+        # on the tick's schedule; but a loop that has fallen a frame behind that schedule
+        # read this packet late, before catching up: when it really came is unknown
+        at = now - self._origin
+        return at if at < self.playout.now + FRAME_SECONDS else None
 
     def _write(self, pcm: bytes) -> None:
         self.output_level.feed(pcm)

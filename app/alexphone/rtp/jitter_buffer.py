@@ -148,8 +148,8 @@ class JitterBuffer:
             return None
         return self._slots[self._next].ts / self.clock_rate
 
-    def put(self, packet: RtpPacket, now: float) -> None:
-        """Queue a packet that arrived at ``now`` (playout clock, seconds)."""
+    def put(self, packet: RtpPacket, now: float | None) -> None:
+        """Queue a packet that arrived at ``now`` (playout clock, seconds; None: unknown)."""
         if packet.ssrc != self._ssrc:
             if self._ssrc is not None:
                 self.generation += 1
@@ -171,14 +171,15 @@ class JitterBuffer:
             return
         self._store(packet, now, ext)
 
-    def _store(self, packet: RtpPacket, now: float, ext: int | None = None) -> None:
+    def _store(self, packet: RtpPacket, now: float | None, ext: int | None = None) -> None:
         if ext is None:
             ext = self._unwrap.unwrap(packet.sequence)
         ts = packet.timestamp
         if self._last_ts is not None:
             ts = self._last_ts[1] + ts_delta(packet.timestamp, self._last_ts[0])
         self._last_ts = (packet.timestamp, ts)
-        self.delay.observe(now - ts / self.clock_rate)
+        if now is not None:
+            self.delay.observe(now - ts / self.clock_rate)
         if self._next is not None and ext < self._next:
             self._counts["late"] += 1
             return

@@ -304,3 +304,32 @@ def test_a_drifting_microphone_stays_centred(ppm: float) -> None:
     assert (mic.underruns, mic.overruns) == (0, 0)
     sent = pair.a.stats().sent
     assert abs(sent - 30000 * (1 + ppm * 1e-6)) <= 3  # RTP follows the microphone's clock
+
+
+def test_a_stalling_event_loop_is_not_taken_for_network_jitter() -> None:
+    # Every 2 s the loop stalls for 120 ms: the packets that came meanwhile are read at its
+    # end, then the missed frame ticks run back to back (as the driver does). The file sink
+    # still gets one frame per scheduled tick, and nothing slips.
+    pair = Pair(PCMU)
+    delays = []
+    pending: list[tuple[float, bytes]] = []
+    for n in range(1500):
+        scheduled = 100.0 + 0.02 * n
+        pair.a.tick(scheduled)
+        pending += [(scheduled + 0.003, d) for to, d, _ in pair.wire if to == "b"]
+        pair.wire.clear()
+        stalled = 50 <= n % 100 < 56  # the loop is busy from tick 50 to 55 of every hundred
+        if stalled:
+            continue
+        for at, data in pending:
+            pair.b.receive_rtp(data, A, max(at, scheduled - 0.0001))
+        pending.clear()
+        first = n - 6 if n % 100 == 56 else n
+        for missed in range(first, n + 1):
+            pair.b.tick(100.0 + 0.02 * missed)
+        if pair.b.playout.delay is not None:
+            delays.append(pair.b.playout.delay)
+    stats = pair.b.playout.stats()
+    assert (stats.stalls, stats.dropped, stats.accelerated, stats.expanded) == (0, 0, 0, 0)
+    assert pair.b.concealed == 0 and len(pair.b_sink.frames) == 1500
+    assert max(delays) - min(delays) < 1e-9
