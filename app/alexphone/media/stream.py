@@ -58,7 +58,7 @@ ADJUST_TICKS = 25  # a microphone's drift is followed by one frame more or less 
 SILENCE_DB = -100.0
 
 
-class LevelMeter:
+class RmsLevel:
     """RMS level (dBFS) of the last ``LEVEL_FRAMES`` frames of 16-bit PCM fed to it."""
 
     def __init__(self) -> None:
@@ -188,8 +188,8 @@ class MediaStream:
         self.ignored = 0
         self.concealed = 0
         self.fec_recovered = 0
-        self.input_level = LevelMeter()  # what the microphone captured (even when muted)
-        self.output_level = LevelMeter()  # what we played
+        self.input_level = RmsLevel()  # what the microphone captured (even when muted)
+        self.output_level = RmsLevel()  # what we played
 
     def _make_encoder(self, codec: Codec) -> AudioCodec:
         encoder: AudioCodec

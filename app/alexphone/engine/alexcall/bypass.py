@@ -22,6 +22,7 @@ from typing import Protocol
 from alexphone.engine.alexcall.session import AlexCall
 from alexphone.engine.response_handler import ResponseHandler
 from alexphone.engine.sip_stack import Destination
+from alexphone.net.core_driver import Cancellable
 from alexphone.net.transport import TransportKind
 from alexphone.sip.dialog import Dialog, DialogState
 from alexphone.sip.headers import CSeq, NameAddress
@@ -32,13 +33,6 @@ log = logging.getLogger(__name__)
 BYPASS_PARAM = "alex-bypass"
 DIRECT_METHODS = frozenset({"BYE", "INVITE", "UPDATE", "INFO"})
 FALLBACK_AFTER = 2.0  # seconds a direct request may go unanswered (ALEX.md)
-
-
-class Cancellable(Protocol):
-    """A scheduled callback (``asyncio.TimerHandle``)."""
-
-    def cancel(self) -> None:
-        """Stop the callback from running."""
 
 
 class SendRequest(Protocol):
