@@ -16,8 +16,8 @@ from alexphone.rtp.packet import RtpPacket, ts_delta
 
 __all__ = [
     "DTMF_DIGITS",
+    "DetectedDigit",
     "DtmfEvent",
-    "DtmfReceived",
     "DtmfReceiver",
     "DtmfSender",
     "digit_to_event",
@@ -114,7 +114,7 @@ class DtmfSender:
 
 
 @dataclass(frozen=True, slots=True)
-class DtmfReceived:
+class DetectedDigit:
     """A DTMF digit detected in the received stream (reported once per event)."""
 
     digit: str
@@ -122,13 +122,13 @@ class DtmfReceived:
 
 
 class DtmfReceiver:
-    """Turn received telephone-event packets into one ``DtmfReceived`` per event."""
+    """Turn received telephone-event packets into one ``DetectedDigit`` per event."""
 
     def __init__(self, payload_type: int) -> None:
         self.payload_type = payload_type
         self._seen: list[int] = []  # timestamps of recent events
 
-    def receive(self, packet: RtpPacket) -> DtmfReceived | None:
+    def receive(self, packet: RtpPacket) -> DetectedDigit | None:
         """Return a new digit the first time any packet of its event arrives, else None."""
         if packet.payload_type != self.payload_type:
             return None
@@ -140,4 +140,4 @@ class DtmfReceiver:
             return None
         self._seen = [*self._seen[-7:], packet.timestamp]
         digit = event_to_digit(event.event)
-        return None if digit is None else DtmfReceived(digit, packet.timestamp)
+        return None if digit is None else DetectedDigit(digit, packet.timestamp)

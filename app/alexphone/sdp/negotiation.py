@@ -13,9 +13,9 @@ from dataclasses import replace
 from alexphone.core.errors import LocalProtocolError
 from alexphone.sdp.attribute import Direction
 from alexphone.sdp.offer_answer import (
-    Answer,
     LocalMedia,
     NegotiatedMedia,
+    SdpAnswer,
     apply_answer,
     make_answer,
     make_offer,
@@ -95,7 +95,7 @@ class SdpSession:
         """Forget the pending offer (its request failed); the media stays as it was."""
         self._pending_offer = None
 
-    def answer(self, offer: SessionDescription) -> Answer:
+    def answer(self, offer: SessionDescription) -> SdpAnswer:
         """Answer an initial offer or a re-offer (hold offers included, RFC 3264 §8.4)."""
         if self._pending_offer is not None:
             # RFC 3261 §14.2: offers crossed; the dialog layer answers 491 Request Pending

@@ -20,13 +20,13 @@ from alexphone.sdp.codec import DEFAULT_CODECS, TELEPHONE_EVENT, Codec
 from alexphone.sdp.session import Connection, Media, Origin, SessionDescription, Timing
 
 __all__ = [
-    "Answer",
     "InvalidAnswerError",
     "LocalMedia",
     "MediaRejectedError",
     "NegotiatedMedia",
     "NoCommonCodecError",
     "OfferAnswerError",
+    "SdpAnswer",
     "apply_answer",
     "make_answer",
     "make_offer",
@@ -113,7 +113,7 @@ class NegotiatedMedia:
 
 
 @dataclass(frozen=True, slots=True)
-class Answer:
+class SdpAnswer:
     """An answer body and the media it agrees to; ``index`` is the accepted m= line."""
 
     sdp: SessionDescription
@@ -252,7 +252,7 @@ def _rejected(media: Media) -> Media:
 
 def make_answer(
     offer: SessionDescription, local: LocalMedia, *, session_id: int | str, session_version: int
-) -> Answer:
+) -> SdpAnswer:
     """Answer an offer (RFC 3264 §6); raises NoCommonCodecError when no audio stream is usable."""
     family = next(
         (c.addr_type for m in offer.media if (c := offer.connection_of(m)) is not None), None
@@ -276,7 +276,7 @@ def make_answer(
             f"no acceptable audio stream in offer ({offered or 'no m= lines'})"
         )
     sdp = _description(local, address, str(session_id), session_version, answered)
-    return Answer(sdp, accepted[1], accepted[0])
+    return SdpAnswer(sdp, accepted[1], accepted[0])
 
 
 def _answered_codecs(offered: list[Codec], media: Media) -> list[Codec]:

@@ -6,8 +6,8 @@ import pytest
 
 from alexphone.core.errors import LocalProtocolError, ParseError
 from alexphone.rtp.dtmf import (
+    DetectedDigit,
     DtmfEvent,
-    DtmfReceived,
     DtmfReceiver,
     DtmfSender,
     digit_to_event,
@@ -67,13 +67,13 @@ def test_receiver_reports_each_event_once() -> None:
         for digit, ts in (("1", 1000), ("2", 3000))
         for p in sender.packets(digit, sequence=0, timestamp=ts)
     ]
-    assert [g for g in got if g is not None] == [DtmfReceived("1", 1000), DtmfReceived("2", 3000)]
+    assert [g for g in got if g is not None] == [DetectedDigit("1", 1000), DetectedDigit("2", 3000)]
 
 
 def test_receiver_reports_an_event_whose_first_packets_were_lost() -> None:
     packets = DtmfSender(101, 1).packets("9", sequence=0, timestamp=500)
     receiver = DtmfReceiver(101)
-    assert receiver.receive(packets[-1]) == DtmfReceived("9", 500)
+    assert receiver.receive(packets[-1]) == DetectedDigit("9", 500)
     assert receiver.receive(packets[-2]) is None
 
 

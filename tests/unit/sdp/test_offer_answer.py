@@ -18,12 +18,12 @@ from alexphone.core.errors import LocalProtocolError
 from alexphone.sdp.attribute import Direction
 from alexphone.sdp.codec import OPUS, PCMA, PCMU, TELEPHONE_EVENT, Codec
 from alexphone.sdp.offer_answer import (
-    Answer,
     InvalidAnswerError,
     LocalMedia,
     MediaRejectedError,
     NoCommonCodecError,
     OfferAnswerError,
+    SdpAnswer,
     apply_answer,
     make_answer,
     make_offer,
@@ -33,7 +33,7 @@ from alexphone.sdp.session import SessionDescription, parse
 LOCAL = LocalMedia("192.168.1.50", 20000, username="alexphone")
 
 
-def answer_to(text: str, local: LocalMedia = LOCAL) -> tuple[SessionDescription, Answer]:
+def answer_to(text: str, local: LocalMedia = LOCAL) -> tuple[SessionDescription, SdpAnswer]:
     """Answer an offer given as text; return the answer re-parsed from its bytes and the result."""
     result = make_answer(parse(text), local, session_id=42, session_version=1)
     return parse(result.sdp.to_bytes()), result
