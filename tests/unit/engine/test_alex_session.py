@@ -86,3 +86,28 @@ def test_malformed_alex_headers_fall_back_to_plain(tmp_path: Path) -> None:
         callee.close()
 
     asyncio.run(scenario())
+
+
+def test_a_restart_renews_the_checks_on_both_sides(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        caller = _session(tmp_path / "a", Role.CONTROLLING, 5062, 16500)
+        callee = _session(tmp_path / "b", Role.CONTROLLED, 5064, 16502)
+        callee.peer_headers(_announced(caller), final=True)
+        caller.peer_headers(_announced(callee), final=True)
+        before = caller.credentials
+
+        caller.renew(keep_gathered=True)
+        assert caller.credentials != before and caller.controlling
+        assert caller.peer_credentials is None  # a fresh agent: the peer's answer starts it
+        assert {c.flow for c in caller.candidates} == {"m0.1", "sip"}
+
+        assert callee.renew_for_peer(_announced(caller))  # a new ALEX-session: it restarts
+        assert callee.peer_credentials == caller.credentials and not callee.controlling
+        assert not callee.renew_for_peer(_announced(caller))  # the same one: no second restart
+        assert caller.restart_checks(_announced(callee))
+        assert caller.peer_credentials == callee.credentials
+        assert not caller.restart_checks(Headers())  # an answer without ALEX starts nothing
+        caller.close()
+        callee.close()
+
+    asyncio.run(scenario())

@@ -77,9 +77,24 @@ class SignalingBypass:
     def __init__(self, send: SendRequest, call_later: CallLater) -> None:
         self.send = send
         self.call_later = call_later
-        self.fallen_back: set[str] = set()  # Call-IDs whose dialog signals via the route set
-        self.direct_sent = 0
-        self.fallbacks = 0
+        self._fallen_back: set[str] = set()  # Call-IDs whose dialog signals via the route set
+        self._direct_sent = 0
+        self._fallbacks = 0
+
+    @property
+    def fallen_back(self) -> frozenset[str]:
+        """The Call-IDs whose in-dialog requests go over the route set again."""
+        return frozenset(self._fallen_back)
+
+    @property
+    def direct_sent(self) -> int:
+        """Requests sent direct so far."""
+        return self._direct_sent
+
+    @property
+    def fallbacks(self) -> int:
+        """Direct requests that fell back to the route set so far."""
+        return self._fallbacks
 
     def direct_target(self, call: DialogCall, request: Request) -> tuple[str, int] | None:
         """The selected ``sip`` remote address ``request`` may go to, None: the route set."""
@@ -88,7 +103,7 @@ class SignalingBypass:
             return None
         if dialog is None or dialog.state is not DialogState.CONFIRMED or alex is None:
             return None
-        if not alex.active or call.call_id in self.fallen_back:
+        if not alex.active or call.call_id in self._fallen_back:
             return None
         if not bypass_allowed(dialog.route_set):
             return None
@@ -103,21 +118,21 @@ class SignalingBypass:
         direct.body = request.body
         direct.headers.remove("Route")
         attempt = _DirectAttempt(self, call.call_id, call.dialog, request, handler)
-        self.direct_sent += 1
+        self._direct_sent += 1
         log.info("call %s: %s direct to %s", call.call_id, request.method, target)
         self.send(direct, attempt, Destination(TransportKind.UDP, target))
         return True
 
     def forget(self, call_id: str) -> None:
         """The call ended."""
-        self.fallen_back.discard(call_id)
+        self._fallen_back.discard(call_id)
 
     def fall_back(
         self, call_id: str, dialog: Dialog, request: Request, handler: ResponseHandler
     ) -> None:
         """Resend ``request`` over the route set as a new transaction; stop direct tries."""
-        self.fallen_back.add(call_id)
-        self.fallbacks += 1
+        self._fallen_back.add(call_id)
+        self._fallbacks += 1
         dialog.local_seq += 1  # RFC 3261 §12.2.1.1: a new request in the dialog
         headers = request.headers.copy()
         headers.remove("Via")

@@ -3,18 +3,19 @@
 One probe budget (one probe per 5 ms for the whole process), the cache store, the network
 fingerprint, the public mapping of each SIP socket the registrar revealed, and the STUN hook on
 every SIP UDP socket: a STUN datagram goes to the gathering clients first, then to each call's
-session in turn until one owns it. Sessions (session.py) add themselves to ``sessions``
-and remove themselves when they close.
+call in turn until one owns it. Each call's ``AlexCall`` (session.py) joins the hub when it
+starts and leaves when it closes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -77,22 +78,35 @@ class AlexHub:
         self.rng = rng if rng is not None else random.Random()
         self.budget = ProbeBudget()  # ALEX.md: one probe per 5 ms for the whole process
         self.instance = instance_urn(profile)
-        self.sessions: dict[str, HubMember] = {}  # by Call-ID; a session adds itself
+        self._members: dict[str, HubMember] = {}  # by Call-ID: the calls taking SIP STUN
         self.sip_public: dict[Address, Address] = {}  # SIP sent-by -> REGISTER received/rport
         self.loop = asyncio.get_running_loop()
         self._freeing: set[asyncio.Task[None]] = set()
-        self.stun_clients: list[StunClient] = []  # STUN from a SIP socket while gathering
+        self._stun_clients: list[StunClient] = []  # STUN from a SIP socket while gathering
         transport.set_stun_handler(self._on_sip_stun)
 
-    def sip_stun_client(self, bound: Address) -> StunClient:
-        """A StunClient sending from the SIP socket ``bound``; its answers come to it."""
+    def join(self, call_id: str, member: HubMember) -> None:
+        """A call's ALEX starts: STUN on the SIP sockets may be its own from now on."""
+        self._members[call_id] = member
+
+    def leave(self, call_id: str) -> None:
+        """A call's ALEX closed."""
+        self._members.pop(call_id, None)
+
+    @contextlib.contextmanager
+    def sip_stun_client(self, bound: Address) -> Iterator[StunClient]:
+        """A StunClient sending from the SIP socket ``bound``; its answers come to it while
+        the ``with`` block runs."""
 
         def send(data: bytes, server: Address) -> None:
             self.transport.send_datagram(data, bound, server)
 
         client = StunClient(send)
-        self.stun_clients.append(client)
-        return client
+        self._stun_clients.append(client)
+        try:
+            yield client
+        finally:
+            self._stun_clients.remove(client)
 
     def learn_sip_mapping(self, local: Address, public: Address | None) -> None:
         """Remember how the registrar saw a SIP socket (RFC 3581 §4): the ``sip`` srflx."""
@@ -139,17 +153,17 @@ class AlexHub:
         return [(s.host, s.port) for s in self.transport.listeners if s.kind is TransportKind.UDP]
 
     def _on_sip_stun(self, data: bytes, local: Address, remote: Address) -> None:
-        if any(client.receive(data, remote) for client in self.stun_clients):
+        if any(client.receive(data, remote) for client in self._stun_clients):
             return
-        for session in list(self.sessions.values()):
-            if session.receive_sip(data, local, remote):
+        for member in list(self._members.values()):
+            if member.receive_sip(data, local, remote):
                 return
         log.debug("STUN from %s on %s owned by no call", remote, local)
 
     def close(self) -> None:
         """Stop every session and unhook the SIP sockets."""
-        for session in list(self.sessions.values()):
-            session.close()
+        for member in list(self._members.values()):
+            member.close()
         self.transport.set_stun_handler(None)
 
 

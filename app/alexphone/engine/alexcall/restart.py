@@ -106,14 +106,19 @@ class ChecksRestart:
         emit: Callable[[Event], None],
         regather: Regather | None = None,
     ) -> None:
-        self.signaling = signaling
-        self.calls = calls
-        self.emit = emit
-        self.regather = regather  # a new network's srflx/relay; None without STUN/TURN
-        self.pending: set[str] = set()  # Call-IDs whose restart re-INVITE is out
+        self._signaling = signaling
+        self._calls = calls
+        self._emit = emit
+        self._regather = regather  # a new network's srflx/relay; None without STUN/TURN
+        self._pending: set[str] = set()  # Call-IDs whose restart re-INVITE is out
         self._answer: set[str] = set()  # Call-IDs whose next 2xx carries our new items
         self._tasks: set[asyncio.Task[None]] = set()
-        self.restarts = 0
+        self._restarts = 0
+
+    @property
+    def restarts(self) -> int:
+        """Restarts so far, ours and the peers'."""
+        return self._restarts
 
     def consent_lost(self, call: RestartingCall, flow: str) -> None:
         """The call's agent lost consent on ``flow`` (RFC 7675 §5.1)."""
@@ -124,7 +129,7 @@ class ChecksRestart:
 
     def network_changed(self) -> None:
         """Our addresses changed: restart every running ALEX call (mobility)."""
-        for call in list(self.calls.values()):
+        for call in list(self._calls.values()):
             self.restart(call, "local addresses changed", keep_gathered=False)
 
     def restart(self, call: RestartingCall, why: str, *, keep_gathered: bool = True) -> bool:
@@ -132,16 +137,16 @@ class ChecksRestart:
         session, dialog = call.alex, call.dialog
         if session is None or not session.active or dialog is None:
             return False
-        if not call.is_confirmed or call.call_id in self.pending:
+        if not call.is_confirmed or call.call_id in self._pending:
             return False
         if call.sdp.offer_pending or session.peer_credentials is None:
             return False
         session.renew(keep_gathered=keep_gathered)
-        self.pending.add(call.call_id)
-        self.restarts += 1
+        self._pending.add(call.call_id)
+        self._restarts += 1
         log.info("call %s: ALEX restart: %s", call.call_id, why)
-        self.emit(ErrorReported("alex", f"call {call.call_id}: checks restart: {why}"))
-        if keep_gathered or self.regather is None:
+        self._emit(ErrorReported("alex", f"call {call.call_id}: checks restart: {why}"))
+        if keep_gathered or self._regather is None:
             self._offer(call)
         else:
             task = asyncio.get_running_loop().create_task(self._gather_then_offer(call, session))
@@ -150,52 +155,56 @@ class ChecksRestart:
         return True
 
     def _offer_if_pending(self, call: RestartingCall) -> None:
-        if call.call_id in self.pending:
+        if call.call_id in self._pending:
             self._offer(call)
 
     async def _gather_then_offer(self, call: RestartingCall, session: AlexCall) -> None:
-        assert self.regather is not None
-        await self.regather(session)
+        assert self._regather is not None
+        await self._regather(session)
         self._offer_if_pending(call)  # unless the call ended meanwhile
 
     def _offer(self, call: RestartingCall) -> None:
         """Send the restart re-INVITE with our new ALEX headers."""
         session, dialog = call.alex, call.dialog
         if session is None or dialog is None or not call.is_confirmed:
-            self.pending.discard(call.call_id)
+            self._pending.discard(call.call_id)
             return
         if call.sdp.offer_pending:  # another offer of ours came first: after its answer
             asyncio.get_running_loop().call_later(OFFER_RETRY, self._offer_if_pending, call)
             return
-        reinvite = self.signaling.prepare_in_dialog(dialog, "INVITE")
+        reinvite = self._signaling.prepare_in_dialog(dialog, "INVITE")
         call.attach_sdp(reinvite, call.sdp.create_offer())
         session.announce(reinvite.headers)
-        self.signaling.send_request(reinvite, _RestartOutcome(self, call, reinvite))
+        self._signaling.send_request(reinvite, _RestartOutcome(self, call, reinvite))
 
     def peer_request(self, call: RestartingCall, request: Request) -> None:
         """An in-dialog request came: restart too if it carries a new ALEX-session."""
         session = call.alex
         if request.method not in ("INVITE", "UPDATE") or session is None or not session.active:
             return
-        if call.call_id in self.pending or call.sdp.offer_pending:
+        if call.call_id in self._pending or call.sdp.offer_pending:
             return  # glare: the call answers 491 (RFC 3261 §14.2)
         if session.renew_for_peer(request.headers):
-            self.restarts += 1
+            self._restarts += 1
             log.info("call %s: ALEX restart asked by the peer", call.call_id)
             self._answer.add(call.call_id)
 
     def announce(self, response: Response) -> None:
         """Put our new items into the 2xx that answers the peer's restart."""
-        call = self.calls.get(response.call_id)
+        call = self._calls.get(response.call_id)
         if call is None or call.alex is None or not 200 <= response.status < 300:
             return
         if call.call_id in self._answer and response.cseq.method in ("INVITE", "UPDATE"):
             self._answer.discard(call.call_id)
             call.alex.announce(response.headers)
 
+    def settled(self, call_id: str) -> None:
+        """The call's restart re-INVITE has its final outcome."""
+        self._pending.discard(call_id)
+
     def forget(self, call_id: str) -> None:
         """The call ended."""
-        self.pending.discard(call_id)
+        self._pending.discard(call_id)
         self._answer.discard(call_id)
 
 
@@ -208,7 +217,7 @@ class _RestartOutcome:
     def on_response(self, response: Response) -> None:
         if response.status < 200:
             return
-        self.restart.pending.discard(self.call.call_id)
+        self.restart.settled(self.call.call_id)
         self.call.on_reinvite_response(self.request, response)
         session = self.call.alex
         if response.status >= 300 or session is None:
@@ -217,6 +226,6 @@ class _RestartOutcome:
             log.info("call %s: the peer answered our restart without ALEX", self.call.call_id)
 
     def on_failure(self, status: int, reason: str) -> None:
-        self.restart.pending.discard(self.call.call_id)
+        self.restart.settled(self.call.call_id)
         self.call.sdp.cancel_offer()
         log.info("call %s: ALEX restart re-INVITE failed: %s", self.call.call_id, reason)

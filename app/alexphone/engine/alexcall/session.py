@@ -25,17 +25,18 @@ the per-call driver of a sans-I/O ``CheckAgent`` and the only writer of its own 
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from dataclasses import dataclass
 
 from alexphone.alex.candidate import Candidate, CandidateType
 from alexphone.alex.checks import AgentState, CheckAgent
 from alexphone.alex.events import Role
-from alexphone.alex.items import AlexSession, Announcement, new_session, write_alex
+from alexphone.alex.items import Announcement, write_alex
 from alexphone.alex.negotiation import Mode, add_supported
 from alexphone.alex.probe import Credentials
 from alexphone.core.address import Address
 from alexphone.engine.alexcall.gathering import SipMapping, gather_for_call
+from alexphone.engine.alexcall.generation import CheckGeneration, ordered
 from alexphone.engine.alexcall.headers import (
     AUDIO_FLOW,
     SIP_FLOW,
@@ -51,7 +52,6 @@ from alexphone.engine.alexcall.media_sockets import audio_candidates, ipv6_refle
 from alexphone.engine.alexcall.pair_memory import PairMemory
 from alexphone.engine.alexcall.report import CheckReport, ConsentListener, MediaPathListener
 from alexphone.engine.settings import PhoneSettings
-from alexphone.net.core_driver import CoreDriver
 from alexphone.net.gatherer import Gathered
 from alexphone.net.media_port import MediaPort
 from alexphone.net.rtp_socket import RtpSocket
@@ -60,20 +60,6 @@ from alexphone.sip.message import Headers
 
 log = logging.getLogger(__name__)
 CHECKING = (Mode.ALEX, Mode.ICE)
-
-
-def _ordered(candidates: list[Candidate]) -> list[Candidate]:
-    return sorted(candidates, key=lambda c: (c.flow != AUDIO_FLOW, -c.priority))
-
-
-@dataclass(slots=True)
-class _Checks:
-    """One generation of a call's checks: its ALEX-session, its agent, our candidates."""
-
-    values: AlexSession
-    agent: CheckAgent
-    driver: CoreDriver[CheckAgent]  # flushes the agent, keeps its one loop timer
-    candidates: list[Candidate]  # media flows first (checks.py)
 
 
 class AlexCall:
@@ -113,21 +99,12 @@ class AlexCall:
         )
         self._sip_bound = hub.sip_bound()
         audio = socket_candidates(AUDIO_FLOW, media)
-        self._checks = self._new_checks(role, [*audio, *self._sip_hosts()])
+        self._checks = CheckGeneration(hub, role, [*audio, *self._sip_hosts()], self._flush)
         candidates = self._checks.candidates
         self._keep_loopback = bool(candidates) and all(
             is_loopback(c.address[0]) for c in candidates
         )
-        hub.sessions[call_id] = self
-
-    def _new_checks(self, role: Role, candidates: list[Candidate]) -> _Checks:
-        values = new_session(self._hub.ids, self._hub.instance)
-        credentials = Credentials(values.ufrag, values.pwd)
-        hub = self._hub
-        agent = CheckAgent(role, credentials, values.tie_breaker, budget=hub.budget, rng=hub.rng)
-        agent.add_local_candidates(candidates)
-        driver = CoreDriver(agent, lambda now: self._flush(agent, now), loop=hub.loop)
-        return _Checks(values, agent, driver, candidates)
+        hub.join(call_id, self)
 
     def _sip_hosts(self) -> list[Candidate]:
         """Host candidates of our SIP sockets, and the srflx the registrar revealed."""
@@ -168,8 +145,7 @@ class AlexCall:
     @property
     def credentials(self) -> Credentials:
         """Our current ufrag/pwd (the ALEX-session's, also our ICE ones)."""
-        values = self._checks.values
-        return Credentials(values.ufrag, values.pwd)
+        return self._checks.credentials
 
     @property
     def peer_credentials(self) -> Credentials | None:
@@ -262,7 +238,7 @@ class AlexCall:
         if self._mode is Mode.PLAIN:
             return sdp
         audio = [c for c in self._checks.candidates if c.flow == AUDIO_FLOW]
-        return with_ice(sdp, self.credentials, audio)
+        return with_ice(sdp, self._checks.credentials, audio)
 
     def adopt_ice(self, body: bytes, *, answering: bool = False) -> bool:
         """Switch a non-ALEX call to ICE if the peer's SDP ``body`` does ICE; True if it did."""
@@ -272,11 +248,8 @@ class AlexCall:
         if peer is None:
             return False
         self._mode = Mode.ICE
-        checks = self._checks
-        checks.candidates = [c for c in checks.candidates if c.flow == AUDIO_FLOW]
-        local = checks.agent.candidates
-        local.local = [c for c in local.local if c.flow == AUDIO_FLOW]  # ICE has no sip flow
-        checks.agent.set_remote(peer.credentials, list(peer.candidates))
+        self._checks.audio_only()  # ICE has no sip flow
+        self._checks.agent.set_remote(peer.credentials, list(peer.candidates))
         log.info("call %s: ICE with %d peer candidates", self._call_id, len(peer.candidates))
         return True
 
@@ -288,8 +261,7 @@ class AlexCall:
         addresses are still ours); after a move they belong to the old network.
         """
         old = self._checks
-        old.agent.close()
-        old.driver.close()
+        old.close()
         self._sip_bound = self._hub.sip_bound()
         sip = self._sip_hosts()
         kept: list[Candidate] = []
@@ -297,7 +269,8 @@ class AlexCall:
             kept = [c for c in old.candidates if c.type is not CandidateType.HOST]
             kept = [c for c in kept if c not in sip]
         audio = audio_candidates(list(self._gate.bounds))  # both families' pairs
-        self._checks = self._new_checks(old.agent.role, _ordered([*audio, *sip, *kept]))
+        candidates = ordered([*audio, *sip, *kept])
+        self._checks = CheckGeneration(self._hub, old.agent.role, candidates, self._flush)
 
     def renew_for_peer(self, headers: Headers) -> bool:
         """The peer restarts (its headers carry a new ALEX-session): renew and check toward
@@ -337,33 +310,22 @@ class AlexCall:
         (before the call announces); returns the new candidates."""
         if not self._gate.add_bound(bound):
             return []
-        extra = self._unknown(socket_candidates(AUDIO_FLOW, bound))
+        extra = self._checks.unknown(socket_candidates(AUDIO_FLOW, bound))
         if extra:
-            self._add_candidates(extra)
+            self._checks.add(extra)
             self._keep_loopback = all(is_loopback(c.address[0]) for c in self._checks.candidates)
         return extra
-
-    def _unknown(self, candidates: list[Candidate]) -> list[Candidate]:
-        known = {(c.flow, c.address) for c in self._checks.candidates}
-        return [c for c in candidates if (c.flow, c.address) not in known]
-
-    def _add_candidates(self, extra: list[Candidate]) -> None:
-        self._checks.candidates = _ordered([*self._checks.candidates, *extra])
-        self._checks.agent.add_local_candidates(extra)
 
     async def gather(self, settings: PhoneSettings, port: MediaPort | RtpSocket) -> None:
         """Add srflx (STUN; ``sip`` only if no REGISTER told us) and relay (TURN, media), and
         the IPv6 pair's srflx when ``port`` has one."""
         unmapped = [b for b in self._sip_bound if self._hub.sip_mapping(b) is None][:1]
         sip = [SipMapping(bound) for bound in unmapped]
-        client = self._hub.sip_stun_client(unmapped[0]) if unmapped else None
-        try:
+        with contextlib.ExitStack() as stack:
+            client = stack.enter_context(self._hub.sip_stun_client(unmapped[0])) if sip else None
             gathered = await gather_for_call(
                 settings, media=[(AUDIO_FLOW, port)], sip=sip, sip_stun=client
             )
-        finally:
-            if client is not None:
-                self._hub.stun_clients.remove(client)
         if self._closed:
             self._hub.free_later(gathered)
             return
@@ -374,11 +336,11 @@ class AlexCall:
         if relay is not None:
             self._gate.add_relay(relay)
         reflexive = [c for c in gathered.candidates if c.type is not CandidateType.HOST]
-        self._add_candidates(self._unknown(reflexive))
+        self._checks.add(self._checks.unknown(reflexive))
         if isinstance(port, MediaPort):
             extra = await ipv6_reflexive(settings, port)
             if not self._closed:
-                self._add_candidates(self._unknown(extra))
+                self._checks.add(self._checks.unknown(extra))
 
     async def regather(self, settings: PhoneSettings) -> None:
         """Our network changed: free the old srflx/relay, gather again from the media socket."""
@@ -425,16 +387,7 @@ class AlexCall:
         return self._gate.gate(send, lambda: self._mode in CHECKING, rtcp=rtcp)
 
     def _checked_base(self, remote: Address) -> Address | None:
-        """Where media to ``remote`` leaves from: the selected pair's base, else a checked one."""
-        if self._closed:
-            return None
-        agent = self._checks.agent
-        selected = agent.selected(AUDIO_FLOW)
-        pair = selected.generating if selected is not None else None
-        if pair is not None and pair[1] == remote and agent.is_validated(*pair):
-            return pair[0]
-        bases = [c.address for c in self._checks.candidates if c.flow == AUDIO_FLOW]
-        return next((b for b in bases if agent.is_validated(b, remote)), None)
+        return None if self._closed else self._checks.checked_base(remote)
 
     # -- the agent ---------------------------------------------------------------------------
     def _now(self) -> float:
@@ -445,7 +398,7 @@ class AlexCall:
         self._checks.driver.transmit()
 
     def _flush(self, agent: CheckAgent, now: float) -> None:
-        audio = {c.address for c in self._checks.candidates if c.flow == AUDIO_FLOW}
+        audio = self._checks.audio_bases()
         for datagram in agent.datagrams_to_send(now):
             self._gate.send_probe(datagram, audio=datagram.base in audio)
         while (event := agent.next_event()) is not None:
@@ -456,8 +409,7 @@ class AlexCall:
         if self._closed:
             return
         self._closed = True
-        self._checks.agent.close()
-        self._checks.driver.close()
+        self._checks.close()
         self._gate.close()
         self._drop_gathered()
-        self._hub.sessions.pop(self._call_id, None)
+        self._hub.leave(self._call_id)
