@@ -12,7 +12,6 @@ so a wrong password ends in one failed retry instead of a loop.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -35,9 +34,9 @@ __all__ = [
     "build_authorization",
     "choose_challenge",
     "compute_response",
+    "hash_username",
     "parse_auth_params",
     "parse_challenges",
-    "verify",
 ]
 
 _WS = re.compile(r"[ \t\r\n]*")
@@ -46,7 +45,6 @@ _SEPARATORS = re.compile(r"[ \t\r\n,]*")
 _TOKEN68 = re.compile(r"[A-Za-z0-9\-._~+/]+=*(?=[ \t]*(?:,|$))")
 # Unquoted values: RFC 3261 §25.1 token; tolerate base64-ish nonces some servers leave bare
 _BARE_VALUE = re.compile(r'[^\s,"]+')
-_NC = re.compile(r"[0-9A-Fa-f]{8}")
 
 
 class UnsupportedChallengeError(RemoteProtocolError):
@@ -233,8 +231,8 @@ def _choose_qop(offered: tuple[str, ...]) -> str | None:
     return "auth" if "auth" in offered else "auth-int"
 
 
-def _hashed_username(username: str, realm: str, algorithm: Algorithm) -> str:
-    """RFC 7616 §3.4.4: username = H(username ":" realm)."""
+def hash_username(username: str, realm: str, algorithm: Algorithm) -> str:
+    """The userhash form of a user name: H(username ":" realm) (RFC 7616 §3.4.4)."""
     return algorithm.hash(f"{username}:{realm}")
 
 
@@ -295,7 +293,7 @@ def build_authorization(
     )
     username = credentials.username
     if challenge.userhash:
-        username = _hashed_username(username, challenge.realm, challenge.algorithm)
+        username = hash_username(username, challenge.realm, challenge.algorithm)
     # RFC 3261 §25.1: username, realm, nonce, uri, response, cnonce, opaque quoted; rest tokens
     parts = [
         f"username={quote_string(username)}",
@@ -360,53 +358,6 @@ class Authorization:
             opaque=_lookup(params, "opaque"),
             userhash=(_lookup(params, "userhash") or "").lower() == "true",
         )
-
-
-def verify(
-    authorization: str,
-    method: str,
-    password: str,
-    *,
-    username: str | None = None,
-    body: bytes = b"",
-) -> bool:
-    """Tell whether an Authorization value is right for ``password`` (server side).
-
-    With ``username`` the claimed user must match too (needed when ``userhash=true``).
-    Nonce freshness is the caller's business.
-    """
-    try:
-        creds = Authorization.parse(authorization)
-    except (ParseError, UnsupportedChallengeError):
-        return False
-    if creds.qop is not None and (creds.qop not in ("auth", "auth-int") or not creds.cnonce):
-        return False
-    if creds.qop is not None and _NC.fullmatch(creds.nc) is None:
-        return False
-    real_name = creds.username
-    if creds.userhash:
-        if username is None:
-            return False
-        expected_name = _hashed_username(username, creds.realm, creds.algorithm)
-        if not hmac.compare_digest(creds.username, expected_name):
-            return False
-        real_name = username
-    elif username is not None and username != creds.username:
-        return False
-    expected = compute_response(
-        algorithm=creds.algorithm,
-        username=real_name,
-        realm=creds.realm,
-        password=password,
-        method=method,
-        uri=creds.uri,
-        nonce=creds.nonce,
-        qop=creds.qop,
-        nc=creds.nc,
-        cnonce=creds.cnonce,
-        body=body,
-    )
-    return hmac.compare_digest(expected, creds.response.lower())
 
 
 # RFC 3261 §22.2 / §22.3: header names for a 401 and a 407

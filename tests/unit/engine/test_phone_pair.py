@@ -25,7 +25,7 @@ from alexphone.engine.settings import AccountSettings
 from alexphone.sdp.negotiation import SdpSession
 from alexphone.sdp.offer_answer import LocalMedia
 from alexphone.sdp.session import SessionDescription
-from alexphone.sip.auth import verify
+from alexphone.sip.digest_verify import verify
 from alexphone.sip.message import Request, Response, make_response
 from alexphone.sip.parser import parse
 from alexphone.sip.uri import parse_sip_uri

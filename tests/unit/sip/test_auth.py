@@ -20,8 +20,8 @@ from alexphone.sip.auth import (
     compute_response,
     parse_auth_params,
     parse_challenges,
-    verify,
 )
+from alexphone.sip.digest_verify import verify
 from alexphone.sip.message import Headers, Request, Response
 from alexphone.sip.uri import parse_sip_uri
 

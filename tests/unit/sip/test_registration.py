@@ -11,7 +11,8 @@ import pytest
 from alexphone.core.clock import FakeClock
 from alexphone.core.errors import ConfigError
 from alexphone.core.ids import BRANCH_MAGIC, IdFactory
-from alexphone.sip.auth import Authorization, DigestCredentials, verify
+from alexphone.sip.auth import Authorization, DigestCredentials
+from alexphone.sip.digest_verify import verify
 from alexphone.sip.message import Request, Response, make_response
 from alexphone.sip.parser import parse
 from alexphone.sip.registration import (
