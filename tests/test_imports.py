@@ -7,8 +7,10 @@ python-zeroconf's test suite does. One interpreter per module costs ~0.5 s each 
 two cores), nearly all of it in third-party packages; so one fresh interpreter imports the
 third-party packages ``alexphone`` names, checks that it holds no ``alexphone`` module, and
 forks one child per module: each child starts from that clean state and imports its module
-first. ``test_no_import_cycle_even_for_type_checking`` reads the import graph itself
-(grimp, as lint-imports does), which also sees imports under ``TYPE_CHECKING``.
+first (what the preload could hide: a module reaching a third-party submodule it never
+imported, e.g. ``PySide6.QtCore`` after ``import PySide6`` alone).
+``test_no_import_cycle_even_for_type_checking`` reads the import graph itself (grimp, as
+lint-imports does), which also sees imports under ``TYPE_CHECKING``.
 """
 
 from __future__ import annotations

@@ -79,7 +79,7 @@ class AlexHub:
         self.budget = ProbeBudget()  # ALEX.md: one probe per 5 ms for the whole process
         self.instance = instance_urn(profile)
         self._members: dict[str, HubMember] = {}  # by Call-ID: the calls taking SIP STUN
-        self.sip_public: dict[Address, Address] = {}  # SIP sent-by -> REGISTER received/rport
+        self._sip_public: dict[Address, Address] = {}  # SIP sent-by -> REGISTER received/rport
         self.loop = asyncio.get_running_loop()
         self._freeing: set[asyncio.Task[None]] = set()
         self._stun_clients: list[StunClient] = []  # STUN from a SIP socket while gathering
@@ -111,17 +111,17 @@ class AlexHub:
     def learn_sip_mapping(self, local: Address, public: Address | None) -> None:
         """Remember how the registrar saw a SIP socket (RFC 3581 §4): the ``sip`` srflx."""
         if public is None:
-            self.sip_public.pop(local, None)
+            self._sip_public.pop(local, None)
         else:
-            self.sip_public[local] = public
+            self._sip_public[local] = public
 
     def forget_mappings(self) -> None:
         """Our network changed: the registrar's view of our SIP sockets is of the old one."""
-        self.sip_public.clear()
+        self._sip_public.clear()
 
     def sip_mapping(self, bound: Address) -> Address | None:
         """The public mapping known for a SIP socket bound to ``bound``, if any."""
-        for (host, port), public in self.sip_public.items():
+        for (host, port), public in self._sip_public.items():
             if port == bound[1] and (host == bound[0] or is_wildcard(bound[0])):
                 return public
         return None
