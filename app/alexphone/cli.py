@@ -26,6 +26,7 @@ from alexphone.discovery.resolver import SipResolver, parse_nameserver
 from alexphone.engine.alexcall.gathering import address_lines, gather_addresses, nat_servers
 from alexphone.engine.client import PhoneClient
 from alexphone.engine.commands import HangUp, PlaceCall, SendDtmf, Shutdown
+from alexphone.engine.dial_target import dial_target, is_telephone_number
 from alexphone.engine.events import CallChanged, CallState, Event
 from alexphone.engine.lan_discovery import browse_peers
 from alexphone.engine.runner import run_phone
@@ -436,11 +437,12 @@ def dial_check(settings: PhoneSettings) -> Callable[[str], str | None]:
     """Return the dial box's check: None if the text can be dialled, else the reason."""
 
     def check(text: str) -> str | None:
-        if "@" not in text and ":" not in text and (settings.account or settings.mdns):
-            return None  # a number at the account's domain, or a LAN peer's name
         try:
-            sip_uri_option(text, "address")
+            dial_target(text, settings.account)
         except ConfigError as exc:
+            maybe_name = "@" not in text and ":" not in text and not is_telephone_number(text)
+            if settings.mdns and maybe_name:
+                return None  # maybe a LAN peer's name
             return str(exc)
         return None
 
@@ -507,8 +509,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.dtmf.strip(DTMF_DIGITS):
             raise ConfigError(f"--dtmf: {args.dtmf!r}: digits are 0-9 * # A-D")
         script = _CallScript(args.uri, args.duration, print_event, args.dtmf.upper())
-        if args.no_mdns or args.uri.lower().startswith(("sip:", "sips:")) or "@" in args.uri:
-            sip_uri_option(args.uri, "URI")  # else it may be a LAN peer's instance name
+        uri = args.uri.lower()
+        lan_name = not uri.startswith(("sip:", "sips:")) and "@" not in uri
+        if args.no_mdns or not lan_name or is_telephone_number(uri):
+            dial_target(args.uri, settings.account)  # a LAN peer's name is checked by the engine
         _run(settings, script.emit, script.started, args.timeout)
         return 0 if script.ended_normally else 1
     except ConfigError as exc:

@@ -21,7 +21,7 @@ import subprocess
 import threading
 import time
 import wave
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,8 +101,10 @@ class Kamailio:
         transports: Sequence[str] = ("udp", "tcp"),
         tls_port: int | None = None,
         alex_bypass: bool = False,
+        extra_users: Mapping[str, str] | None = None,
     ) -> None:
         self.lab, self.ns, self.port, self.tls_port = lab, ns, port, tls_port
+        self.extra_users = dict(extra_users or {})  # user -> password, beside `USERS`
         self.alex_bypass = alex_bypass  # ;alex-bypass on Record-Route (ALEX.md consent)
         self.addresses, self.transports = list(addresses), list(transports)
         self.workdir = lab.workdir / f"kamailio-{len(lab.processes)}"
@@ -116,6 +118,9 @@ class Kamailio:
     def start(self, timeout: float = 120.0) -> Kamailio:
         """Start in the foreground on every address/transport and wait until it listens."""
         shutil.copytree(KAMAILIO_DIR / "dbtext", self.workdir / "dbtext")
+        with (self.workdir / "dbtext" / "subscriber").open("a") as table:
+            for row, (user, password) in enumerate(self.extra_users.items(), start=100):
+                table.write(f"{row}:{user}:{DOMAIN}:{password}::\n")
         (self.workdir / "run").mkdir()
         argv = ["kamailio", "-f", str(KAMAILIO_DIR / "kamailio.cfg"), "-DD", "-E"]
         argv += ["-Y", str(self.workdir / "run"), "-A", f'DBURL="text://{self.workdir}/dbtext"']

@@ -29,6 +29,7 @@ from alexphone.engine.commands import (
     Shutdown,
 )
 from alexphone.engine.device_watch import DeviceWatch
+from alexphone.engine.dial_target import dial_target, is_telephone_number
 from alexphone.engine.events import (
     AlexCacheListed,
     AlexCacheRow,
@@ -46,7 +47,7 @@ from alexphone.engine.events import (
 )
 from alexphone.engine.history import CallHistory
 from alexphone.engine.lan_discovery import LanDiscovery
-from alexphone.engine.settings import PhoneSettings, sip_uri_option
+from alexphone.engine.settings import PhoneSettings
 from alexphone.engine.sip_stack import SipStack
 from alexphone.engine.user_agent import UserAgent
 from alexphone.net.interfaces import InterfaceAddress
@@ -249,9 +250,10 @@ class Phone:
         try:
             target = self._target(text)
         except ConfigError as exc:
-            if self.lan is not None and self.lan.browsing:  # maybe a LAN peer not seen yet
-                error = exc
-                self.lan.when_found(text, LAN_WAIT, lambda t: self._found(ua, text, t, error))
+            lan = self.lan
+            if lan is not None and lan.browsing and not is_telephone_number(text):
+                error = exc  # maybe a LAN peer not seen yet
+                lan.when_found(text, LAN_WAIT, lambda t: self._found(ua, text, t, error))
                 return
             self._call_failed(text, exc)
             return
@@ -270,10 +272,7 @@ class Phone:
     def _target(self, text: str) -> SipUri:
         if self.lan is not None and (peer := self.lan.call_target(text)) is not None:
             return peer
-        account = self.settings.account
-        if account is not None and "@" not in text and ":" not in text:
-            return SipUri(host=account.aor.host, user=text, port=account.aor.port)
-        return sip_uri_option(text, "call")
+        return dial_target(text, self.settings.account)
 
     async def _goodbye(self) -> None:
         ua = self.ua
