@@ -22,6 +22,7 @@ import dns.name
 import dns.rdatatype
 import dns.resolver
 
+from alexphone.core.address import Address
 from alexphone.core.errors import ConfigError, TransportError
 from alexphone.net.transport import TransportKind
 from alexphone.sip.uri import SipUri
@@ -71,7 +72,7 @@ class Resolution:
     problems: tuple[str, ...] = ()
 
 
-def parse_nameserver(text: str) -> tuple[str, int]:
+def parse_nameserver(text: str) -> Address:
     """Parse ``HOST:PORT`` / ``[V6]:PORT`` / ``HOST`` (port 53); ConfigError if invalid."""
     host, port = text, 53
     if text.startswith("["):
@@ -114,9 +115,9 @@ def naptr_order(
     return [(kind, name) for _, _, kind, name in chosen]
 
 
-def srv_order(records: Any) -> list[tuple[str, int]]:
+def srv_order(records: Any) -> list[Address]:
     """Return (target, port) from an SRV rdataset in RFC 2782 order; "." targets dropped."""
-    ordered: list[tuple[str, int]] = []
+    ordered: list[Address] = []
     for record in records.processing_order():
         if record.target == dns.name.root:  # RFC 2782: "." = service decidedly not available
             continue
@@ -137,7 +138,7 @@ class SipResolver:
 
     def __init__(
         self,
-        nameserver: tuple[str, int] | None = None,
+        nameserver: Address | None = None,
         *,
         timeout: float = 2.0,
         transports: Sequence[TransportKind] = (
@@ -201,7 +202,7 @@ class SipResolver:
             targets = await self._addresses(kind, host, DEFAULT_PORTS[kind], problems)
         return targets
 
-    async def lookup_srv(self, name: str) -> list[tuple[str, int]]:
+    async def lookup_srv(self, name: str) -> list[Address]:
         """Return (target, port) of the SRV records at ``name`` in RFC 2782 order ([] if none)."""
         return await self._srv(name, [])
 
@@ -225,7 +226,7 @@ class SipResolver:
             return []
         return naptr_order(records, sips=sips, transports=self.transports)
 
-    async def _srv(self, name: str, problems: list[str]) -> list[tuple[str, int]]:
+    async def _srv(self, name: str, problems: list[str]) -> list[Address]:
         try:
             return srv_order(await self._query(name, "SRV", problems))
         except _Missing:

@@ -14,6 +14,7 @@ import logging
 import socket
 from collections.abc import Callable
 
+from alexphone.core.address import Address
 from alexphone.core.errors import TransportError
 from alexphone.discovery.failed_targets import FailedTargets
 from alexphone.discovery.resolver import ResolutionError, SipResolver
@@ -32,7 +33,7 @@ class ServerLocator:
 
     def __init__(
         self,
-        dns_server: tuple[str, int] | None,
+        dns_server: Address | None,
         emit: Callable[[Event], None],
         clock: Callable[[], float],
     ) -> None:

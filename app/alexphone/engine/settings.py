@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from alexphone.core.address import Address
 from alexphone.core.errors import ConfigError, ParseError
 from alexphone.media.audio_spec import DEFAULT_DEVICE, AudioSpec, parse_audio_in, parse_audio_out
 from alexphone.net.tls import TlsSettings
@@ -97,11 +98,11 @@ class PhoneSettings:
     media_timeout: float = 30.0  # seconds without RTP/RTCP before the call ends
     log_sip: bool = False  # emit a sip.message event for every message (the GUI's SIP log)
     audio_levels: bool = False  # emit audio.level 5x/s during calls (the GUI's meters)
-    dns_server: tuple[str, int] | None = None  # --dns-server; None: the system's resolver
+    dns_server: Address | None = None  # --dns-server; None: the system's resolver
     mdns: bool = False  # DNS-SD on the LAN (the CLI turns it on unless --no-mdns)
     mdns_interfaces: tuple[str, ...] = ()  # --mdns-interface; empty: every interface
     local_domain: str | None = None  # for outbound-proxy discovery; None: from resolv.conf
-    stun: tuple[str, int] | None = None  # --stun; None: the TURN server, if any, else none
+    stun: Address | None = None  # --stun; None: the TURN server, if any, else none
     turn: TurnSettings | None = None  # --turn: relayed media addresses (ALEX.md "Gathering")
     alex: bool = True  # ALEX address lists and checks (ALEX.md); --no-alex turns it off
 

@@ -89,7 +89,7 @@ class Gatherer:
 
     def __init__(
         self,
-        stun: tuple[str, int] | None = None,
+        stun: Address | None = None,
         turn: TurnSettings | None = None,
         *,
         stun_timeout: float = STUN_TIMEOUT,

@@ -221,7 +221,7 @@ class SipTransport:
     def _pool(self, kind: TransportKind) -> TcpPool:
         return self._tls if kind is TransportKind.TLS else self._tcp
 
-    def sent_by(self, kind: TransportKind, remote_host: str) -> tuple[str, int]:
+    def sent_by(self, kind: TransportKind, remote_host: str) -> Address:
         """Return the host and port to put in Via/Contact for messages toward ``remote_host``."""
         listener = self._listener_for(kind, remote_host)
         if not is_wildcard(listener.host):

@@ -34,7 +34,7 @@ TURN_TRANSPORTS = ("udp", "tcp")
 class TurnSettings:
     """Where to allocate relayed addresses and the long-term credential for it."""
 
-    server: tuple[str, int]  # host name or IP literal, port
+    server: Address  # host name or IP literal, port
     user: str
     password: str = field(repr=False)
     transport: str = "udp"  # to the server: "udp" or "tcp" (RFC 7065 ?transport=)

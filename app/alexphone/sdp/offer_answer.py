@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from alexphone.core.address import Address
 from alexphone.core.errors import LocalProtocolError, ParseError, RemoteProtocolError
 from alexphone.sdp.attribute import Attribute, Direction, RtcpAddress
 from alexphone.sdp.codec import DEFAULT_CODECS, TELEPHONE_EVENT, Codec
@@ -98,13 +99,13 @@ class NegotiatedMedia:
 
     codec: Codec  # how we send: the peer's payload type and fmtp
     telephone_event: int | None  # payload type for RFC 4733 events, None if not agreed
-    local: tuple[str, int]
-    remote: tuple[str, int]
+    local: Address
+    remote: Address
     direction: Direction  # ours: SENDONLY means we send and do not receive
     ptime: int
     codecs: tuple[Codec, ...] = ()  # every agreed codec (the peer may switch among them)
     telephone_event_rate: int | None = None
-    remote_rtcp: tuple[str, int] | None = None
+    remote_rtcp: Address | None = None
 
     @property
     def remote_on_hold_address(self) -> bool:
@@ -185,7 +186,7 @@ def _telephone_event(local: LocalMedia, offered: list[Codec], rate: int) -> Code
     return next((c for c in events if c.clock_rate == rate), events[0] if events else None)
 
 
-def _remote_rtcp(media: Media, endpoint: tuple[str, int]) -> tuple[str, int]:
+def _remote_rtcp(media: Media, endpoint: Address) -> Address:
     """Return where the peer takes RTCP: a=rtcp (RFC 3605) else RTP port + 1 (RFC 3550 §11)."""
     rtcp = media.rtcp
     if rtcp is None:
@@ -193,7 +194,7 @@ def _remote_rtcp(media: Media, endpoint: tuple[str, int]) -> tuple[str, int]:
     return (rtcp.address or endpoint[0], rtcp.port)
 
 
-def _endpoint(sd: SessionDescription, media: Media) -> tuple[str, int]:
+def _endpoint(sd: SessionDescription, media: Media) -> Address:
     endpoint = sd.endpoint_of(media)
     if endpoint is None:
         raise ParseError("SDP media has no c= line at either level")  # RFC 8866 §5.7

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from alexphone.core.address import Address
 from alexphone.core.errors import ParseError
 from alexphone.sdp.attribute import (
     Attribute,
@@ -219,7 +220,7 @@ class SessionDescription:
         """Return a stream's connection: media-level ``c=``, else the session's (RFC 8866 §5.7)."""
         return media.connection or self.connection
 
-    def endpoint_of(self, media: Media) -> tuple[str, int] | None:
+    def endpoint_of(self, media: Media) -> Address | None:
         """Return the (address, port) a stream's RTP goes to, None if there is no ``c=``."""
         connection = self.connection_of(media)
         return None if connection is None else (connection.host, media.port)

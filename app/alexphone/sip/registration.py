@@ -17,6 +17,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from enum import Enum
 
+from alexphone.core.address import Address
 from alexphone.core.errors import ConfigError, LocalProtocolError, ParseError
 from alexphone.core.ids import IdFactory
 from alexphone.sip.auth import DigestClient, DigestCredentials
@@ -138,7 +139,7 @@ def _contact_key(uri: object) -> tuple[object, ...]:
 class _Local:
     """Where we send from: Via sent-by, transport and the Contact to register."""
 
-    sent_by: tuple[str, int]
+    sent_by: Address
     transport: str
     contact: SipUri
 
@@ -165,7 +166,7 @@ class Registration:
         account: Account,
         ids: IdFactory,
         *,
-        sent_by: tuple[str, int],
+        sent_by: Address,
         transport: str = "UDP",
         contact: SipUri | None = None,
         config: RegistrationConfig | None = None,
@@ -185,7 +186,7 @@ class Registration:
         self._expires = account.expires
         self._state = RegistrationPhase.UNREGISTERED
         self._progress = _Progress()
-        self.public_address: tuple[str, int] | None = None
+        self.public_address: Address | None = None
         self._retired: list[SipUri] = []  # old Contacts to unbind with the next REGISTER
 
     # -- queries ---------------------------------------------------------------------------
@@ -238,9 +239,7 @@ class Registration:
         self._enter(_S.UNREGISTERING)
         self._send_fresh(0)  # RFC 3261 §10.2.2
 
-    def update_local(
-        self, sent_by: tuple[str, int], transport: str, contact: SipUri | None = None
-    ) -> None:
+    def update_local(self, sent_by: Address, transport: str, contact: SipUri | None = None) -> None:
         """Use another sent-by/transport/Contact from the next REGISTER on (no re-register).
 
         A binding made for the old Contact is removed by the next REGISTER, which lists the
@@ -312,7 +311,7 @@ class Registration:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _default_contact(self, sent_by: tuple[str, int], transport: str) -> SipUri:
+    def _default_contact(self, sent_by: Address, transport: str) -> SipUri:
         params: tuple[tuple[str, str | None], ...] = ()
         if transport.upper() != "UDP":
             params = (("transport", transport.lower()),)
