@@ -1,44 +1,56 @@
-"""One call: an INVITE session (RFC 3261 §13–15) with its dialog and SDP offer/answer.
+"""One call: the driver of an INVITE session (``sip.invite_session``) with its SDP and ALEX.
 
-A Call turns user intents (answer, hang up, hold) into requests and responses,
-and the peer's messages into ``call.state`` events. It talks to the network
-only through the ``Signaling`` protocol that the user agent implements.
+The session decides (one transition table, RFC 3261 §13–15); a Call carries its actions
+out: it builds and sends requests and responses through the ``Signaling`` protocol the
+user agent implements, makes and applies SDP offers and answers, tells the call's ALEX
+session what the peer announced, and turns the session's events into ``call.state``
+events. Its one loop timer (Timer C, the 491 retry) runs through a ``CoreDriver``.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from enum import Enum
 from typing import Protocol
 
 from alexphone.core.errors import ParseError, ProtocolError
 from alexphone.engine.alexcall.session import AlexCall
 from alexphone.engine.events import CallChanged, CallState, Direction
 from alexphone.engine.response_handler import ResponseHandler
+from alexphone.net.core_driver import CoreDriver
 from alexphone.net.media_port import MediaPort
 from alexphone.sdp.negotiation import SdpSession
 from alexphone.sdp.offer_answer import OfferAnswerError
 from alexphone.sdp.session import SessionDescription
-from alexphone.sip.dialog import Dialog, DialogState
+from alexphone.sip.dialog import Dialog
 from alexphone.sip.headers import NameAddress
+from alexphone.sip.invite_events import (
+    AnswerChallenge,
+    AnswerReoffer,
+    Confirmed,
+    Ended,
+    EndFork,
+    ForgetOffer,
+    ReofferAnswered,
+    Respond,
+    RespondInvite,
+    Ringing,
+    SendAck,
+    SendBye,
+    SendCancel,
+    SendInvite,
+    SendReinvite,
+    SessionAction,
+    SessionState,
+)
+from alexphone.sip.invite_session import InviteSession
 from alexphone.sip.message import Request, Response, make_response
 from alexphone.sip.transaction import TransactionId, build_cancel
-from alexphone.sip.uri import SipUri
+from alexphone.sip.uri import SipUri, Uri
 
 log = logging.getLogger(__name__)
 SDP_TYPE = "application/sdp"
-MAX_REDIRECTS = 5
-
-
-class Phase(Enum):
-    """Where the INVITE session is, finer than what users see."""
-
-    INVITING = "inviting"  # our INVITE has no final response yet
-    OFFERED = "offered"  # an INVITE came in and waits for the user
-    CONFIRMED = "confirmed"
-    ENDING = "ending"  # BYE or CANCEL sent
-    ENDED = "ended"
+_UP = frozenset({SessionState.CONFIRMED, SessionState.REINVITING, SessionState.GLARE_WAIT})
 
 
 class Signaling(Protocol):
@@ -75,224 +87,272 @@ class Signaling(Protocol):
         """Make the SDP side of a new call on that port."""
 
     def call_ended(self, call: Call) -> None:
-        """Forget a call that reached ENDED."""
+        """Forget a call that ended."""
+
+
+BuildReoffer = Callable[[Dialog], Request]  # makes the re-INVITE (and our SDP offer) to send
+ReofferHandler = Callable[[Request], ResponseHandler]  # the outcome of that re-INVITE
 
 
 class Call:
-    """One INVITE session, incoming or outgoing."""
+    """One INVITE session, incoming or outgoing, and what it needs beyond SIP."""
 
     def __init__(
         self,
         signaling: Signaling,
         emit: Callable[[CallChanged], None],
         direction: Direction,
-        call_id: str,
         remote: str,
+        session: InviteSession,
+        invite_tid: TransactionId | None = None,
     ) -> None:
         self.signaling = signaling
         self.emit = emit
         self.direction = direction
-        self.call_id = call_id
         self.remote = remote
-        self.phase = Phase.INVITING
-        self.dialog: Dialog | None = None
-        self.invite: Request | None = None
-        self.invite_tid: TransactionId | None = None  # the INVITE server transaction
-        self.provisional_seen = False
-        self.cancel_wanted = False
-        self.redirects = 0
+        self.session = session
+        assert session.invite is not None
+        self.call_id = session.invite.call_id
+        self.invite_tid = invite_tid  # the INVITE server transaction (UAS)
         self.held = False
         self.port = signaling.media_port()
         self.sdp = signaling.new_sdp_session(self.port)
-        self.to_tag: str | None = None
         self._answer_sdp: SessionDescription | None = None  # our answer to an INVITE's offer
+        self._reoffer: tuple[BuildReoffer, ReofferHandler] | None = None
+        self._driver = CoreDriver(session, self._flush)
         self.on_media_change: Callable[[Call], None] | None = None  # re-INVITE changed media
         self.alex: AlexCall | None = None  # address lists and checks (ALEX.md)
 
     @property
-    def is_confirmed(self) -> bool:
-        """Tell whether the call is confirmed and not ending (in-dialog requests may go)."""
-        return self.phase is Phase.CONFIRMED
+    def dialog(self) -> Dialog | None:
+        """The session's dialog, once there is one."""
+        return self.session.dialog
 
-    # -- outgoing ---------------------------------------------------------------------------
+    @property
+    def to_tag(self) -> str | None:
+        """Our To tag as the UAS."""
+        return self.session.to_tag
+
+    @property
+    def is_confirmed(self) -> bool:
+        """Tell whether the session is up and not ending (a re-INVITE may be under way)."""
+        return self.session.state in _UP
+
+    @property
+    def ended(self) -> bool:
+        """True once the session is over."""
+        return self.session.state is SessionState.TERMINATED
+
+    def _feed(self, step: Callable[[float], None]) -> bool:
+        """Give the session one input, then carry out what it queued; False if refused."""
+        try:
+            step(self._driver.now())
+        except ProtocolError as exc:
+            log.info("call %s: %s", self.call_id, exc)
+            return False
+        self._driver.transmit()
+        return True
+
+    # -- our intents --------------------------------------------------------------------------
     def place(self, invite: Request) -> None:
         """Send the initial INVITE (already addressed) with our offer."""
-        if self.cancel_wanted and self.invite is None:  # hung up while gathering addresses
-            self._end(487, "Request Terminated")
-            return
-        self.invite = invite
+        self._feed(lambda now: self.session.place(invite, now))
+
+    def offered(self) -> None:
+        """Ring with 180 (our addresses gathered), or refuse an INVITE we cannot answer."""
+        invite = self.session.invite
+        assert invite is not None
+        if self.session.state is SessionState.IDLE:
+            if self.alex is not None:
+                self.alex.peer_headers(invite.headers, final=True)
+                self.alex.adopt_ice(invite.body, answering=True)  # not ALEX: ICE if offered
+            if invite.body:
+                try:
+                    self._answer_sdp = self.sdp.answer(SessionDescription.parse(invite.body)).sdp
+                except (ParseError, OfferAnswerError) as exc:
+                    reason = f"Not Acceptable Here: {exc}"[:120]
+                    self._feed(lambda now: self.session.reject(488, reason, now))
+                    return
+        self._feed(self.session.offer)
+
+    def answer(self) -> None:
+        """Accept the incoming call: 200 OK with our SDP, retransmitted until ACK."""
+        self._feed(self.session.answer)
+
+    def decline(self, busy: bool) -> None:
+        """Refuse the incoming call with 486 Busy Here or 603 Decline."""
+        status, reason = (486, "Busy Here") if busy else (603, "Decline")
+        self._feed(lambda now: self.session.reject(status, reason, now))
+
+    def hang_up(self, code: int | None = None, reason: str = "") -> None:
+        """End the call by whatever its state allows: CANCEL, BYE or a final response."""
+        self._feed(lambda now: self.session.hang_up(now, code, reason))
+
+    def hold(self, on: bool) -> None:
+        """Send a re-INVITE that holds (a=sendonly) or resumes (a=sendrecv) the call."""
+
+        def build(dialog: Dialog) -> Request:
+            reinvite = self.signaling.prepare_in_dialog(dialog, "INVITE")
+            self.attach_sdp(reinvite, self.sdp.hold() if on else self.sdp.unhold())
+            return reinvite
+
+        self.reoffer(build, lambda reinvite: _ReinviteOutcome(self, reinvite))
+
+    def reoffer(self, build: BuildReoffer, handler: ReofferHandler) -> bool:
+        """Send a new offer in a re-INVITE (retried after a 491); False if not possible now."""
+        if self.sdp.offer_pending:
+            return False
+        previous, self._reoffer = self._reoffer, (build, handler)
+        if not self._feed(self.session.reoffer):
+            self._reoffer = previous
+            return False
+        return True
+
+    def on_failure(self, status: int, reason: str) -> None:
+        """End the call here, telling the peer nothing (shutdown)."""
+        self._feed(lambda now: self.session.abandon(status, reason, now))
+
+    # -- the peer -----------------------------------------------------------------------------
+    def on_invite_response(self, response: Response) -> None:
+        """Handle a response to our initial INVITE (RFC 3261 §13.2.2)."""
+        status = response.status
+        if self.alex is not None and 100 < status < 300 and not self.ended:
+            self.alex.peer_headers(response.headers, final=status >= 200)  # the UAS's 18x/2xx
+        self._feed(lambda now: self.session.invite_response(response, now))
+
+    def on_invite_failure(self, status: int, reason: str) -> None:
+        """Our INVITE's transaction timed out or could not be sent."""
+        self._feed(lambda now: self.session.invite_failed(status, reason, now))
+
+    def on_stray_2xx(self, response: Response) -> None:
+        """ACK again a retransmitted 2xx, or ACK and BYE another fork's (§13.2.2.4)."""
+        if self.dialog is not None and response.cseq.method == "INVITE":
+            self._feed(lambda now: self.session.invite_response(response, now))
+
+    def on_reinvite_response(self, response: Response) -> None:
+        """Finish our re-INVITE: a 2xx is ACKed and applied, a failure keeps the old media."""
+        self._feed(lambda now: self.session.reoffer_response(response, now))
+
+    def on_reinvite_failure(self, status: int, reason: str, *, fatal: bool = True) -> None:
+        """Our re-INVITE got no response: end the dialog (or, not ``fatal``, keep it)."""
+        self._feed(lambda now: self.session.reoffer_failed(status, reason, now, fatal=fatal))
+
+    def on_bye_done(self, status: int, reason: str) -> None:
+        """Our BYE got its final response or failed: the dialog is over either way."""
+        self._feed(lambda now: self.session.bye_done(status, reason, now))
+
+    def cancelled(self) -> None:
+        """The caller sent CANCEL before we answered (RFC 3261 §9.2)."""
+        self._feed(self.session.cancel_received)
+
+    def on_request(self, transaction_id: TransactionId, request: Request) -> None:
+        """Handle an in-dialog request: BYE, re-INVITE, UPDATE, OPTIONS, INFO..."""
+        assert self.dialog is not None
+        error = self.dialog.receive_request(request)  # §12.2.2: CSeq order
+        if error is not None:
+            response = make_response(request, error, "CSeq out of order")
+            self.signaling.respond(transaction_id, response)
+        elif not self._feed(
+            lambda now: self.session.request_received(transaction_id, request, now)
+        ):
+            response = make_response(request, 481, "Call/Transaction Does Not Exist")
+            self.signaling.respond(transaction_id, response)
+
+    def on_ack(self, ack: Request) -> None:
+        """The ACK for our 2xx arrived (nothing to do beyond the retransmitter)."""
+
+    # -- carrying out the session's actions ---------------------------------------------------
+    def _flush(self, now: float) -> None:
+        while (action := self.session.next_action()) is not None:
+            self._perform(action)
+
+    def _perform(self, action: SessionAction) -> None:
+        match action:
+            case SendInvite(target=target):
+                self._send_invite(target)
+            case AnswerChallenge(response=response):
+                self._answer_challenge(response)
+            case SendCancel(invite=invite):
+                self.signaling.send_request(build_cancel(invite), _Ignore())
+            case SendAck(dialog=dialog, response=response):
+                self._ack(dialog, response)
+            case EndFork(dialog=dialog, response=response):
+                self._ack(dialog, response)
+                bye = self.signaling.prepare_in_dialog(dialog, "BYE")
+                self.signaling.send_request(bye, _Ignore())
+            case SendBye(dialog=dialog):
+                bye = self.signaling.prepare_in_dialog(dialog, "BYE")
+                self.signaling.send_request(bye, _ByeOutcome(self))
+            case SendReinvite(dialog=dialog):
+                self._send_reinvite(dialog)
+            case ForgetOffer():
+                self.sdp.cancel_offer()
+            case RespondInvite(status=status, reason=reason):
+                self._respond_invite(status, reason)
+            case Respond(transaction_id=tid, request=request, status=status, reason=reason):
+                response = make_response(request, status, reason)
+                if status < 300:
+                    response = self.signaling.finish_response(response)
+                self.signaling.respond(tid, response)
+            case AnswerReoffer(transaction_id=tid, request=request):
+                self._answer_reoffer(tid, request)
+            case Ringing(status=status):
+                ringing = status == 180 or self.direction is Direction.IN
+                self._state(CallState.RINGING if ringing else CallState.EARLY)
+            case Confirmed(response=response):
+                self._confirmed(response)
+            case ReofferAnswered(response=response):
+                self._reoffer_answered(response)
+            case Ended(code=code, reason=reason):
+                self._end(code, reason)
+
+    def _send_invite(self, target: Uri | None) -> None:
+        invite = self.session.invite
+        assert invite is not None
+        if isinstance(target, SipUri):  # a 3xx's target (§8.1.3.4): same Call-ID, new offer
+            invite = self.signaling.new_request("INVITE", target, invite.to)
+            invite.headers.set("Call-ID", self.call_id)
+            self.session.use_invite(invite)
         self.attach_sdp(invite, self.sdp.create_offer())
         if self.alex is not None:
             self.alex.announce(invite.headers)
         self._state(CallState.CALLING)
         self.signaling.send_request(invite, _InviteOutcome(self))
 
-    def on_invite_response(self, response: Response) -> None:
-        """Handle a response to our initial INVITE (RFC 3261 §13.2.2)."""
-        status = response.status
-        if self.phase is Phase.ENDED:
+    def _answer_challenge(self, response: Response) -> None:
+        assert self.session.invite is not None
+        retry = self.signaling.authorize(self.session.invite, response)
+        if retry is None:
+            self._feed(lambda now: self.session.challenge_refused(response, now))
             return
-        if self.alex is not None and 100 < status < 300:  # ALEX.md: the UAS's 18x/2xx decide
-            self.alex.peer_headers(response.headers, final=status >= 200)
-        if status < 200:
-            if status == 100:
-                return
-            self.provisional_seen = True
-            if self.cancel_wanted:
-                self._send_cancel()
-            elif self.phase is Phase.INVITING:
-                self._state(CallState.RINGING if status == 180 else CallState.EARLY)
-            return
-        if status in (401, 407) and self.invite is not None and self.dialog is None:
-            retry = self.signaling.authorize(self.invite, response)
-            if retry is not None:
-                self.invite = retry
-                self.signaling.send_request(retry, _InviteOutcome(self))
-                return
-        if status < 300:
-            self._invite_accepted(response)
-        elif 300 <= status < 400 and self._follow_redirect(response):
-            return
-        else:
-            self._end(status, response.reason)
+        self.session.use_invite(retry)
+        self.signaling.send_request(retry, _InviteOutcome(self))
 
-    def _invite_accepted(self, response: Response) -> None:
-        assert self.invite is not None
-        first = self.dialog is None
-        if first:
-            try:
-                self.dialog = Dialog.for_uac(self.invite, response)
-            except ProtocolError as exc:
-                log.info("2xx without a usable dialog: %s", exc)
-                self._end(502, "Bad 2xx response")
-                return
-            self.dialog.confirm(response)
-        elif self._from_another_fork(response):
-            return
-        self._ack(response)
-        if not first:
-            return
-        try:
-            self.sdp.receive_answer(SessionDescription.parse(response.body))
-        except (ParseError, OfferAnswerError) as exc:
-            log.info("unusable SDP answer: %s", exc)
-            self.phase = Phase.CONFIRMED
-            self.hang_up(488, f"Unusable SDP answer: {exc}")
-            return
-        self.phase = Phase.CONFIRMED
-        self._state(CallState.CONFIRMED)
-        if self.alex is not None:
-            self.alex.adopt_ice(response.body)  # not ALEX: ICE if the answer does ICE
-            self.alex.confirmed()
-        if self.cancel_wanted:
-            self.hang_up()
-
-    def on_stray_2xx(self, response: Response) -> None:
-        """Re-ACK a retransmitted 2xx (RFC 3261 §13.2.2.4)."""
-        if self.dialog is None or response.cseq.method != "INVITE":
-            return
-        if not self._from_another_fork(response):
-            self._ack(response)
-
-    def _from_another_fork(self, response: Response) -> bool:
-        """ACK and BYE a 2xx from a second fork of our INVITE (RFC 3261 §13.2.2.4)."""
-        assert self.dialog is not None and self.invite is not None
-        if response.to.tag in (None, self.dialog.id.remote_tag):
-            return False
-        try:
-            extra = Dialog.for_uac(self.invite, response)
-        except ProtocolError:
-            return True
-        extra.confirm(response)
-        ack = self.signaling.prepare_in_dialog(extra, "ACK", cseq=response.cseq.seq)
-        self.signaling.send_ack(ack)
-        bye = self.signaling.prepare_in_dialog(extra, "BYE")
-        self.signaling.send_request(bye, _Ignore())
-        return True
-
-    def _ack(self, response: Response) -> None:
-        assert self.dialog is not None
-        ack = self.signaling.prepare_in_dialog(self.dialog, "ACK", cseq=response.cseq.seq)
+    def _ack(self, dialog: Dialog, response: Response) -> None:
+        ack = self.signaling.prepare_in_dialog(dialog, "ACK", cseq=response.cseq.seq)
         self.signaling.send_ack(ack)
 
-    def _follow_redirect(self, response: Response) -> bool:
-        contacts = response.contacts
-        if not contacts or self.redirects >= MAX_REDIRECTS or self.invite is None:
-            return False
-        self.redirects += 1
-        target = contacts[0].uri
-        if not isinstance(target, SipUri):
-            return False
-        invite = self.signaling.new_request("INVITE", target, self.invite.to)
-        invite.headers.set("Call-ID", self.call_id)
-        self.sdp.cancel_offer()
-        self.place(invite)
-        return True
+    def _send_reinvite(self, dialog: Dialog) -> None:
+        assert self._reoffer is not None
+        build, handler = self._reoffer
+        reinvite = build(dialog)
+        self.signaling.send_request(reinvite, handler(reinvite))
 
-    def _send_cancel(self) -> None:
-        assert self.invite is not None
-        self.phase = Phase.ENDING
-        self.signaling.send_request(build_cancel(self.invite), _Ignore())
-
-    # -- incoming ---------------------------------------------------------------------------
-    def offered(self, transaction_id: TransactionId, invite: Request, to_tag: str) -> None:
-        """Take an incoming INVITE: answer 180 Ringing, or 488 if its offer is unusable."""
-        self.invite, self.invite_tid, self.to_tag = invite, transaction_id, to_tag
-        self.phase = Phase.OFFERED
-        if self.cancel_wanted:  # CANCEL came while we gathered addresses (RFC 3261 §9.2)
-            self._reject(487, "Request Terminated")
+    def _respond_invite(self, status: int, reason: str) -> None:
+        if self.invite_tid is None:
             return
-        try:
-            self.dialog = Dialog.for_uas(invite, to_tag)
-        except ProtocolError as exc:
-            self._reject(400, str(exc))
+        response = self._response(status, reason)
+        if status >= 300 or status < 200:
+            self.signaling.respond(self.invite_tid, response)
             return
-        self._state(CallState.RINGING)
-        if self.alex is not None:
-            self.alex.peer_headers(invite.headers, final=True)
-            self.alex.adopt_ice(invite.body, answering=True)  # not ALEX: ICE if offered
-        if invite.body:
-            try:
-                self._answer_sdp = self.sdp.answer(SessionDescription.parse(invite.body)).sdp
-            except (ParseError, OfferAnswerError) as exc:
-                self._reject(488, f"Not Acceptable Here: {exc}"[:120])
-                return
-        self.signaling.respond(transaction_id, self._response(180))
-
-    def answer(self) -> None:
-        """Accept the incoming call: 200 OK with our SDP, retransmitted until ACK."""
-        if self.phase is not Phase.OFFERED or self.invite_tid is None:
-            return
-        response = self._response(200)
         body = self._answer_sdp if self._answer_sdp is not None else self.sdp.create_offer()
         self.attach_sdp(response, body)
-        self.phase = Phase.CONFIRMED
-        if self.dialog is not None:
-            self.dialog.state = DialogState.CONFIRMED
         self.signaling.send_2xx_reliably(response, self.invite_tid)
-        self._state(CallState.CONFIRMED)
-        if self.alex is not None:
-            self.alex.confirmed()
-
-    def decline(self, busy: bool) -> None:
-        """Refuse the incoming call with 486 Busy Here or 603 Decline."""
-        self._reject(486 if busy else 603, "Busy Here" if busy else "Decline")
-
-    def cancelled(self) -> None:
-        """The caller sent CANCEL before we answered (RFC 3261 §9.2): 487 the INVITE."""
-        if self.phase is Phase.OFFERED:
-            self._reject(487, "Request Terminated")
-        elif self.phase is Phase.INVITING and self.direction is Direction.IN:
-            self.cancel_wanted = True  # still gathering: offered() refuses at once
-
-    def _reject(self, status: int, reason: str) -> None:
-        if self.invite_tid is not None:
-            self.signaling.respond(self.invite_tid, self._response(status, reason))
-        self._end(status, reason)
 
     def _response(self, status: int, reason: str | None = None) -> Response:
-        assert self.invite is not None
-        response = make_response(self.invite, status, reason, to_tag=self.to_tag)
+        invite = self.session.invite
+        assert invite is not None
+        response = make_response(invite, status, reason, to_tag=self.to_tag)
         if status >= 300:
             return response
         response = self.signaling.finish_response(response)
@@ -300,28 +360,8 @@ class Call:
             self.alex.announce(response.headers)
         return response
 
-    # -- in dialog -------------------------------------------------------------------------
-    def on_request(self, transaction_id: TransactionId, request: Request) -> None:
-        """Handle an in-dialog request: BYE, re-INVITE, OPTIONS, INFO..."""
-        assert self.dialog is not None
-        error = self.dialog.receive_request(request)
-        if error is not None:
-            self.signaling.respond(
-                transaction_id, make_response(request, error, "CSeq out of order")
-            )
-            return
-        if request.method == "BYE":
-            self.signaling.respond(transaction_id, make_response(request, 200))
-            self._end(None, "Remote hung up")
-        elif request.method in ("INVITE", "UPDATE"):
-            self._reoffer(transaction_id, request)
-        else:
-            self.signaling.respond(
-                transaction_id, self.signaling.finish_response(make_response(request, 200))
-            )
-
-    def _reoffer(self, transaction_id: TransactionId, request: Request) -> None:
-        if self.sdp.offer_pending:
+    def _answer_reoffer(self, transaction_id: TransactionId, request: Request) -> None:
+        if self.sdp.offer_pending:  # an offer of ours waits for its answer (§14.2)
             self.signaling.respond(transaction_id, make_response(request, 491))
             return
         response = self.signaling.finish_response(make_response(request, 200))
@@ -340,28 +380,21 @@ class Call:
         else:
             self.signaling.respond(transaction_id, response)
 
-    def on_ack(self, ack: Request) -> None:
-        """The ACK for our 2xx arrived (nothing to do beyond the retransmitter)."""
+    def _confirmed(self, response: Response | None) -> None:
+        if response is not None:  # the UAC: the 2xx carries the answer to our offer
+            try:
+                self.sdp.receive_answer(SessionDescription.parse(response.body))
+            except (ParseError, OfferAnswerError) as exc:
+                log.info("unusable SDP answer: %s", exc)
+                self.hang_up(488, f"Unusable SDP answer: {exc}")
+                return
+        self._state(CallState.CONFIRMED)
+        if self.alex is not None:
+            if response is not None:
+                self.alex.adopt_ice(response.body)  # not ALEX: ICE if the answer does ICE
+            self.alex.confirmed()
 
-    def hold(self, on: bool) -> None:
-        """Send a re-INVITE that holds (a=sendonly) or resumes (a=sendrecv) the call."""
-        if self.phase is not Phase.CONFIRMED or self.dialog is None or self.sdp.offer_pending:
-            return
-        offer = self.sdp.hold() if on else self.sdp.unhold()
-        reinvite = self.signaling.prepare_in_dialog(self.dialog, "INVITE")
-        self.attach_sdp(reinvite, offer)
-        self.signaling.send_request(reinvite, _ReinviteOutcome(self, reinvite))
-
-    def on_reinvite_response(self, request: Request, response: Response) -> None:
-        """Finish our re-INVITE: ACK a 2xx and apply the answer; keep media on failure."""
-        if response.status < 200:
-            return
-        if response.status >= 300:
-            self.sdp.cancel_offer()
-            if response.status in (408, 481):
-                self.hang_up()
-            return
-        self._ack(response)
+    def _reoffer_answered(self, response: Response) -> None:
         try:
             self.sdp.receive_answer(SessionDescription.parse(response.body))
         except (ParseError, OfferAnswerError) as exc:
@@ -379,29 +412,8 @@ class Call:
             self.held = held
             self._state(CallState.HELD if held else CallState.CONFIRMED)
 
-    # -- ending -----------------------------------------------------------------------------
-    def hang_up(self, code: int | None = None, reason: str = "") -> None:
-        """End the call by whatever its phase allows: CANCEL, BYE or a final response."""
-        if self.phase is Phase.INVITING:
-            self.cancel_wanted = True
-            if self.provisional_seen:
-                self._send_cancel()
-        elif self.phase is Phase.OFFERED:
-            self._reject(480, "Temporarily Unavailable")
-        elif self.phase is Phase.CONFIRMED and self.dialog is not None:
-            self.phase = Phase.ENDING
-            bye = self.signaling.prepare_in_dialog(self.dialog, "BYE")
-            self.signaling.send_request(bye, _ByeOutcome(self, code, reason))
-
-    def on_failure(self, status: int, reason: str) -> None:
-        """A transaction of ours timed out or could not be sent."""
-        if self.phase is not Phase.ENDED:
-            self._end(status, reason)
-
     def _end(self, code: int | None, reason: str) -> None:
-        if self.phase is Phase.ENDED:
-            return
-        self.phase = Phase.ENDED
+        self._driver.close()
         self.port.close()
         if self.alex is not None:
             self.alex.close()
@@ -427,7 +439,7 @@ class _InviteOutcome:
         self.call.on_invite_response(response)
 
     def on_failure(self, status: int, reason: str) -> None:
-        self.call.on_failure(status, reason)
+        self.call.on_invite_failure(status, reason)
 
 
 class _ReinviteOutcome:
@@ -436,25 +448,24 @@ class _ReinviteOutcome:
         self.request = request
 
     def on_response(self, response: Response) -> None:
-        self.call.on_reinvite_response(self.request, response)
+        self.call.on_reinvite_response(response)
 
     def on_failure(self, status: int, reason: str) -> None:
-        self.call.sdp.cancel_offer()
-        self.call.hang_up()
+        self.call.on_reinvite_failure(status, reason)
 
 
 class _ByeOutcome:
-    def __init__(self, call: Call, code: int | None, reason: str) -> None:
-        self.call, self.code, self.reason = call, code, reason
+    def __init__(self, call: Call) -> None:
+        self.call = call
 
     def on_response(self, response: Response) -> None:
-        if 200 <= response.status < 300:
-            self.call._end(self.code, self.reason or "Hung up")
-        elif response.status >= 300:  # the dialog is gone all the same (RFC 3261 §15.1.1)
-            self.call._end(response.status, f"BYE answered {response.status} {response.reason}")
+        status = response.status
+        if status >= 200:
+            reason = "" if status < 300 else f"BYE answered {status} {response.reason}"
+            self.call.on_bye_done(status, reason)
 
     def on_failure(self, status: int, reason: str) -> None:
-        self.call._end(status, f"BYE failed: {reason}")
+        self.call.on_bye_done(status, f"BYE failed: {reason}")
 
 
 class _Ignore:

@@ -33,6 +33,8 @@ from alexphone.sdp.offer_answer import LocalMedia
 from alexphone.sip.auth import DigestClient, DigestCredentials
 from alexphone.sip.dialog import Dialog, next_hop
 from alexphone.sip.headers import CSeq, NameAddress, Via
+from alexphone.sip.invite_events import SessionRole
+from alexphone.sip.invite_session import InviteSession
 from alexphone.sip.message import Headers, Request, Response, make_response
 from alexphone.sip.retransmitter import TwoHundredRetransmitter
 from alexphone.sip.transaction import (
@@ -53,7 +55,8 @@ log = logging.getLogger(__name__)
 _CallSeq = tuple[str, int]  # (Call-ID, CSeq number): the 2xx an ACK acknowledges
 
 ALLOWED_METHODS = frozenset({"INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "UPDATE", "INFO"})
-SUPPORTED = frozenset({"replaces", "timer"})
+# Only what we implement (RFC 3261 §20.37): no "timer" (RFC 4028), no "replaces" (RFC 3891).
+SUPPORTED: frozenset[str] = frozenset()
 ACCEPTED_TYPES = frozenset({"application/sdp"})
 MAX_CALLS = 8
 
@@ -89,6 +92,7 @@ class UserAgent:
         self._retransmitters: dict[_CallSeq, CoreDriver[TwoHundredRetransmitter]] = {}
         self._tasks = TaskSet(log, "user agent task")
         self._loop = asyncio.get_running_loop()
+        self.rng = random.Random()  # 491 retry delays (RFC 3261 §14.1)
         self.media = MediaController(settings, emit, random.Random())
         self.locator = ServerLocator(settings.dns_server, emit, self._loop.time)
         self.bypass = SignalingBypass(self.send_request, self._loop.call_later)
@@ -136,7 +140,8 @@ class UserAgent:
         if proxy is not None:  # §8.1.2: a pre-loaded route to the outbound proxy
             headers.add("Route", f"<{proxy.with_params(lr=None)}>")
         headers.add("Allow", ", ".join(sorted(ALLOWED_METHODS)))
-        headers.add("Supported", ", ".join(sorted(self.supported)))
+        if self.supported:
+            headers.add("Supported", ", ".join(sorted(self.supported)))
         headers.add("User-Agent", self.settings.user_agent)
         return Request(method, request_uri, headers)
 
@@ -155,7 +160,8 @@ class UserAgent:
                 dest = Destination(flow.kind, flow.remote)
                 response.headers.set("Contact", str(self.contact_for(dest)))
         response.headers.set("Allow", ", ".join(sorted(ALLOWED_METHODS)))
-        response.headers.set("Supported", ", ".join(sorted(self.supported)))
+        if self.supported:
+            response.headers.set("Supported", ", ".join(sorted(self.supported)))
         response.headers.set("Server", self.settings.user_agent)
         self.restart.announce(response)
         return response
@@ -306,7 +312,8 @@ class UserAgent:
         """Start an outgoing call to ``target``."""
         to = NameAddress(replace(target, params=()) if target.params else target)
         invite = self.new_request("INVITE", target, to)
-        call = Call(self, self._emit_call, Direction.OUT, invite.call_id, str(target))
+        session = InviteSession(SessionRole.UAC, self.rng, invite=invite)
+        call = Call(self, self._emit_call, Direction.OUT, str(target), session)
         call.on_media_change = self.media.media_changed
         self._start_alex(call, Role.CONTROLLING, str(to.uri))
         self.calls[call.call_id] = call
@@ -451,22 +458,20 @@ class UserAgent:
         if len(self.calls) >= MAX_CALLS:
             self.respond(tid, make_response(request, 486, "Busy Here", to_tag=self.ids.tag()))
             return
-        call = Call(self, self._emit_call, Direction.IN, request.call_id, str(request.from_.uri))
+        session = InviteSession(SessionRole.UAS, self.rng, invite=request, to_tag=self.ids.tag())
+        call = Call(self, self._emit_call, Direction.IN, str(request.from_.uri), session, tid)
         call.on_media_change = self.media.media_changed
         self._start_alex(call, Role.CONTROLLED, str(request.from_.uri))
         self.calls[call.call_id] = call
         self._by_invite_tid[tid] = call
-        to_tag = self.ids.tag()
         if call.alex is not None and needs_gathering(self.settings):
-            self._tasks.spawn(
-                self._gather_then(call, lambda: self._offer(call, tid, request, to_tag))
-            )
+            self._tasks.spawn(self._gather_then(call, lambda: self._offer(call)))
         else:
-            self._offer(call, tid, request, to_tag)
+            self._offer(call)
 
-    def _offer(self, call: Call, tid: TransactionId, request: Request, to_tag: str) -> None:
+    def _offer(self, call: Call) -> None:
         """Ring (180 with our ALEX items) and arm auto-answer."""
-        call.offered(tid, request, to_tag)
+        call.offered()
         delay = self.settings.auto_answer
         if delay is not None and call.call_id in self.calls:
             self._loop.call_later(delay, call.answer)

@@ -88,8 +88,18 @@ class RestartingCall(Protocol):
         """Put ``sdp`` (with our ICE attributes) in ``message``."""
         ...
 
-    def on_reinvite_response(self, request: Request, response: Response) -> None:
+    def reoffer(
+        self, build: Callable[[Dialog], Request], handler: Callable[[Request], ResponseHandler]
+    ) -> bool:
+        """Send the re-INVITE ``build`` makes (again after a 491); False if not now."""
+        ...
+
+    def on_reinvite_response(self, response: Response) -> None:
         """Finish a re-INVITE of ours: ACK a 2xx and apply the answer."""
+        ...
+
+    def on_reinvite_failure(self, status: int, reason: str, *, fatal: bool = True) -> None:
+        """A re-INVITE of ours got no response: end the dialog, or keep it if not ``fatal``."""
         ...
 
 
@@ -165,17 +175,20 @@ class ChecksRestart:
 
     def _offer(self, call: RestartingCall) -> None:
         """Send the restart re-INVITE with our new ALEX headers."""
-        session, dialog = call.alex, call.dialog
-        if session is None or dialog is None or not call.is_confirmed:
+        session = call.alex
+        if session is None or call.dialog is None or not call.is_confirmed:
             self._pending.discard(call.call_id)
             return
-        if call.sdp.offer_pending:  # another offer of ours came first: after its answer
+
+        def build(dialog: Dialog) -> Request:
+            reinvite = self._signaling.prepare_in_dialog(dialog, "INVITE")
+            call.attach_sdp(reinvite, call.sdp.create_offer())
+            session.announce(reinvite.headers)
+            return reinvite
+
+        # the call retries after a 491 (RFC 3261 §14.1); another offer of ours out: later
+        if not call.reoffer(build, lambda reinvite: _RestartOutcome(self, call, reinvite)):
             asyncio.get_running_loop().call_later(OFFER_RETRY, self._offer_if_pending, call)
-            return
-        reinvite = self._signaling.prepare_in_dialog(dialog, "INVITE")
-        call.attach_sdp(reinvite, call.sdp.create_offer())
-        session.announce(reinvite.headers)
-        self._signaling.send_request(reinvite, _RestartOutcome(self, call, reinvite))
 
     def peer_request(self, call: RestartingCall, request: Request) -> None:
         """An in-dialog request came: restart too if it carries a new ALEX-session."""
@@ -215,10 +228,11 @@ class _RestartOutcome:
         self.restart, self.call, self.request = restart, call, request
 
     def on_response(self, response: Response) -> None:
-        if response.status < 200:
+        if response.status < 200 or response.status == 491:  # the call retries (§14.1)
+            self.call.on_reinvite_response(response)
             return
         self.restart.settled(self.call.call_id)
-        self.call.on_reinvite_response(self.request, response)
+        self.call.on_reinvite_response(response)
         session = self.call.alex
         if response.status >= 300 or session is None:
             return
@@ -227,5 +241,5 @@ class _RestartOutcome:
 
     def on_failure(self, status: int, reason: str) -> None:
         self.restart.settled(self.call.call_id)
-        self.call.sdp.cancel_offer()
+        self.call.on_reinvite_failure(status, reason, fatal=False)  # the call goes on
         log.info("call %s: ALEX restart re-INVITE failed: %s", self.call.call_id, reason)
