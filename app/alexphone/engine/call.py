@@ -11,19 +11,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Protocol
 
 from alexphone.core.errors import ParseError, ProtocolError
 from alexphone.engine.alexcall.session import AlexCall
 from alexphone.engine.events import CallChanged, CallState, Direction
 from alexphone.engine.response_handler import ResponseHandler
+from alexphone.engine.signaling import Signaling
 from alexphone.net.core_driver import CoreDriver
-from alexphone.net.media_port import MediaPort
-from alexphone.sdp.negotiation import SdpSession
 from alexphone.sdp.offer_answer import OfferAnswerError
 from alexphone.sdp.session import SessionDescription
 from alexphone.sip.dialog import Dialog
-from alexphone.sip.headers import NameAddress
 from alexphone.sip.invite_events import (
     AnswerChallenge,
     AnswerReoffer,
@@ -51,43 +48,6 @@ from alexphone.sip.uri import SipUri, Uri
 log = logging.getLogger(__name__)
 SDP_TYPE = "application/sdp"
 _UP = frozenset({SessionState.CONFIRMED, SessionState.REINVITING, SessionState.GLARE_WAIT})
-
-
-class Signaling(Protocol):
-    """What a call needs from the user agent."""
-
-    def send_request(self, request: Request, handler: ResponseHandler) -> None:
-        """Send an out-of-dialog or in-dialog request in a client transaction."""
-
-    def send_ack(self, ack: Request) -> None:
-        """Send an ACK for a 2xx (no transaction; RFC 3261 §13.2.2.4)."""
-
-    def respond(self, transaction_id: TransactionId, response: Response) -> None:
-        """Answer a server transaction."""
-
-    def send_2xx_reliably(self, response: Response, transaction_id: TransactionId) -> None:
-        """Send a 2xx to an INVITE and retransmit it until ACK (RFC 3261 §13.3.1.4)."""
-
-    def new_request(self, method: str, request_uri: SipUri, to: NameAddress) -> Request:
-        """Build an out-of-dialog request with our From (tagged), Contact, Via and Call-ID."""
-
-    def prepare_in_dialog(self, dialog: Dialog, method: str, cseq: int | None = None) -> Request:
-        """Build an in-dialog request with our Via and Contact."""
-
-    def authorize(self, request: Request, response: Response) -> Request | None:
-        """Return ``request`` with credentials answering the challenge, None if we have none."""
-
-    def finish_response(self, response: Response) -> Response:
-        """Add our Contact, Allow, Supported and User-Agent to a response."""
-
-    def media_port(self) -> MediaPort:
-        """Reserve an RTP port pair for a new call."""
-
-    def new_sdp_session(self, port: MediaPort) -> SdpSession:
-        """Make the SDP side of a new call on that port."""
-
-    def call_ended(self, call: Call) -> None:
-        """Forget a call that ended."""
 
 
 BuildReoffer = Callable[[Dialog], Request]  # makes the re-INVITE (and our SDP offer) to send
@@ -418,7 +378,7 @@ class Call:
         if self.alex is not None:
             self.alex.close()
         self._state(CallState.ENDED, code, reason)
-        self.signaling.call_ended(self)
+        self.signaling.call_ended(self.call_id)
 
     def _state(self, state: CallState, code: int | None = None, reason: str = "") -> None:
         self.emit(CallChanged(self.call_id, self.direction, self.remote, state, code, reason))

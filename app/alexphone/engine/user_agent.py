@@ -299,13 +299,13 @@ class UserAgent:
         local = LocalMedia(address, port.port, codecs=self.settings.codecs, username="alexphone")
         return SdpSession(local, session_id=self.ids.cseq())
 
-    def call_ended(self, call: Call) -> None:
+    def call_ended(self, call_id: str) -> None:
         """Forget a finished call."""
-        self.calls.pop(call.call_id, None)
-        self._flows_by_call.pop(call.call_id, None)
-        self.bypass.forget(call.call_id)
-        self.restart.forget(call.call_id)
-        for tid in [t for t, c in self._by_invite_tid.items() if c is call]:
+        self.calls.pop(call_id, None)
+        self._flows_by_call.pop(call_id, None)
+        self.bypass.forget(call_id)
+        self.restart.forget(call_id)
+        for tid in [t for t, c in self._by_invite_tid.items() if c.call_id == call_id]:
             del self._by_invite_tid[tid]
 
     def place_call(self, target: SipUri) -> Call:

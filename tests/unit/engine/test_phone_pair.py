@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 from dataclasses import dataclass, field
 from functools import partial
@@ -19,6 +20,7 @@ from alexphone.engine.events import (
     Direction,
     RegistrationChanged,
     RegistrationState,
+    SipMessageLogged,
 )
 from alexphone.engine.phone import SHUTDOWN_GRACE
 from alexphone.engine.settings import AccountSettings
@@ -382,5 +384,43 @@ def test_second_fork_2xx_is_acked_and_hung_up(tmp_path: Path) -> None:
             await phone.stop()
             assert uas.transport is not None
             uas.transport.close()
+
+    run(scenario())
+
+
+def _responses(phone: RunningPhone, direction: Direction, status: int) -> int:
+    """Count the responses to INVITEs with ``status`` the phone sent or received (its SIP log)."""
+    return sum(
+        1
+        for e in phone.log.events
+        if isinstance(e, SipMessageLogged)
+        and e.direction is direction
+        and e.text.startswith(f"SIP/2.0 {status} ")
+        and re.search(r"^CSeq: *\d+ +INVITE\r$", e.text, re.MULTILINE) is not None
+    )
+
+
+@pytest.mark.slow
+def test_crossing_reinvites_get_491_and_both_are_retried(tmp_path: Path) -> None:
+    """Both sides hold at once: each answers the other 491, then retries (RFC 3261 §14.1)."""
+
+    async def scenario() -> None:
+        a = settings_for(tmp_path / "a", user="alice", log_sip=True)
+        b = settings_for(tmp_path / "b", user="bob", log_sip=True, auto_answer=0.0)
+        async with PhonePair(a, b) as pair:
+            a_up, b_up = await _basic_call(pair)
+            pair.a.execute(Hold(a_up.call_id, on=True))  # both re-INVITEs leave before
+            pair.b.execute(Hold(b_up.call_id, on=True))  # either arrives: glare
+            # B (not the Call-ID's owner) retries after 0-2 s, A after 2.1-4 s
+            for phone, answered in ((pair.a, 2), (pair.b, 1)):  # A's count has the first 200
+                await phone.log.wait_until(
+                    lambda p=phone, n=answered: _responses(p, Direction.IN, 200) >= n,
+                    timeout=8.0,
+                    what="the retried re-INVITE answered 200",
+                )
+            for phone in (pair.a, pair.b):
+                assert _responses(phone, Direction.OUT, 491) >= 1
+                assert _responses(phone, Direction.IN, 491) >= 1
+                assert phone.log.states()[-1] is CallState.HELD
 
     run(scenario())
