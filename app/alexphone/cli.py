@@ -37,8 +37,10 @@ from alexphone.engine.settings import (
     audio_in_option,
     audio_out_option,
     codecs_option,
+    echo_cancel_option,
     sip_uri_option,
 )
+from alexphone.media.audio_spec import EchoControl
 from alexphone.net.tls import TlsSettings
 from alexphone.net.transport import ListenSpec
 from alexphone.store.alex_cache import AlexCacheStore
@@ -95,6 +97,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
         default="default",
         metavar="DEVICE|file:X.wav|null",
         help="where what we hear goes: a sound card, a WAV file, or nowhere",
+    )
+    parser.add_argument(
+        "--echo-cancel",
+        default="auto",
+        metavar="on|off|auto",
+        help="echo cancellation and noise suppression of the microphone (auto: sound cards only)",
     )
     parser.add_argument(
         "--codecs", default="opus,pcmu,pcma", help="audio codecs in order of preference"
@@ -269,6 +277,7 @@ def settings_from(args: argparse.Namespace) -> PhoneSettings:
         auto_answer=getattr(args, "auto_answer", None),
         audio_in=audio_in_option(args.audio_in),
         audio_out=audio_out_option(args.audio_out),
+        echo_cancel=echo_cancel_option(args.echo_cancel),
         codecs=codecs_option(args.codecs),
         media_timeout=args.media_timeout,
         tls=TlsSettings(args.tls_cert, args.tls_key, args.tls_ca, verify=not args.tls_insecure),
@@ -428,6 +437,8 @@ def gui_settings(args: argparse.Namespace) -> PhoneSettings:
         changes["audio_in"] = audio_in_option(audio.input)
     if args.audio_out == "default":
         changes["audio_out"] = audio_out_option(audio.output)
+    if args.echo_cancel == "auto" and not audio.echo_cancel:
+        changes["echo_cancel"] = EchoControl.OFF
     if args.codecs == "opus,pcmu,pcma" and audio.codecs:
         changes["codecs"] = codecs_option(",".join(audio.codecs))
     return replace(base, **changes)  # type: ignore[arg-type]

@@ -31,7 +31,14 @@ from alexphone.engine.events import (
 )
 from alexphone.engine.settings import PhoneSettings
 from alexphone.media.audio_device import PortAudio, open_sink, open_source
+from alexphone.media.audio_endpoint import AudioSink, AudioSource
+from alexphone.media.audio_processing import (
+    AudioProcessing,
+    ProcessingOptions,
+    ProcessingUnavailable,
+)
 from alexphone.media.codec import make_codec
+from alexphone.media.processed_source import with_processing
 from alexphone.media.stream import MediaStream, StreamStats
 from alexphone.media.stream_driver import StreamDriver
 from alexphone.net.rtp_socket import RtpSocket
@@ -72,6 +79,7 @@ class MediaController:
         self.running: dict[str, _Running] = {}
         self._tasks = TaskSet(log, "media start")
         self.audio = PortAudio()
+        self.processing_failed = False  # reported once; later calls go on without it
 
     def on_call_changed(self, call: Call, state: CallState) -> None:
         """Follow a call's state: start on confirmed, update on hold/unhold, stop on end."""
@@ -115,6 +123,7 @@ class MediaController:
             audio_in, audio_out = self.settings.audio_in, self.settings.audio_out
             source = open_source(audio_in, rate, self.audio, self._device_report(DeviceKind.INPUT))
             sink = open_sink(audio_out, rate, self.audio, self._device_report(DeviceKind.OUTPUT))
+            source, sink = self._processed(source, sink, rate)
         except (AlexphoneError, OSError) as exc:
             self.emit(ErrorReported("media", f"call {call.call_id}: {exc}"))
             self.running.pop(call.call_id, None)
@@ -156,6 +165,24 @@ class MediaController:
             self._send_dtmf(entry, digits)
         entry.pending_dtmf.clear()
         self.media_changed(call)  # a re-INVITE may have come in meanwhile
+
+    def _processed(
+        self, source: AudioSource, sink: AudioSink, rate: int
+    ) -> tuple[AudioSource, AudioSink]:
+        """Put echo cancellation and noise suppression on the capture path, if it is wanted."""
+        if self.processing_failed or not self.settings.echo_cancel.applies_to(
+            self.settings.audio_in
+        ):
+            return source, sink
+        try:
+            processing = AudioProcessing(rate, ProcessingOptions())
+        except ProcessingUnavailable as exc:
+            self.processing_failed = True
+            log.warning("no echo cancellation: %s", exc)
+            device = str(self.settings.audio_in)
+            self.emit(AudioDeviceChanged(DeviceKind.INPUT, device, f"no echo cancellation: {exc}"))
+            return source, sink
+        return with_processing(source, sink, processing)
 
     def _announce(self, entry: _Running, stream: MediaStream) -> None:
         media: NegotiatedMedia = stream.media

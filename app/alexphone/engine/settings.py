@@ -7,7 +7,14 @@ from pathlib import Path
 
 from alexphone.core.address import Address
 from alexphone.core.errors import ConfigError, ParseError
-from alexphone.media.audio_spec import DEFAULT_DEVICE, AudioSpec, parse_audio_in, parse_audio_out
+from alexphone.media.audio_spec import (
+    DEFAULT_DEVICE,
+    AudioSpec,
+    EchoControl,
+    parse_audio_in,
+    parse_audio_out,
+    parse_echo_control,
+)
 from alexphone.net.tls import TlsSettings
 from alexphone.net.transport import ListenSpec, TransportKind
 from alexphone.net.turn_client import TurnSettings
@@ -25,6 +32,11 @@ def audio_in_option(text: str) -> AudioSpec:
 def audio_out_option(text: str) -> AudioSpec:
     """Parse ``--audio-out`` (DEVICE|file:X.wav|null); ConfigError if unusable."""
     return parse_audio_out(text)
+
+
+def echo_cancel_option(text: str) -> EchoControl:
+    """Parse ``--echo-cancel`` (auto|on|off); ConfigError if it is none of them."""
+    return parse_echo_control(text)
 
 
 def codecs_option(text: str) -> tuple[Codec, ...]:
@@ -93,6 +105,7 @@ class PhoneSettings:
     tls: TlsSettings = field(default_factory=TlsSettings)  # certificates and trust for sips:
     audio_in: AudioSpec = DEFAULT_DEVICE
     audio_out: AudioSpec = DEFAULT_DEVICE
+    echo_cancel: EchoControl = EchoControl.AUTO  # AEC and noise suppression on the microphone
     codecs: tuple[Codec, ...] = DEFAULT_CODECS  # preference order (--codecs)
     complexity: int = 10  # Opus encoder complexity 0..10 (10 costs ~0.5 % of a core)
     media_timeout: float = 30.0  # seconds without RTP/RTCP before the call ends

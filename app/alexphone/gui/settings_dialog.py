@@ -120,6 +120,8 @@ class SettingsDialog(QDialog):
             combo.setEditable(True)
             combo.addItems(list(dict.fromkeys(["default", value])))
             combo.setCurrentText(value)
+        self.echo_cancel = QCheckBox("Echo cancellation and noise suppression")
+        self.echo_cancel.setChecked(audio.echo_cancel)
         self.codecs = QListWidget()
         self.codecs.addItems(
             list(audio.codecs) + [c for c in KNOWN_CODECS if c not in audio.codecs]
@@ -141,6 +143,7 @@ class SettingsDialog(QDialog):
         form.addRow("Microphone", self.audio_in)
         form.addRow("Speaker", self.audio_out)
         form.addRow("Ringer", self.ringer)
+        form.addRow("", self.echo_cancel)
         self.input_meter = LevelMeter("Microphone")
         form.addRow("Microphone level", self.input_meter)
         self.level_hint = QLabel("The meter moves during a call.")
@@ -222,6 +225,7 @@ class SettingsDialog(QDialog):
                 self.audio_out.currentText().strip() or "default",
                 self.ringer.currentText().strip() or "default",
                 tuple(self.codecs.item(i).text() for i in range(self.codecs.count())),
+                self.echo_cancel.isChecked(),
             ),
             NetworkConfig(
                 listen,

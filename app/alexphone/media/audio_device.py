@@ -123,6 +123,7 @@ class _DeviceStream:
         self.chunks: collections.deque[bytes] = collections.deque(maxlen=CHUNKS_KEPT)
         self.last_callback = time.monotonic()
         self.device_name = ""
+        self.latency = 0.0  # seconds of buffering the device reports (PortAudio)
         self._stream: Any = None
         self.native_rate = rate
         self._open(name)
@@ -169,6 +170,9 @@ class _DeviceStream:
             stream_callback=self._callback,
         )
         self.last_callback = time.monotonic()
+        self.latency = float(
+            self._stream.get_output_latency() if self.output else self._stream.get_input_latency()
+        )
         self._stream.start_stream()
         self.system.open_streams += 1
 
@@ -251,12 +255,16 @@ class DeviceSink(_DeviceStream):
         self._leftover = b""
         self.played = 0
         self.requested = 0
+        self._handed: collections.deque[bytes] = collections.deque(maxlen=2 * CHUNKS_KEPT)
         super().__init__(system, name, rate, True, on_change)
         self._to_device = Resampler(rate, self.native_rate)
+        self._from_device = Resampler(self.native_rate, rate)
 
     def _open(self, name: str) -> None:
         super()._open(name)
         self._to_device = Resampler(self.rate, self.native_rate)
+        self._from_device = Resampler(self.native_rate, self.rate)
+        self._handed.clear()
 
     def _callback(self, in_data: bytes | None, frames: int, info: Any, status: int) -> Any:
         self.last_callback = time.monotonic()
@@ -267,7 +275,16 @@ class DeviceSink(_DeviceStream):
         self._leftover = data[want:]
         self.played += min(len(data), want) // 2
         self.requested += frames  # what the device consumed, paced by its clock
-        return (data[:want] + bytes(max(0, want - len(data))), 0)  # paContinue
+        out = data[:want] + bytes(max(0, want - len(data)))
+        self._handed.append(out)  # the echo canceller's reference: what really went out
+        return (out, 0)  # paContinue
+
+    def take_played(self) -> bytes:
+        """Return what the device was handed since the last call (codec rate), silence included."""
+        chunks = []
+        while self._handed:
+            chunks.append(self._handed.popleft())
+        return self._from_device.convert(b"".join(chunks)) if chunks else b""
 
     def queued(self) -> int | None:
         """Return the samples (codec rate) written but not yet played; None without a device."""

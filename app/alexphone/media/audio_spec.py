@@ -49,6 +49,26 @@ class AudioSpec:
 DEFAULT_DEVICE = AudioSpec(AudioKind.DEVICE)
 
 
+class EchoControl(Enum):
+    """Whether the capture path runs echo cancellation and noise suppression (--echo-cancel)."""
+
+    AUTO = "auto"  # on when the microphone is a sound card, off for files, tones and silence
+    ON = "on"
+    OFF = "off"
+
+    def applies_to(self, audio_in: AudioSpec) -> bool:
+        """Tell whether processing runs for a call capturing from ``audio_in``."""
+        return self is EchoControl.ON or (self is EchoControl.AUTO and audio_in.is_device)
+
+
+def parse_echo_control(text: str) -> EchoControl:
+    """Parse ``auto|on|off``; ConfigError says what to give."""
+    try:
+        return EchoControl(text.strip().lower())
+    except ValueError:
+        raise ConfigError(f"--echo-cancel: {text!r}: use on, off or auto") from None
+
+
 def _common(text: str, option: str) -> AudioSpec | None:
     if text.startswith("file:"):
         name = text[5:]

@@ -41,6 +41,7 @@ class AudioConfig:
     output: str = "default"
     ringer: str = "default"
     codecs: tuple[str, ...] = ("opus", "pcmu", "pcma")
+    echo_cancel: bool = True  # on sound cards: echo cancellation and noise suppression
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from alexphone.cli import main
+from alexphone.cli import build_parser, main, settings_from
+from alexphone.media.audio_spec import EchoControl
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
@@ -28,6 +29,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
         (("daemon", "--proxy", "sip:bad host"), "--proxy"),
         (("daemon", "--auto-answer", "soon"), "auto-answer"),
         (("daemon", "--no-such-option"), "no-such-option"),
+        (("daemon", "--echo-cancel", "maybe"), "--echo-cancel"),
     ],
 )
 def test_bad_option_prints_one_line_and_exits_2(
@@ -59,3 +61,18 @@ def test_unreadable_password_file_names_the_option(
 def test_no_subcommand_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 0
     assert "daemon" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        ((), EchoControl.AUTO),
+        (("--echo-cancel", "off"), EchoControl.OFF),
+        (("--echo-cancel", "ON"), EchoControl.ON),
+    ],
+)
+def test_echo_cancel_option_reaches_the_settings(
+    argv: tuple[str, ...], expected: EchoControl, tmp_path: Path
+) -> None:
+    args = build_parser().parse_args(["daemon", "--profile", str(tmp_path), *argv])
+    assert settings_from(args).echo_cancel is expected

@@ -41,6 +41,12 @@ class FakeStream:
     def close(self) -> None:
         self.closed = True
 
+    def get_input_latency(self) -> float:
+        return 0.0087
+
+    def get_output_latency(self) -> float:
+        return 0.0313
+
 
 class FakePyAudio:
     def __init__(self, broken: set[int]) -> None:
@@ -87,10 +93,26 @@ def test_find_device_by_name_part_and_direction() -> None:
     assert find_device(devices, "bluetooth", output=True) is None
 
 
+def test_sink_reports_what_it_handed_the_device_and_its_latency() -> None:
+    system = FakePortAudio()
+    sink = DeviceSink(system, "USB", 16000, lambda d, w: None)
+    assert sink.latency == pytest.approx(0.0313)
+    sink.write(b"\x20\x00" * 320)  # 20 ms at 16 kHz, played as 960 samples at 48 kHz
+    callback = system.fake.opened[0][1].callback
+    callback(None, 960, None, 0)
+    callback(None, 960, None, 0)  # nothing queued: the device gets silence
+    played = to_samples(sink.take_played())
+    assert abs(played.size - 640) <= 2  # the resampler's fractional phase
+    assert played[100] == pytest.approx(32, abs=1) and played[-1] == 0
+    assert sink.take_played() == b""
+    sink.close()
+
+
 def test_named_device_opens_at_its_native_rate_and_resamples() -> None:
     system, changes = FakePortAudio(), []
     source = DeviceSource(system, "USB", 8000, lambda d, w: changes.append(d))
     assert (source.native_rate, source.device_name, changes) == (48000, "USB Headset", [])
+    assert source.latency == pytest.approx(0.0087)
     callback = system.fake.opened[0][1].callback
     for _ in range(3):  # the PortAudio thread delivers three 20 ms chunks at 48 kHz
         callback(b"\x10\x00" * 960, 960, None, 0)

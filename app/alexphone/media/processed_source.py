@@ -1,0 +1,99 @@
+"""The capture path with audio processing: microphone → AEC/NS/AGC → what the stream encodes.
+
+A ``ProcessedSource`` is an ``AudioSource`` around the real one. Before each read it feeds
+the echo canceller what the speaker played since the last read (``RenderTap``: a sound card
+reports what its callback handed to the device, underrun silence included; any other sink
+reports what was written to it) and refreshes the delay hint from the latencies both devices
+report. The stream driving it sees an ordinary source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from alexphone.media.audio_device import DeviceSink, DeviceSource
+from alexphone.media.audio_endpoint import AudioSink, AudioSource
+from alexphone.media.audio_processing import AudioProcessing
+
+
+class RenderTap(Protocol):
+    """A sink that can tell what it has played."""
+
+    rate: int
+    latency: float  # seconds between handing audio over and it leaving the speaker
+
+    def take_played(self) -> bytes:
+        """Return the PCM played since the last call (16-bit LE mono at ``rate``)."""
+        ...
+
+
+class TappedSink:
+    """Wraps a sink without a device clock (file, null): what is written counts as played."""
+
+    latency = 0.0
+
+    def __init__(self, sink: AudioSink) -> None:
+        self.sink = sink
+        self.rate = sink.rate
+        self._written: list[bytes] = []
+
+    def write(self, pcm: bytes) -> None:
+        """Play ``pcm`` and keep it as the echo reference."""
+        self.sink.write(pcm)
+        self._written.append(pcm)
+
+    def take_played(self) -> bytes:
+        """Return what was written since the last call."""
+        played, self._written = b"".join(self._written), []
+        return played
+
+    def close(self) -> None:
+        """Close the wrapped sink."""
+        self.sink.close()
+
+
+class ProcessedSource:
+    """Reads the wrapped source and returns it cleaned against what ``tap`` played."""
+
+    def __init__(
+        self,
+        source: AudioSource,
+        tap: RenderTap | None,
+        processing: AudioProcessing,
+        capture_latency: Callable[[], float] = lambda: 0.0,
+    ) -> None:
+        if processing.rate != source.rate or (tap is not None and tap.rate != source.rate):
+            raise ValueError("the source, the tap and the processing must share one rate")
+        self.source = source
+        self.rate = source.rate
+        self.tap = tap
+        self.processing = processing
+        self.capture_latency = capture_latency
+
+    def read(self, samples: int) -> bytes:
+        """Return ``samples`` processed samples (16-bit LE mono at ``rate``)."""
+        if self.tap is not None:
+            self.processing.analyze_render(self.tap.take_played())
+        render_latency = self.tap.latency if self.tap is not None else 0.0
+        self.processing.delay_ms = round(1000 * (self.capture_latency() + render_latency))
+        return self.processing.process_capture(self.source.read(samples))
+
+    def close(self) -> None:
+        """Close the wrapped source."""
+        self.source.close()
+
+
+def with_processing(
+    source: AudioSource, sink: AudioSink, processing: AudioProcessing
+) -> tuple[ProcessedSource, AudioSink]:
+    """Return ``source`` cleaned by ``processing`` against what ``sink`` plays, and the sink."""
+    tap: RenderTap
+    if isinstance(sink, DeviceSink):
+        tap = sink
+    else:
+        tap = sink = TappedSink(sink)
+    if isinstance(source, DeviceSource):
+        device = source
+        return ProcessedSource(source, tap, processing, lambda: device.latency), sink
+    return ProcessedSource(source, tap, processing), sink
