@@ -17,7 +17,7 @@ from alexphone.engine.alexcall.session import AlexCall
 from alexphone.engine.events import CallChanged, CallState, Direction
 from alexphone.engine.response_handler import ResponseHandler
 from alexphone.engine.signaling import Signaling
-from alexphone.net.core_driver import CoreDriver
+from alexphone.net.core_driver import CoreDriver, Scheduler
 from alexphone.sdp.offer_answer import OfferAnswerError
 from alexphone.sdp.session import SessionDescription
 from alexphone.sip.dialog import Dialog
@@ -65,6 +65,7 @@ class Call:
         remote: str,
         session: InviteSession,
         invite_tid: TransactionId | None = None,
+        loop: Scheduler | None = None,
     ) -> None:
         self.signaling = signaling
         self.emit = emit
@@ -79,7 +80,7 @@ class Call:
         self.sdp = signaling.new_sdp_session(self.port)
         self._answer_sdp: SessionDescription | None = None  # our answer to an INVITE's offer
         self._reoffer: tuple[BuildReoffer, ReofferHandler] | None = None
-        self._driver = CoreDriver(session, self._flush)
+        self._driver = CoreDriver(session, self._flush, loop=loop)  # Timer C, the 491 retry
         self.on_media_change: Callable[[Call], None] | None = None  # re-INVITE changed media
         self.alex: AlexCall | None = None  # address lists and checks (ALEX.md)
 
