@@ -30,6 +30,7 @@ from alexphone.net.flow import is_wildcard
 from alexphone.net.gatherer import Gathered
 from alexphone.net.interfaces import default_gateways, local_addresses, network_fingerprint
 from alexphone.net.stun_client import StunClient
+from alexphone.net.task_set import TaskSet
 from alexphone.net.transport import SipTransport, TransportKind
 from alexphone.store.alex_cache import AlexCacheStore
 
@@ -81,7 +82,7 @@ class AlexHub:
         self._members: dict[str, HubMember] = {}  # by Call-ID: the calls taking SIP STUN
         self._sip_public: dict[Address, Address] = {}  # SIP sent-by -> REGISTER received/rport
         self.loop = asyncio.get_running_loop()
-        self._freeing: set[asyncio.Task[None]] = set()
+        self._freeing = TaskSet(log, "TURN release")
         self._stun_clients: list[StunClient] = []  # STUN from a SIP socket while gathering
         transport.set_stun_handler(self._on_sip_stun)
 
@@ -140,9 +141,7 @@ class AlexHub:
 
     def free_later(self, gathered: Gathered) -> None:
         """Free a call's TURN allocations in the background (the call has ended)."""
-        task = self.loop.create_task(gathered.close())
-        self._freeing.add(task)
-        task.add_done_callback(self._freeing.discard)
+        self._freeing.spawn(gathered.close())
 
     def network(self) -> str:
         """The fingerprint of the network we are on now (cache key)."""

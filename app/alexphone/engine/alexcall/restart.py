@@ -35,6 +35,7 @@ from typing import Protocol
 from alexphone.engine.alexcall.session import AlexCall
 from alexphone.engine.events import ErrorReported, Event
 from alexphone.engine.response_handler import ResponseHandler
+from alexphone.net.task_set import TaskSet
 from alexphone.sdp.negotiation import SdpSession
 from alexphone.sdp.session import SessionDescription
 from alexphone.sip.dialog import Dialog
@@ -122,7 +123,7 @@ class ChecksRestart:
         self._regather = regather  # a new network's srflx/relay; None without STUN/TURN
         self._pending: set[str] = set()  # Call-IDs whose restart re-INVITE is out
         self._answer: set[str] = set()  # Call-IDs whose next 2xx carries our new items
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet(log, "ALEX restart")
         self._restarts = 0
 
     @property
@@ -159,9 +160,7 @@ class ChecksRestart:
         if keep_gathered or self._regather is None:
             self._offer(call)
         else:
-            task = asyncio.get_running_loop().create_task(self._gather_then_offer(call, session))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._tasks.spawn(self._gather_then_offer(call, session))
         return True
 
     def _offer_if_pending(self, call: RestartingCall) -> None:
