@@ -18,6 +18,14 @@ from alexphone.core.address import Address
 from alexphone.core.errors import LocalProtocolError, ParseError, RemoteProtocolError
 from alexphone.sdp.attribute import Attribute, Direction, RtcpAddress
 from alexphone.sdp.codec import DEFAULT_CODECS, TELEPHONE_EVENT, Codec
+from alexphone.sdp.crypto import (
+    Crypto,
+    SrtpKeys,
+    choose_crypto,
+    match_answer,
+    parse_crypto_lines,
+    supported_suites_text,
+)
 from alexphone.sdp.session import Connection, Media, Origin, SessionDescription, Timing
 
 __all__ = [
@@ -34,6 +42,7 @@ __all__ = [
 ]
 
 DEFAULT_PTIME = 20  # ms; RFC 3551 §4.5 default packetisation for audio
+SAVP = "RTP/SAVP"  # RFC 3711 §12
 
 
 class OfferAnswerError(RemoteProtocolError):
@@ -75,6 +84,14 @@ class LocalMedia:
     protos: tuple[str, ...] = ("RTP/AVP",)
     prefer_offer_order: bool = False  # answer in the offerer's codec order instead of ours
     rtcp_port: int | None = None  # written as a=rtcp when RTCP is not on port + 1 (RFC 3605)
+    crypto: tuple[Crypto, ...] = ()  # our SDES keys (RFC 4568), one per suite; () = no SRTP
+    crypto_required: bool = False  # offer RTP/SAVP and refuse cleartext streams
+    offer_crypto: bool = True  # put a=crypto in offers (best effort on RTP/AVP unless required)
+
+    @property
+    def offer_proto(self) -> str:
+        """The m= profile of our offers: RTP/SAVP when SRTP is mandatory, else our first one."""
+        return SAVP if self.crypto and self.crypto_required else self.protos[0]
 
     def __post_init__(self) -> None:
         if not self.codecs:
@@ -106,6 +123,7 @@ class NegotiatedMedia:
     codecs: tuple[Codec, ...] = ()  # every agreed codec (the peer may switch among them)
     telephone_event_rate: int | None = None
     remote_rtcp: Address | None = None
+    srtp: SrtpKeys | None = None  # the SDES keys, None for plain RTP
 
     @property
     def remote_on_hold_address(self) -> bool:
@@ -122,9 +140,11 @@ class SdpAnswer:
     index: int
 
 
-def _audio_media(local: LocalMedia, port: int, codecs: list[Codec], proto: str) -> Media:
+def _audio_media(
+    local: LocalMedia, port: int, codecs: list[Codec], proto: str, crypto: tuple[Crypto, ...] = ()
+) -> Media:
     """Build our audio m= section; ``codecs`` are written in order under their own PTs."""
-    attributes: list[Attribute] = []
+    attributes: list[Attribute] = [Attribute("crypto", str(c)) for c in crypto]
     for codec in codecs:
         attributes.append(Attribute("rtpmap", str(codec.rtpmap())))
         if codec.fmtp:
@@ -158,7 +178,8 @@ def make_offer(
     codecs = list(local.codecs)
     if local.telephone_event is not None:
         codecs.append(local.telephone_event)
-    media = _audio_media(local, local.port, codecs, local.protos[0])
+    offered = local.crypto if local.offer_crypto or local.crypto_required else ()
+    media = _audio_media(local, local.port, codecs, local.offer_proto, offered)
     return _description(local, local.address, str(session_id), session_version, [media])
 
 
@@ -211,14 +232,36 @@ def _remote_direction(sd: SessionDescription, media: Media) -> Direction:
     return direction
 
 
+def _answer_srtp(
+    media: Media, local: LocalMedia
+) -> tuple[tuple[Crypto, ...], SrtpKeys | None] | str:
+    """Our a=crypto answer and the keys, or why the stream is refused (RFC 4568 §5.1.2)."""
+    offered = parse_crypto_lines(media.attributes_named("crypto"))
+    chosen = choose_crypto(offered, local.crypto) if local.crypto else None
+    if chosen is not None:
+        return (chosen[0],), chosen[1]
+    if media.proto.upper() == SAVP and media.attributes_named("crypto"):
+        suites = " ".join(c.suite for c in offered) or "none readable"
+        ours = supported_suites_text()
+        return f"no crypto suite we support in offer ({suites}; we support {ours})"
+    if media.proto.upper() == SAVP:
+        return "RTP/SAVP offered without a=crypto keys"
+    if local.crypto_required:
+        return "media encryption is mandatory here and the offer is not encrypted (RTP/AVP)"
+    return (), None  # best effort offered to a peer without SRTP, or none offered: plain RTP
+
+
 def _answer_audio(
     offer: SessionDescription, media: Media, local: LocalMedia, address: str
-) -> tuple[Media, NegotiatedMedia] | None:
-    """Answer one offered audio stream, or None if no codec is common."""
+) -> tuple[Media, NegotiatedMedia] | str:
+    """Answer one offered audio stream, or say why not (no common codec, no usable keys)."""
     offered = [c for pt in media.payload_types if (c := Codec.from_media(media, pt)) is not None]
     pairs = _pairs(local, [c for c in offered if not c.is_telephone_event])
     if not pairs:
-        return None
+        return "no common codec"
+    srtp = _answer_srtp(media, local)
+    if isinstance(srtp, str):
+        return srtp
     event = _telephone_event(local, offered, pairs[0][1].clock_rate)
     # RFC 3264 §6.1: same payload type numbers as the offer; fmtp says what we receive
     answered = [theirs.with_payload_type(theirs.payload_type, ours.fmtp) for ours, theirs in pairs]
@@ -230,7 +273,7 @@ def _answer_audio(
         theirs_dir.receives and local.direction.sends, theirs_dir.sends and local.direction.receives
     )
     answer_local = replace(local, direction=ours_dir)
-    answer_media = _audio_media(answer_local, local.port, answered, media.proto)
+    answer_media = _audio_media(answer_local, local.port, answered, media.proto, srtp[0])
     remote = _endpoint(offer, media)
     negotiated = NegotiatedMedia(
         codec=pairs[0][1],
@@ -242,6 +285,7 @@ def _answer_audio(
         codecs=tuple(theirs for _, theirs in pairs),
         telephone_event_rate=event.clock_rate if event is not None else None,
         remote_rtcp=_remote_rtcp(media, remote),
+        srtp=srtp[1],
     )
     return answer_media, negotiated
 
@@ -259,22 +303,25 @@ def make_answer(
         (c.addr_type for m in offer.media if (c := offer.connection_of(m)) is not None), None
     )
     address = local.address_for(family)
-    protos = {p.upper() for p in local.protos}
+    protos = {p.upper() for p in local.protos} | ({SAVP} if local.crypto else set())
     answered: list[Media] = []
     accepted: tuple[int, NegotiatedMedia] | None = None
+    reasons: list[str] = []
     for index, media in enumerate(offer.media):
         usable = media.media.lower() == "audio" and media.proto.upper() in protos
         if accepted is None and usable and not media.rejected:
             result = _answer_audio(offer, media, local, address)
-            if result is not None:
+            if not isinstance(result, str):
                 answered.append(result[0])
                 accepted = (index, result[1])
                 continue
+            reasons.append(result)
         answered.append(_rejected(media))
     if accepted is None:
         offered = ", ".join(f"{m.media} {m.proto} {' '.join(m.formats)}" for m in offer.media)
+        why = next((r for r in reasons if r != "no common codec"), None)
         raise NoCommonCodecError(
-            f"no acceptable audio stream in offer ({offered or 'no m= lines'})"
+            why or f"no acceptable audio stream in offer ({offered or 'no m= lines'})"
         )
     sdp = _description(local, address, str(session_id), session_version, answered)
     return SdpAnswer(sdp, accepted[1], accepted[0])
@@ -316,6 +363,7 @@ def apply_answer(offer: SessionDescription, answer: SessionDescription) -> Negot
     if not audio:
         raise InvalidAnswerError(f"answer formats {' '.join(theirs.formats)} are none we offered")
     event = next((c for c in codecs if c.is_telephone_event), None)
+    srtp = _applied_srtp(ours, theirs)
     remote = _endpoint(answer, theirs)
     mine, peer = offer.direction_of(ours), _remote_direction(answer, theirs)
     return NegotiatedMedia(
@@ -328,4 +376,16 @@ def apply_answer(offer: SessionDescription, answer: SessionDescription) -> Negot
         codecs=tuple(audio),
         telephone_event_rate=event.clock_rate if event is not None else None,
         remote_rtcp=_remote_rtcp(theirs, remote),
+        srtp=srtp,
     )
+
+
+def _applied_srtp(ours: Media, theirs: Media) -> SrtpKeys | None:
+    """The keys of the answer's a=crypto for one of ours; RTP/SAVP offers require one."""
+    offered = parse_crypto_lines(ours.attributes_named("crypto"))
+    if not offered:
+        return None
+    keys = match_answer(offered, parse_crypto_lines(theirs.attributes_named("crypto")))
+    if keys is None and ours.proto.upper() == SAVP:
+        raise InvalidAnswerError("the answer to our RTP/SAVP offer has no usable a=crypto")
+    return keys
