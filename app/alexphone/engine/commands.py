@@ -83,6 +83,24 @@ class ReportStats:
 
 
 @dataclass(frozen=True, slots=True)
+class LocateRegistrar:
+    """Find where ``domain``'s SIP server is (RFC 3263); answered by ``registrar.located``."""
+
+    domain: str
+
+
+@dataclass(frozen=True, slots=True)
+class TryAccount:
+    """REGISTER ``aor`` once with ``password``, then unregister; answered by ``account.tried``.
+
+    Nothing is kept: the phone's own account (if any) is untouched.
+    """
+
+    aor: str
+    password: str
+
+
+@dataclass(frozen=True, slots=True)
 class ListCalls:
     """Announce the calls that have not ended (answered by ``calls.listed``)."""
 
@@ -98,6 +116,8 @@ Command = (
     | ListAudioDevices
     | ClearAlexCache
     | ReportStats
+    | LocateRegistrar
+    | TryAccount
     | ListCalls
     | Shutdown
 )

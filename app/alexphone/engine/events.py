@@ -90,6 +90,16 @@ class ProxySource(Enum):
     MDNS = "mdns"  # a LAN proxy announced by DNS-SD
 
 
+class TrialOutcome(Enum):
+    """What trying an account's registration found, as a user would put it."""
+
+    REGISTERED = "registered"
+    WRONG_PASSWORD = "wrong_password"  # 401/403/407 with our credentials
+    NO_SERVER = "no_server"  # no address for the domain (RFC 3263 found nothing)
+    NO_ANSWER = "no_answer"  # the server never answered (Timer F, 408)
+    REFUSED = "refused"  # any other final failure
+
+
 class CacheOutcome(Enum):
     """The last probe result an ALEX cache entry remembers."""
 
@@ -138,6 +148,27 @@ class ListenPortTaken(Event):
     name: ClassVar[str] = "ua.port_taken"
     wanted: str  # the default listener, e.g. udp:0.0.0.0:5060
     listen: str  # where the phone listens instead, e.g. udp:0.0.0.0:40123
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrarLocated(Event):
+    """Where a domain's SIP server is, in try order (``transport host:port``); or why not."""
+
+    name: ClassVar[str] = "registrar.located"
+    domain: str
+    targets: tuple[str, ...]
+    reason: str = ""  # set when targets is empty
+
+
+@dataclass(frozen=True, slots=True)
+class AccountTried(Event):
+    """The outcome of one trial registration (TryAccount); the trial is already undone."""
+
+    name: ClassVar[str] = "account.tried"
+    aor: str
+    outcome: TrialOutcome
+    code: int | None
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from dataclasses import replace
 from alexphone.core.errors import ConfigError
 from alexphone.core.ids import IdFactory
 from alexphone.engine.account_registration import AccountRegistration
+from alexphone.engine.account_trial import AccountTrials
 from alexphone.engine.alexcall.hub import AlexHub
 from alexphone.engine.client import PhoneClient
 from alexphone.engine.commands import (
@@ -22,11 +23,13 @@ from alexphone.engine.commands import (
     Hold,
     ListAudioDevices,
     ListCalls,
+    LocateRegistrar,
     Mute,
     PlaceCall,
     ReportStats,
     SendDtmf,
     Shutdown,
+    TryAccount,
 )
 from alexphone.engine.device_watch import DeviceWatch
 from alexphone.engine.dial_target import dial_target, is_telephone_number
@@ -80,6 +83,7 @@ class Phone:
         self.lan: LanDiscovery | None = None
         self._db: sqlite3.Connection | None = None
         self._reregistering: asyncio.Task[None] | None = None
+        self._trials: AccountTrials | None = None
 
     async def run(self, on_started: Callable[[PhoneClient], None] | None = None) -> None:
         """Listen, register, obey commands; return after Shutdown and a clean goodbye."""
@@ -95,6 +99,7 @@ class Phone:
                 self.emit(ListenPortTaken(str(wanted), str(spec)))
         alex = self._alex_hub(stack) if self.settings.alex else None
         self.ua = UserAgent(self.settings, stack, self.emit, self.ids, alex)
+        trials = self._trials = AccountTrials(self.ua, self.emit, self.ids)
         self.emit(UaReady(tuple(str(spec) for spec in bound), str(self.settings.profile)))
         self._list_alex_cache(self.ua, if_empty=False)
         self.lan = LanDiscovery(self.settings, self.emit, on_proxy=self._proxy_found)
@@ -114,6 +119,7 @@ class Phone:
         if on_started is not None:
             on_started(PhoneClient(loop, self.execute))
         await self._stop.wait()
+        await trials.close()
         await monitor.stop()
         if devices is not None:
             await devices.stop()
@@ -217,6 +223,10 @@ class Phone:
                 ua.media.report_stats(call_id)
             case ListCalls():
                 self.emit(CallsListed(self.history.active()))
+            case LocateRegistrar(domain=domain) if self._trials is not None:
+                self._trials.locate(domain)
+            case TryAccount(aor=aor, password=password) if self._trials is not None:
+                self._trials.try_account(aor, password)
             case Shutdown():
                 self._stop.set()
 
