@@ -24,6 +24,7 @@ from alexphone.engine.events import (
     CallStats,
     DeviceKind,
     DtmfReceived,
+    Encryption,
     ErrorReported,
     Event,
     MediaDirection,
@@ -39,15 +40,30 @@ from alexphone.media.audio_processing import (
 )
 from alexphone.media.codec import make_codec
 from alexphone.media.processed_source import with_processing
+from alexphone.media.srtp import SrtpProtection
 from alexphone.media.stream import MediaStream, StreamStats
 from alexphone.media.stream_driver import StreamDriver
 from alexphone.net.rtp_socket import RtpSocket
 from alexphone.net.task_set import TaskSet
+from alexphone.rtp.protection import CLEARTEXT, MediaProtection
 from alexphone.sdp.offer_answer import NegotiatedMedia
 
 log = logging.getLogger(__name__)
 MEDIA_TIMEOUT_REASON = "media timeout"
 LEVEL_INTERVAL = 0.2  # audio.level at most 5 times a second
+
+
+_Send = Callable[[bytes, tuple[str, int]], None]
+
+
+def _protected(send: _Send, protect: Callable[[bytes], bytes | None]) -> _Send:
+    """Return a sender that protects each datagram first and drops what cannot be protected."""
+
+    def sender(data: bytes, addr: tuple[str, int]) -> None:
+        if (datagram := protect(data)) is not None:
+            send(datagram, addr)
+
+    return sender
 
 
 def _hostport(address: tuple[str, int]) -> str:
@@ -65,6 +81,7 @@ class _Running:
     path: PathKind = PathKind.HOST  # the ALEX path kind once one is selected
     moved_to: tuple[str, int] | None = None  # the ALEX-selected peer address
     local: tuple[str, int] | None = None  # our ALEX-selected address (e.g. the relayed one)
+    srtp: SrtpProtection | None = None  # the call's SRTP stage, None for plain RTP
 
 
 class MediaController:
@@ -136,10 +153,7 @@ class MediaController:
             on_timeout=lambda: self._timeout(entry),
             media_timeout=self.settings.media_timeout,
         )
-        send_rtp: Callable[[bytes, tuple[str, int]], None] = socket.send_rtp
-        send_rtcp: Callable[[bytes, tuple[str, int]], None] = socket.send_rtcp
-        if call.alex is not None and call.alex.active:  # only to checked addresses (ALEX.md)
-            send_rtp, send_rtcp = call.alex.gate(send_rtp), call.alex.gate(send_rtcp, rtcp=True)
+        send_rtp, send_rtcp = self._senders(entry, socket, negotiated)
         stream = MediaStream(
             negotiated,
             source,
@@ -165,6 +179,24 @@ class MediaController:
             self._send_dtmf(entry, digits)
         entry.pending_dtmf.clear()
         self.media_changed(call)  # a re-INVITE may have come in meanwhile
+
+    def _senders(
+        self, entry: _Running, socket: RtpSocket, negotiated: NegotiatedMedia
+    ) -> tuple[_Send, _Send]:
+        """The stream's RTP and RTCP senders: SRTP protection (if agreed), ALEX gate, socket."""
+        call = entry.call
+        send_rtp: _Send = socket.send_rtp
+        send_rtcp: _Send = socket.send_rtcp
+        if call.alex is not None and call.alex.active:  # only to checked addresses (ALEX.md)
+            send_rtp, send_rtcp = call.alex.gate(send_rtp), call.alex.gate(send_rtcp, rtcp=True)
+        protection: MediaProtection = CLEARTEXT
+        if negotiated.srtp is not None:  # RFC 3711: between the packetizer and the socket
+            entry.srtp = protection = SrtpProtection(negotiated.srtp)
+        socket.protection = protection
+        return (
+            _protected(send_rtp, protection.protect_rtp),
+            _protected(send_rtcp, protection.protect_rtcp),
+        )
 
     def _processed(
         self, source: AudioSource, sink: AudioSink, rate: int
@@ -195,6 +227,8 @@ class MediaController:
                 _hostport(stream.remote),
                 entry.path,
                 MediaDirection(media.direction.value),
+                Encryption.SRTP if entry.srtp is not None else Encryption.NONE,
+                entry.srtp.suite.value if entry.srtp is not None else None,
             )
         )
 
@@ -222,6 +256,7 @@ class MediaController:
                 stats.concealed,
                 stats.stretched,
                 stats.playout_delay_ms,
+                entry.srtp.counters.auth_failed if entry.srtp is not None else 0,
             )
         )
 

@@ -43,6 +43,13 @@ class MediaDirection(Enum):
     INACTIVE = "inactive"
 
 
+class Encryption(Enum):
+    """How a call's media is protected on the wire."""
+
+    NONE = "none"  # plain RTP
+    SRTP = "srtp"  # SRTP with SDES keys from the SDP (RFC 3711, RFC 4568)
+
+
 class DeviceKind(Enum):
     """Which end of the audio a sound device serves."""
 
@@ -234,6 +241,8 @@ class CallMedia(Event):
     remote: str
     path: PathKind = PathKind.HOST
     direction: MediaDirection = MediaDirection.SENDRECV
+    encryption: Encryption = Encryption.NONE
+    suite: str | None = None  # the SRTP crypto suite, e.g. AES_CM_128_HMAC_SHA1_80
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +261,7 @@ class CallStats(Event):
     concealed: int = 0  # frames the decoder made up (loss, or waiting for a late packet)
     stretched: int = 0  # playout delay changes by time-scale modification
     playout_delay_ms: float = 0.0  # how long after the typical packet's arrival it plays
+    auth_failed: int = 0  # SRTP/SRTCP datagrams dropped: bad tag, replay or wrong key
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,11 +2,13 @@
 
 Datagrams are sorted by their first bytes (RFC 7983 §7): RTP and RTCP go to the stream,
 STUN to an optional handler (connectivity checks run on the media socket), DTLS and the
-rest are counted and dropped. RTCP is accepted on either port (RFC 5761 multiplexing or
-RFC 3550 port + 1). We always send RTP from the port we receive on (symmetric RTP,
-RFC 4961), so a peer behind NAT that latches on our source reaches us back. A call with an
-IPv6 pair beside its IPv4 one (net/media_family.py) receives on both and sends each datagram
-from the pair of its destination's family.
+rest are counted and dropped. RTP and RTCP pass through the call's ``protection`` (SRTP
+unprotect, or the identity) first; what it refuses is dropped there and counted by it.
+RTCP is accepted on either port (RFC 5761 multiplexing or RFC 3550 port + 1). We always
+send RTP from the port we receive on (symmetric RTP, RFC 4961), so a peer behind NAT that
+latches on our source reaches us back. A call with an IPv6 pair beside its IPv4 one
+(net/media_family.py) receives on both and sends each datagram from the pair of its
+destination's family.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import cast
 from alexphone.core.address import Address
 from alexphone.net.media_port import MediaPort
 from alexphone.rtp.demux import PacketKind, classify
+from alexphone.rtp.protection import CLEARTEXT, MediaProtection
 
 log = logging.getLogger(__name__)
 Receiver = Callable[[bytes, Address], None]
@@ -55,6 +58,7 @@ class RtpSocket:
         self.on_rtcp = on_rtcp
         self.on_stun = on_stun
         self.dropped = 0  # DTLS without a handler, unknown first bytes
+        self.protection: MediaProtection = CLEARTEXT  # unprotects what arrives (RFC 3711)
         self.local: Address = ("", 0)
         self._rtp: _Endpoint | None = None
         self._rtcp: _Endpoint | None = None
@@ -84,9 +88,11 @@ class RtpSocket:
         """Hand one datagram to the handler its kind belongs to (RFC 7983 §7)."""
         kind = classify(data)
         if kind is PacketKind.RTP:
-            self.on_rtp(data, addr)
+            if (packet := self.protection.unprotect_rtp(data)) is not None:
+                self.on_rtp(packet, addr)
         elif kind is PacketKind.RTCP:
-            self.on_rtcp(data, addr)
+            if (packet := self.protection.unprotect_rtcp(data)) is not None:
+                self.on_rtcp(packet, addr)
         elif kind is PacketKind.STUN and self.on_stun is not None:
             self.on_stun(data, addr)
         else:

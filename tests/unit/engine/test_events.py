@@ -15,6 +15,7 @@ from alexphone.engine.events import (
     CheckState,
     DeviceKind,
     Direction,
+    Encryption,
     Flow,
     MediaDirection,
     PathKind,
@@ -37,8 +38,13 @@ def test_enum_fields_are_written_as_their_documented_strings() -> None:
     )
     assert _line(CallMedia("c", "opus/48000", "l:1", "r:2", PathKind.RELAY)) == (
         '{"event": "call.media", "call_id": "c", "codec": "opus/48000", "local": "l:1", '
-        '"remote": "r:2", "path": "relay", "direction": "sendrecv"}'
+        '"remote": "r:2", "path": "relay", "direction": "sendrecv", "encryption": "none", '
+        '"suite": null}'
     )
+    srtp = CallMedia(
+        "c", "PCMU/8000", "l:1", "r:2", encryption=Encryption.SRTP, suite="AEAD_AES_128_GCM"
+    )
+    assert srtp.to_json()["encryption"] == "srtp" and srtp.to_json()["suite"] == "AEAD_AES_128_GCM"
     held = CallMedia("c", "PCMU/8000", "l:1", "r:2", direction=MediaDirection.SENDONLY)
     assert held.to_json()["path"] == "host" and held.to_json()["direction"] == "sendonly"
     assert AudioDeviceChanged(DeviceKind.INPUT, "none", "gone").to_json()["direction"] == "in"
