@@ -113,6 +113,8 @@ def run_gui(
     window.start_engine()
     if dial:
         window.launched(dial)
+    elif window.needs_first_run():
+        window.open_first_run()
     status = app.exec()
     instance.close()
     return status

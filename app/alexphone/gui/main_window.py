@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from alexphone.core.errors import ConfigError
 from alexphone.engine.commands import (
     Answer,
     ClearAlexCache,
@@ -55,6 +56,7 @@ from alexphone.gui.contact_dialog import ContactDialog
 from alexphone.gui.contact_model import ContactFilter, ContactModel
 from alexphone.gui.dial_box import DialBox, DialCheck
 from alexphone.gui.dispatcher import EventDispatcher
+from alexphone.gui.first_run import FirstRunWizard
 from alexphone.gui.history_model import HistoryModel
 from alexphone.gui.incoming_dialog import IncomingDialog
 from alexphone.gui.peer_model import PeerModel
@@ -259,10 +261,16 @@ class MainWindow(QMainWindow):
         self.settings_action = QAction("Accounts && settings…", self)
         self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
         self.restart_action = QAction("Restart engine", self)
+        self.first_run_action = QAction("Set-up assistant…", self)
         quit_action = QAction("Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
-        for action in (self.settings_action, self.restart_action, quit_action):
+        for action in (
+            self.first_run_action,
+            self.settings_action,
+            self.restart_action,
+            quit_action,
+        ):
             menu.addAction(action)
         self.statusBar().showMessage("Starting…")
         self.tray = PhoneTray(self.context.icon or QIcon(), self)
@@ -303,6 +311,7 @@ class MainWindow(QMainWindow):
         self.tray.quit_requested.connect(self.close)
         self.bridge.client_ready.connect(self._client_ready)
         self.settings_action.triggered.connect(self.open_settings)
+        self.first_run_action.triggered.connect(self.open_first_run)
         self.restart_action.triggered.connect(self.restart_engine)
         for signal in (self.peers.rowsInserted, self.peers.rowsRemoved, self.cache.dataChanged):
             signal.connect(self.contacts.presence_changed)
@@ -506,6 +515,41 @@ class MainWindow(QMainWindow):
             save_config(self.context.profile, dialog.saved_config)
             if self.engine is not None:
                 self.restart_engine()
+
+    def needs_first_run(self) -> bool:
+        """Tell whether the profile is new: no account and no contacts."""
+        try:
+            config = load_config(self.context.profile)
+        except ConfigError:
+            return False  # a broken config is reported elsewhere, not re-asked
+        return not config.account.aor and not self.contact_store.all()
+
+    def open_first_run(self) -> FirstRunWizard:
+        """Show the set-up assistant; its Finish saves config.toml and restarts the engine."""
+        wizard = FirstRunWizard(
+            load_config(self.context.profile),
+            self.submit,
+            self.context.check,
+            lambda: self.ringer.play_once("ringback"),
+            self,
+        )
+        self.bridge.event_received.connect(wizard.event_seen)
+        self.dispatcher.devices_listed.connect(wizard.audio.set_devices)
+        wizard.finished.connect(lambda _r: self._first_run_closed(wizard))
+        self.submit(ListAudioDevices())
+        wizard.open()
+        return wizard
+
+    def _first_run_closed(self, wizard: FirstRunWizard) -> None:
+        self.bridge.event_received.disconnect(wizard.event_seen)
+        self.dispatcher.devices_listed.disconnect(wizard.audio.set_devices)
+        if wizard.config is None:
+            return  # cancelled: nothing is saved
+        if wizard.config.account.aor and wizard.password:
+            self.passwords.set(wizard.config.account.aor, wizard.password)
+        save_config(self.context.profile, wizard.config)
+        if self.engine is not None:
+            self.restart_engine()
 
     def _settings_closed(self, dialog: SettingsDialog) -> None:
         self.dispatcher.devices_listed.disconnect(dialog.set_devices)
