@@ -1,6 +1,6 @@
 """The first-run assistant: LAN only, an account checked live, the audio page; cancel saves
 nothing. Engine answers are fed as the events the engine emits (the engine side is tested
-against Kamailio in tests/interop/test_account_trial.py)."""
+against Kamailio in tests/interop/test_account_trial_kamailio.py)."""
 
 from __future__ import annotations
 
