@@ -29,6 +29,7 @@ from alexphone.engine.commands import HangUp, PlaceCall, SendDtmf, Shutdown
 from alexphone.engine.dial_target import dial_target, is_telephone_number
 from alexphone.engine.events import CallChanged, CallState, Event
 from alexphone.engine.lan_discovery import browse_peers
+from alexphone.engine.media_security import media_encryption_option
 from alexphone.engine.runner import run_phone
 from alexphone.engine.settings import (
     DEFAULT_LISTEN,
@@ -109,6 +110,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--media-timeout", type=float, default=30.0, help="end a call after S s without RTP"
+    )
+    parser.add_argument(
+        "--media-encryption",
+        default="optional",
+        metavar="off|optional|mandatory",
+        help="SRTP with SDES keys: optional answers SRTP and offers it over TLS; mandatory "
+        "refuses cleartext peers",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv: debug)")
 
@@ -280,6 +288,7 @@ def settings_from(args: argparse.Namespace) -> PhoneSettings:
         echo_cancel=echo_cancel_option(args.echo_cancel),
         codecs=codecs_option(args.codecs),
         media_timeout=args.media_timeout,
+        media_encryption=media_encryption_option(args.media_encryption),
         tls=TlsSettings(args.tls_cert, args.tls_key, args.tls_ca, verify=not args.tls_insecure),
         dns_server=parse_nameserver(args.dns_server) if args.dns_server else None,
         mdns=not args.no_mdns,

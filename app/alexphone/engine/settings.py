@@ -19,6 +19,7 @@ from alexphone.net.tls import TlsSettings
 from alexphone.net.transport import ListenSpec, TransportKind
 from alexphone.net.turn_client import TurnSettings
 from alexphone.sdp.codec import DEFAULT_CODECS, Codec, parse_codec_list
+from alexphone.sdp.crypto import MediaEncryption
 from alexphone.sip.uri import SipUri, parse_sip_uri
 
 DEFAULT_LISTEN = (ListenSpec(TransportKind.UDP, "0.0.0.0", 5060),)
@@ -109,6 +110,7 @@ class PhoneSettings:
     codecs: tuple[Codec, ...] = DEFAULT_CODECS  # preference order (--codecs)
     complexity: int = 10  # Opus encoder complexity 0..10 (10 costs ~0.5 % of a core)
     media_timeout: float = 30.0  # seconds without RTP/RTCP before the call ends
+    media_encryption: MediaEncryption = MediaEncryption.OPTIONAL  # SDES-SRTP policy
     log_sip: bool = False  # emit a sip.message event for every message (the GUI's SIP log)
     audio_levels: bool = False  # emit audio.level 5x/s during calls (the GUI's meters)
     dns_server: Address | None = None  # --dns-server; None: the system's resolver

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import secrets
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -19,6 +20,7 @@ from alexphone.engine.alexcall.session import AlexCall
 from alexphone.engine.call import Call
 from alexphone.engine.call_media import MediaController
 from alexphone.engine.events import CallChanged, Direction, Event
+from alexphone.engine.media_security import over_tls, with_policy
 from alexphone.engine.response_handler import ResponseHandler
 from alexphone.engine.server_location import FailoverHandler, ServerLocator
 from alexphone.engine.settings import PhoneSettings
@@ -93,6 +95,7 @@ class UserAgent:
         self._tasks = TaskSet(log, "user agent task")
         self._loop = asyncio.get_running_loop()
         self.rng = random.Random()  # 491 retry delays (RFC 3261 §14.1)
+        self.key_source: Callable[[int], bytes] = secrets.token_bytes  # SDES master keys
         self.media = MediaController(settings, emit, random.Random())
         self.locator = ServerLocator(settings.dns_server, emit, self._loop.time)
         self.bypass = SignalingBypass(self.send_request, self._loop.call_later)
@@ -297,6 +300,7 @@ class UserAgent:
         if address in ("0.0.0.0", "::"):
             address = self.stack.transport.sent_by(TransportKind.UDP, "192.0.2.1")[0]
         local = LocalMedia(address, port.port, codecs=self.settings.codecs, username="alexphone")
+        local = with_policy(local, self.settings.media_encryption, self.key_source)
         return SdpSession(local, session_id=self.ids.cseq())
 
     def call_ended(self, call_id: str) -> None:
@@ -315,6 +319,8 @@ class UserAgent:
         session = InviteSession(SessionRole.UAC, self.rng, invite=invite)
         call = Call(self, self._emit_call, Direction.OUT, str(target), session)
         call.on_media_change = self.media.media_changed
+        if over_tls(self.settings.proxy or target):  # SDES keys only where nobody reads them
+            call.sdp.update_local(replace(call.sdp.local, offer_crypto=True))
         self._start_alex(call, Role.CONTROLLING, str(to.uri))
         self.calls[call.call_id] = call
         if call.alex is not None and needs_gathering(self.settings):
