@@ -179,7 +179,18 @@ class Call:
         status = response.status
         if self.alex is not None and 100 < status < 300 and not self.ended:
             self.alex.peer_headers(response.headers, final=status >= 200)  # the UAS's 18x/2xx
+        if status == 183 and self.dialog is None and not self.ended:
+            self._early_answer(response)  # before the session says EARLY: media can start
         self._feed(lambda now: self.session.invite_response(response, now))
+
+    def _early_answer(self, response: Response) -> None:
+        """Take the SDP of a 183 as an early answer, so its media plays (RFC 3960 §3)."""
+        if not response.body or not self.sdp.offer_pending:
+            return
+        try:
+            self.sdp.receive_early_answer(SessionDescription.parse(response.body))
+        except (ProtocolError, OfferAnswerError) as exc:
+            log.info("183 with an unusable SDP answer, no early media: %s", exc)
 
     def on_invite_failure(self, status: int, reason: str) -> None:
         """Our INVITE's transaction timed out or could not be sent."""
@@ -344,7 +355,9 @@ class Call:
     def _confirmed(self, response: Response | None) -> None:
         if response is not None:  # the UAC: the 2xx carries the answer to our offer
             try:
-                self.sdp.receive_answer(SessionDescription.parse(response.body))
+                # a 2xx without a body repeats the answer its 183 gave (RFC 3261 §13.2.1)
+                early = self.sdp.remote if not response.body else None
+                self.sdp.receive_answer(early or SessionDescription.parse(response.body))
             except (ParseError, OfferAnswerError) as exc:
                 log.info("unusable SDP answer: %s", exc)
                 self.hang_up(488, f"Unusable SDP answer: {exc}")

@@ -99,14 +99,14 @@ class MediaController:
         self.processing_failed = False  # reported once; later calls go on without it
 
     def on_call_changed(self, call: Call, state: CallState) -> None:
-        """Follow a call's state: start on confirmed, update on hold/unhold, stop on end."""
+        """Follow a call's state: start on early media or confirmed, update on hold, stop on end."""
         entry = self.running.get(call.call_id)
         if state is CallState.ENDED:
             if entry is not None:
                 self._stop(entry)
             return
-        if state not in (CallState.CONFIRMED, CallState.HELD):
-            return
+        if state not in (CallState.CONFIRMED, CallState.HELD, CallState.EARLY):
+            return  # EARLY: a 183 brought an answer, its media plays before the call is taken
         if entry is None:
             if call.sdp.negotiated is not None:
                 entry = _Running(call)

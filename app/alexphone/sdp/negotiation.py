@@ -91,6 +91,18 @@ class SdpSession:
         self.remote = answer
         return self.negotiated
 
+    def receive_early_answer(self, answer: SessionDescription) -> NegotiatedMedia:
+        """Apply an answer from a 183 (early media); the offer stays pending for the 2xx.
+
+        RFC 3261 §13.2.1: an answer in an unreliable provisional response is repeated in
+        the final one, which ``receive_answer`` then applies as usual.
+        """
+        if self._pending_offer is None:
+            raise LocalProtocolError("an early answer arrived but no offer is pending")
+        self.negotiated = apply_answer(self._pending_offer, answer)
+        self.remote = answer
+        return self.negotiated
+
     def cancel_offer(self) -> None:
         """Forget the pending offer (its request failed); the media stays as it was."""
         self._pending_offer = None

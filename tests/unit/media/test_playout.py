@@ -11,6 +11,7 @@ import random
 from collections.abc import Iterator
 
 import numpy as np
+import pytest
 
 from alexphone.media.playout import Playout
 from alexphone.rtp.jitter_buffer import JitterBuffer
@@ -100,6 +101,7 @@ def _drift(ppm: float) -> Sim:
     return sim
 
 
+@pytest.mark.slow  # 2 x 10 simulated minutes of 8 kHz audio: ~7 s
 def test_300_ppm_of_drift_either_way_is_absorbed_by_stretching_alone() -> None:
     for ppm, direction in ((300.0, "accelerated"), (-300.0, "expanded")):
         sim = _drift(ppm)

@@ -290,6 +290,7 @@ class DriftingMicrophone:
         return
 
 
+@pytest.mark.slow  # 10 simulated minutes each: ~2 s
 @pytest.mark.parametrize("ppm", [300.0, -300.0])
 def test_a_drifting_microphone_stays_centred(ppm: float) -> None:
     pair = Pair(PCMU)

@@ -136,3 +136,15 @@ def test_failed_answer_leaves_previous_media() -> None:
         session.receive_answer(bad)
     assert session.negotiated == media
     assert not session.offer_pending
+
+
+def test_an_early_answer_gives_media_and_the_2xx_still_answers_the_offer() -> None:
+    session = SdpSession(ALICE, 123, 5)
+    offer = session.create_offer()
+    early = session.receive_early_answer(answer_from_bob(offer))  # 183 Session Progress
+    assert early.remote == ("10.0.0.2", 5000) and session.negotiated == early
+    assert session.offer_pending  # the 200 OK repeats the answer (RFC 3261 §13.2.1)
+    assert session.receive_answer(answer_from_bob(offer)) == early
+    assert not session.offer_pending
+    with pytest.raises(LocalProtocolError):
+        session.receive_early_answer(answer_from_bob(offer))
