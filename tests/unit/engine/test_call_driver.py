@@ -165,3 +165,23 @@ def test_hanging_up_before_any_provisional_cancels_once_one_comes() -> None:
     assert events[-1].state is CallState.ENDED and events[-1].code == 487
     assert signaling.ended == [call.call_id] and call.port.closed  # type: ignore[attr-defined]
     assert loop.pending() == []  # Timer C and the CANCEL wait are gone
+
+
+def test_a_183_with_sdp_gives_early_media_and_a_bodiless_200_keeps_it() -> None:
+    call, signaling, _, events = _outgoing()
+    peer = Peer()
+    invite, handler = signaling.requests[0]
+    early = make_response(invite, 183, to_tag="b1")
+    early.headers.add("Contact", "<sip:bob@192.0.2.2>")
+    early.headers.set("Content-Type", "application/sdp")
+    early.body = peer.sdp.answer(SessionDescription.parse(invite.body)).sdp.to_bytes()
+    handler.on_response(early)
+    assert _states(events) == [CallState.CALLING, CallState.EARLY]
+    negotiated = call.sdp.negotiated  # media can start now (RFC 3960)
+    assert negotiated is not None and negotiated.remote == ("192.0.2.2", 5000)
+
+    final = make_response(invite, 200, to_tag="b1")  # some UASes do not repeat the answer
+    final.headers.add("Contact", "<sip:bob@192.0.2.2>")
+    handler.on_response(final)
+    assert _states(events)[-1] is CallState.CONFIRMED
+    assert call.sdp.negotiated == negotiated and not call.sdp.offer_pending
