@@ -23,12 +23,12 @@ WindowFactory = Callable[..., MainWindow]
 
 
 def test_device_lists_fill_the_combos_and_keep_the_choice(qtbot: QtBot, tmp_path: Path) -> None:
-    played: list[bool] = []
+    played: list[str] = []
     dialog = SettingsDialog(
         AppConfig(),
         PasswordStore(tmp_path, use_keyring=False),
         dial_check(),
-        test_tone=lambda: played.append(True) or True,
+        test_tone=lambda device: played.append(device) or True,
     )
     qtbot.addWidget(dialog)
     dialog.audio_in.setCurrentText("USB mic")
@@ -38,8 +38,9 @@ def test_device_lists_fill_the_combos_and_keep_the_choice(qtbot: QtBot, tmp_path
     assert inputs == ["default", "Built-in", "USB mic"]
     assert outputs == ["default", "Speakers", "HDMI"]
     assert dialog.audio_in.currentText() == "USB mic"
+    dialog.audio_out.setCurrentText("HDMI")
     qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
-    assert played == [True] and dialog.test_result.text() == "Playing…"
+    assert played == ["HDMI"] and dialog.test_result.text() == "Playing…"  # the chosen speaker
     dialog.show_level("c-1", -20.0, -90.0)
     assert dialog.input_meter.value() == 67
 

@@ -15,8 +15,10 @@ import os
 import subprocess
 import sys
 import time
+import wave
 from pathlib import Path
 
+import numpy as np
 import pytest
 from lab import Lab
 
@@ -61,19 +63,29 @@ sink.close(); source.close(); system.close()
 """
 
 
-def test_pyaudio_devices_move_paced_audio_through_a_pulseaudio_null_sink(lab: Lab) -> None:
-    home = lab.workdir / "pulse-home"
-    runtime = home / "run"
-    runtime.mkdir(parents=True)
-    runtime.chmod(0o700)
-    script = lab.workdir / "null.pa"
-    script.write_text(PULSE_SCRIPT)
-    env = {"HOME": str(home), "XDG_RUNTIME_DIR": str(runtime)}
-    argv = ["pulseaudio", "-n", "-F", str(script), "--daemonize=no", "--exit-idle-time=-1",
-            "--disallow-exit", "--log-target=stderr"]  # fmt: skip
-    lab.spawn(None, argv, lab.workdir / "pulseaudio.log", timeout=60, env=env)
-    _wait_for_pulse(env)
+RINGER_CHILD = r"""
+import asyncio, json, sys
+from alexphone.engine.sound import SoundController
+from alexphone.media.audio_device import PortAudio
 
+events = []
+
+async def main():
+    system = PortAudio()
+    names = [d.name for d in system.devices() if d.outputs > 0]
+    sounds = SoundController(system, events.append)
+    sounds.play(sys.argv[1], sys.argv[2], True)  # as the GUI's ringer asks for the ringtone
+    asyncio.get_running_loop().call_later(float(sys.argv[3]), sounds.stop)
+    await sounds.finished.wait()
+    system.close()
+    print(json.dumps({"outputs": names, "events": [e.to_json() for e in events]}))
+
+asyncio.run(main())
+"""
+
+
+def test_pyaudio_devices_move_paced_audio_through_a_pulseaudio_null_sink(lab: Lab) -> None:
+    env = _start_pulse(lab)
     child_env = {**os.environ, **env, "PYTHONPATH": str(Path(__file__).parents[2] / "app")}
     done = subprocess.run([sys.executable, "-c", CHILD], env=child_env, capture_output=True,
                           text=True, timeout=30, check=False)  # fmt: skip
@@ -90,6 +102,53 @@ def test_pyaudio_devices_move_paced_audio_through_a_pulseaudio_null_sink(lab: La
     assert result["captured"] > 0 and result["played"] > 0.2 * 48000, json.dumps(result)
     assert result["rms"] > 1000, json.dumps(result)  # the tone came back through the monitor
     assert result["peak_hz"] == pytest.approx(1000, abs=20), json.dumps(result)
+
+
+@pytest.mark.needs("parec")
+def test_ringtone_reaches_the_chosen_device_through_the_engine(lab: Lab) -> None:
+    env = _start_pulse(lab)
+    child_env = {**os.environ, **env, "PYTHONPATH": str(Path(__file__).parents[2] / "app")}
+    recording = lab.workdir / "monitor.raw"
+    argv = ["parec", "-d", "nullsink.monitor", "--rate=16000", "--channels=1",
+            "--format=s16le", "--raw", str(recording)]  # fmt: skip
+    recorder = lab.spawn(None, argv, lab.workdir / "parec.log", timeout=60, env=env)
+    ringtone = Path(__file__).parents[2] / "resources" / "sounds" / "ringtone.wav"
+    # "pulse" is a named PortAudio device (ALSA's PulseAudio plugin), not the default ""
+    done = subprocess.run([sys.executable, "-c", RINGER_CHILD, str(ringtone), "pulse", "3.0"],
+                          env=child_env, capture_output=True, text=True, timeout=30,
+                          check=False)  # fmt: skip
+    recorder.stop()
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    print("ringer:", json.dumps(result))
+    assert result["events"] == [], json.dumps(result)  # the named device opened, no fallback
+    heard = np.frombuffer(recording.read_bytes(), dtype="<i2").astype(np.float64)
+    with wave.open(str(ringtone), "rb") as wav:  # 16 kHz mono, like the recording
+        clip = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.float64)
+    assert np.sqrt(np.mean(heard**2)) > 300, "nothing reached the null sink"
+    # the ringtone's opening 200 ms, found in what the sink's monitor recorded
+    head = clip[:3200]
+    correlation = np.correlate(heard, head, mode="valid")
+    energy = np.sqrt(np.convolve(heard**2, np.ones(head.size), mode="valid") * np.sum(head**2))
+    match = float(np.max(correlation / np.maximum(energy, 1.0)))
+    print(f"ringer: heard {heard.size / 16000:.2f} s, best match with the clip {match:.2f}")
+    assert match > 0.8
+
+
+def _start_pulse(lab: Lab) -> dict[str, str]:
+    """Start PulseAudio with a null sink in a private HOME; return its environment."""
+    home = lab.workdir / "pulse-home"
+    runtime = home / "run"
+    runtime.mkdir(parents=True)
+    runtime.chmod(0o700)
+    script = lab.workdir / "null.pa"
+    script.write_text(PULSE_SCRIPT)
+    env = {"HOME": str(home), "XDG_RUNTIME_DIR": str(runtime)}
+    argv = ["pulseaudio", "-n", "-F", str(script), "--daemonize=no", "--exit-idle-time=-1",
+            "--disallow-exit", "--log-target=stderr"]  # fmt: skip
+    lab.spawn(None, argv, lab.workdir / "pulseaudio.log", timeout=60, env=env)
+    _wait_for_pulse(env)
+    return env
 
 
 def _wait_for_pulse(env: dict[str, str], timeout: float = 15.0) -> None:

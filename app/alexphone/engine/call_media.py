@@ -31,6 +31,7 @@ from alexphone.engine.events import (
     PathKind,
 )
 from alexphone.engine.settings import PhoneSettings
+from alexphone.engine.sound import SoundController
 from alexphone.media.audio_device import PortAudio, open_sink, open_source
 from alexphone.media.audio_endpoint import AudioSink, AudioSource
 from alexphone.media.audio_processing import (
@@ -97,6 +98,7 @@ class MediaController:
         self._tasks = TaskSet(log, "media start")
         self.audio = PortAudio()
         self.processing_failed = False  # reported once; later calls go on without it
+        self.sounds = SoundController(self.audio, emit)  # ringtone, ringback, test tone
 
     def on_call_changed(self, call: Call, state: CallState) -> None:
         """Follow a call's state: start on early media or confirmed, update on hold, stop on end."""
@@ -347,4 +349,5 @@ class MediaController:
         """Stop every stream and PortAudio (shutdown)."""
         for entry in list(self.running.values()):
             self._stop(entry)
+        self.sounds.stop()
         self.audio.close()

@@ -105,6 +105,20 @@ class ListCalls:
     """Announce the calls that have not ended (answered by ``calls.listed``)."""
 
 
+@dataclass(frozen=True, slots=True)
+class PlaySound:
+    """Play a WAV (ringtone, ringback, test tone) on ``device`` (as ``--audio-out`` names one)."""
+
+    path: str
+    device: str = "default"
+    repeat: bool = False  # loop until StopSound
+
+
+@dataclass(frozen=True, slots=True)
+class StopSound:
+    """Stop the sound PlaySound started."""
+
+
 Command = (
     PlaceCall
     | Answer
@@ -119,5 +133,7 @@ Command = (
     | LocateRegistrar
     | TryAccount
     | ListCalls
+    | PlaySound
+    | StopSound
     | Shutdown
 )

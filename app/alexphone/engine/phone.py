@@ -26,9 +26,11 @@ from alexphone.engine.commands import (
     LocateRegistrar,
     Mute,
     PlaceCall,
+    PlaySound,
     ReportStats,
     SendDtmf,
     Shutdown,
+    StopSound,
     TryAccount,
 )
 from alexphone.engine.device_watch import DeviceWatch
@@ -227,6 +229,10 @@ class Phone:
                 self._trials.locate(domain)
             case TryAccount(aor=aor, password=password) if self._trials is not None:
                 self._trials.try_account(aor, password)
+            case PlaySound(path=path, device=device, repeat=repeat):
+                ua.media.sounds.play(path, device, repeat)
+            case StopSound():
+                ua.media.sounds.stop()
             case Shutdown():
                 self._stop.set()
 

@@ -144,7 +144,7 @@ class MainWindow(QMainWindow):
         self.bridge = EventBridge(self)
         self.bridge.event_received.connect(self.dispatcher.dispatch)
         self.engine: EngineThread | None = None
-        self.ringer = Ringer(context.sounds, self)
+        self.ringer = Ringer(context.sounds, self.submit, context.profile, self)
         self.incoming_dialogs: dict[str, IncomingDialog] = {}
         self.pending_dial: str | None = None
         self.settings_dialog: SettingsDialog | None = None
@@ -504,7 +504,7 @@ class MainWindow(QMainWindow):
             self.passwords,
             self.context.check,
             self,
-            test_tone=lambda: self.ringer.play_once("ringback"),
+            test_tone=lambda device: self.ringer.play_once("ringback", device),
         )
         self.dispatcher.devices_listed.connect(dialog.set_devices)
         self.dispatcher.levels_changed.connect(dialog.show_level)

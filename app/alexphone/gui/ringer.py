@@ -1,67 +1,79 @@
-"""Plays the ringtone or ringback WAV in a loop through the system's player, if there is one.
+"""Asks the engine to loop the ringtone or ringback, or to play the test tone once.
 
-Audio devices belong to the media engine; until it rings for us, the GUI
-hands the WAV from resources/sounds to ``paplay`` or ``aplay`` in a
-QProcess (never blocking the GUI thread). No player means a silent ring.
+The WAVs come from resources/sounds; the engine plays them through PortAudio on the device
+the user chose (``PlaySound``): the ringer device for the ringtone, the speaker for ringback
+and the test tone. The GUI never touches an audio device itself.
 """
 
 from __future__ import annotations
 
-import shutil
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QProcess
+from PySide6.QtCore import QObject
 
-PLAYERS = ("paplay", "aplay")
+from alexphone.core.errors import ConfigError
+from alexphone.engine.commands import Command, PlaySound, StopSound
+from alexphone.store.config import load_config
+
+RINGER_SOUNDS = frozenset({"ringtone"})  # played on the ringer device, the rest on the speaker
 
 
 class Ringer(QObject):
     """Loops one sound until stopped."""
 
-    def __init__(self, sounds: Path | None, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        sounds: Path | None,
+        submit: Callable[[Command], None],
+        profile: Path,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self._sounds = sounds
-        self._player = next((p for p in PLAYERS if shutil.which(p)), None)
-        self._process: QProcess | None = None
-        self._file: Path | None = None
+        self._submit = submit
+        self._profile = profile
+        self._playing: str | None = None
+
+    def _devices(self) -> tuple[str, str]:
+        """Return the (ringer, speaker) devices as last saved in Settings."""
+        try:
+            audio = load_config(self._profile).audio
+        except ConfigError:  # the settings dialog says what is wrong; ring meanwhile
+            return "default", "default"
+        return audio.ringer, audio.output
 
     @property
     def playing(self) -> bool:
         """Tell whether a sound is looping."""
-        return self._file is not None
+        return self._playing is not None
+
+    def _path(self, name: str) -> Path | None:
+        path = self._sounds / f"{name}.wav" if self._sounds is not None else None
+        return path if path is not None and path.is_file() else None
 
     def start(self, name: str) -> None:
         """Loop ``name``.wav (e.g. "ringtone", "ringback") until stop()."""
         self.stop()
-        if self._sounds is None:
+        path = self._path(name)
+        if path is None:
             return
-        path = self._sounds / f"{name}.wav"
-        if path.is_file():
-            self._file = path
-            self._play()
+        ringer, speaker = self._devices()
+        device = ringer if name in RINGER_SOUNDS else speaker
+        self._submit(PlaySound(str(path), device, repeat=True))
+        self._playing = name
 
-    def play_once(self, name: str) -> bool:
-        """Play ``name``.wav once (the settings' test tone); False if it cannot be played."""
+    def play_once(self, name: str, device: str) -> bool:
+        """Play ``name``.wav once on ``device`` (the settings' test tone); False if missing."""
         self.stop()
-        path = self._sounds / f"{name}.wav" if self._sounds is not None else None
-        if path is None or not path.is_file() or self._player is None:
+        path = self._path(name)
+        if path is None:
             return False
-        self._process = QProcess(self)
-        self._process.start(self._player, [str(path)])
+        self._submit(PlaySound(str(path), device))
         return True
 
     def stop(self) -> None:
         """Stop the sound."""
-        self._file = None
-        if self._process is not None:
-            self._process.kill()
-            self._process.waitForFinished(200)
-            self._process = None
-
-    def _play(self) -> None:
-        if self._file is None or self._player is None:
-            return
-        process = QProcess(self)
-        process.finished.connect(self._play)
-        process.start(self._player, [str(self._file)])
-        self._process = process
+        if self._playing is not None:
+            self._playing = None
+            self._submit(StopSound())

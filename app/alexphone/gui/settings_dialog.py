@@ -52,7 +52,7 @@ class SettingsDialog(QDialog):
         passwords: PasswordStore,
         check: DialCheck,
         parent: QWidget | None = None,
-        test_tone: Callable[[], bool] | None = None,
+        test_tone: Callable[[str], bool] | None = None,  # plays on the named output
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Accounts & settings")
@@ -156,7 +156,9 @@ class SettingsDialog(QDialog):
         if test_tone is not None:
             self.test_button.clicked.connect(
                 lambda: self.test_result.setText(
-                    "Playing…" if test_tone() else "No sound player (paplay/aplay) found."
+                    "Playing…"
+                    if test_tone(self.audio_out.currentText().strip() or "default")
+                    else "No test sound found."
                 )
             )
         tone_row = QHBoxLayout()

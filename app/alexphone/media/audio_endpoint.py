@@ -97,6 +97,7 @@ class WavSource:
             self._wav.close()
             raise ConfigError(f"--audio-in: {path}: need 16-bit mono or stereo PCM")
         self._channels = self._wav.getnchannels()
+        self.seconds = self._wav.getnframes() / self._wav.getframerate()  # the file's length
         self._resampler = Resampler(self._wav.getframerate(), rate)
         self._pending = b""
         self.finished = False
