@@ -151,7 +151,7 @@ class AccountPage(QWizardPage):
 class AudioPage(QWizardPage):
     """Microphone and speaker, and a test tone."""
 
-    def __init__(self, audio: AudioConfig, test_tone: Callable[[], object]) -> None:
+    def __init__(self, audio: AudioConfig, test_tone: Callable[[str], object]) -> None:
         super().__init__()
         self.setTitle("Check your audio")
         self.audio_in = QComboBox()
@@ -160,7 +160,10 @@ class AudioPage(QWizardPage):
             box.setEditable(True)
             box.addItem(current)
         self.tone = QPushButton("Play a test tone")
-        self.tone.clicked.connect(test_tone)
+        # played on the speaker chosen here, before it is saved
+        self.tone.clicked.connect(
+            lambda: test_tone(self.audio_out.currentText().strip() or "default")
+        )
         form = QFormLayout(self)
         form.addRow("Microphone", self.audio_in)
         form.addRow("Speaker", self.audio_out)
@@ -183,7 +186,7 @@ class FirstRunWizard(QWizard):
         config: AppConfig,
         submit: Callable[[Command], None],
         check: DialCheck,
-        test_tone: Callable[[], object],
+        test_tone: Callable[[str], object],  # plays on the named output
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)

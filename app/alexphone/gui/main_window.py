@@ -530,7 +530,7 @@ class MainWindow(QMainWindow):
             load_config(self.context.profile),
             self.submit,
             self.context.check,
-            lambda: self.ringer.play_once("ringback"),
+            lambda device: self.ringer.play_once("ringback", device),
             self,
         )
         self.bridge.event_received.connect(wizard.event_seen)
