@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+import pytest
 from phone_pair import PhonePair, run, settings_for
 
 from alexphone.engine.commands import HangUp, Hold, ListAudioDevices, Mute, PlaceCall, SendDtmf
 from alexphone.engine.events import (
+    AudioDeviceChanged,
     AudioDevicesListed,
+    CallChanged,
     CallMedia,
     CallState,
     CallStats,
     DtmfReceived,
     MediaDirection,
 )
-from alexphone.media.audio_spec import parse_audio_in, parse_audio_out
+from alexphone.media.audio_spec import EchoControl, parse_audio_in, parse_audio_out
 from alexphone.sdp.codec import PCMA, PCMU
 
 QUIET = {"audio_in": parse_audio_in("tone:440"), "audio_out": parse_audio_out("null")}
@@ -66,3 +70,33 @@ def test_the_device_list_is_rescanned_on_request(tmp_path: Path) -> None:
             assert listed.to_json()["event"] == "audio.devices"
 
     run(scenario())
+
+
+def test_echo_cancellation_runs_on_request_and_a_failure_is_reported_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def scenario(fail: bool) -> list[AudioDeviceChanged]:
+        if fail:
+            monkeypatch.setitem(sys.modules, "pywebrtc_audio", None)  # the import fails
+        a = settings_for(tmp_path / f"a{fail}", user="alice", echo_cancel=EchoControl.ON, **QUIET)
+        b = settings_for(tmp_path / f"b{fail}", user="bob", auto_answer=0.0, **QUIET)
+        async with PhonePair(a, b) as pair:
+            seen: set[str] = set()
+            for _ in range(2):  # two calls, one after the other
+                pair.a.execute(PlaceCall(pair.b.uri()))
+                up = await pair.a.log.wait_for(
+                    CallChanged,
+                    lambda e, s=seen: e.state is CallState.CONFIRMED and e.call_id not in s,
+                )
+                seen.add(up.call_id)
+                await pair.a.log.wait_for(CallMedia, lambda e, c=up.call_id: e.call_id == c)
+                pair.a.execute(HangUp(up.call_id))
+                await pair.a.log.wait_for(
+                    CallChanged,
+                    lambda e, c=up.call_id: e.call_id == c and e.state is CallState.ENDED,
+                )
+            return [e for e in pair.a.log.events if isinstance(e, AudioDeviceChanged)]
+
+    assert run(scenario(fail=False)) == []
+    reports = run(scenario(fail=True))
+    assert len(reports) == 1 and "no echo cancellation" in reports[0].reason
