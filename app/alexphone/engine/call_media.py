@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from alexphone.core.errors import AlexphoneError
+from alexphone.core.errors import AlexphoneError, ConfigError
 from alexphone.engine.call import Call
 from alexphone.engine.events import (
     AudioDeviceChanged,
@@ -32,15 +32,22 @@ from alexphone.engine.events import (
 )
 from alexphone.engine.settings import PhoneSettings
 from alexphone.engine.sound import SoundController
-from alexphone.media.audio_device import PortAudio, open_sink, open_source
+from alexphone.media.audio_device import (
+    DeviceSink,
+    DeviceSource,
+    PortAudio,
+    open_sink,
+    open_source,
+)
 from alexphone.media.audio_endpoint import AudioSink, AudioSource
 from alexphone.media.audio_processing import (
     AudioProcessing,
     ProcessingOptions,
     ProcessingUnavailable,
 )
+from alexphone.media.audio_spec import parse_audio_in, parse_audio_out
 from alexphone.media.codec import make_codec
-from alexphone.media.processed_source import with_processing
+from alexphone.media.processed_source import ProcessedSource, with_processing
 from alexphone.media.srtp import SrtpProtection
 from alexphone.media.stream import MediaStream, StreamStats
 from alexphone.media.stream_driver import StreamDriver
@@ -99,6 +106,7 @@ class MediaController:
         self.audio = PortAudio()
         self.processing_failed = False  # reported once; later calls go on without it
         self.sounds = SoundController(self.audio, emit)  # ringtone, ringback, test tone
+        self.audio_in, self.audio_out = settings.audio_in, settings.audio_out  # may be switched
 
     def on_call_changed(self, call: Call, state: CallState) -> None:
         """Follow a call's state: start on early media or confirmed, update on hold, stop on end."""
@@ -139,7 +147,7 @@ class MediaController:
             if call.alex is not None:
                 call.alex.attach_media(socket)  # ALEX probes share the RTP port (RFC 7983)
             rate = make_codec(negotiated.codec).sample_rate
-            audio_in, audio_out = self.settings.audio_in, self.settings.audio_out
+            audio_in, audio_out = self.audio_in, self.audio_out
             source = open_source(audio_in, rate, self.audio, self._device_report(DeviceKind.INPUT))
             sink = open_sink(audio_out, rate, self.audio, self._device_report(DeviceKind.OUTPUT))
             source, sink = self._processed(source, sink, rate)
@@ -204,16 +212,14 @@ class MediaController:
         self, source: AudioSource, sink: AudioSink, rate: int
     ) -> tuple[AudioSource, AudioSink]:
         """Put echo cancellation and noise suppression on the capture path, if it is wanted."""
-        if self.processing_failed or not self.settings.echo_cancel.applies_to(
-            self.settings.audio_in
-        ):
+        if self.processing_failed or not self.settings.echo_cancel.applies_to(self.audio_in):
             return source, sink
         try:
             processing = AudioProcessing(rate, ProcessingOptions())
         except ProcessingUnavailable as exc:
             self.processing_failed = True
             log.warning("no echo cancellation: %s", exc)
-            device = str(self.settings.audio_in)
+            device = str(self.audio_in)
             self.emit(AudioDeviceChanged(DeviceKind.INPUT, device, f"no echo cancellation: {exc}"))
             return source, sink
         return with_processing(source, sink, processing)
@@ -334,6 +340,30 @@ class MediaController:
             stream.send_dtmf(digits)
         except ValueError as exc:
             self.emit(ErrorReported("dtmf", str(exc)))
+
+    def switch_device(self, kind: DeviceKind, name: str) -> None:
+        """Move the microphone or speaker of running calls, and of later ones, to ``name``."""
+        try:
+            spec = parse_audio_in(name) if kind is DeviceKind.INPUT else parse_audio_out(name)
+        except ConfigError as exc:
+            self.emit(ErrorReported("audio", str(exc)))
+            return
+        if not spec.is_device:
+            self.emit(ErrorReported("audio", f"{spec} is not a sound card"))
+            return
+        if kind is DeviceKind.INPUT:
+            self.audio_in = spec
+        else:
+            self.audio_out = spec
+        for entry in self.running.values():
+            stream = entry.driver.stream if entry.driver is not None else None
+            if stream is None:
+                continue
+            endpoint = stream.source if kind is DeviceKind.INPUT else stream.sink
+            if isinstance(endpoint, ProcessedSource):
+                endpoint = endpoint.source
+            if isinstance(endpoint, DeviceSource | DeviceSink):
+                endpoint.switch(spec.device)
 
     def list_devices(self) -> None:
         """Rescan the sound cards (only while no stream uses PortAudio) and announce them."""

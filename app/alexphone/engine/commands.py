@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from alexphone.engine.events import DeviceKind
+
 
 @dataclass(frozen=True, slots=True)
 class PlaceCall:
@@ -115,6 +117,17 @@ class PlaySound:
 
 
 @dataclass(frozen=True, slots=True)
+class SwitchAudioDevice:
+    """Use sound card ``device`` ("default" for the system's) for the microphone or speaker.
+
+    Running calls move to it without restarting their streams; later calls start on it.
+    """
+
+    kind: DeviceKind
+    device: str
+
+
+@dataclass(frozen=True, slots=True)
 class StopSound:
     """Stop the sound PlaySound started."""
 
@@ -135,5 +148,6 @@ Command = (
     | ListCalls
     | PlaySound
     | StopSound
+    | SwitchAudioDevice
     | Shutdown
 )

@@ -31,6 +31,7 @@ from alexphone.engine.commands import (
     SendDtmf,
     Shutdown,
     StopSound,
+    SwitchAudioDevice,
     TryAccount,
 )
 from alexphone.engine.device_watch import DeviceWatch
@@ -233,6 +234,8 @@ class Phone:
                 ua.media.sounds.play(path, device, repeat)
             case StopSound():
                 ua.media.sounds.stop()
+            case SwitchAudioDevice(kind=kind, device=device):
+                ua.media.switch_device(kind, device)
             case Shutdown():
                 self._stop.set()
 

@@ -189,6 +189,14 @@ class _DeviceStream:
             self.on_change("default", f"device {old!r} stopped")
             self._open("")
 
+    def switch(self, name: str) -> None:
+        """Move to device ``name`` ("" = the default) now; this object, and the call, go on."""
+        self._close_stream()
+        self.chunks.clear()
+        self._open(name)
+        if self._stream is not None:
+            self.on_change(self.device_name, f"switched to {name or 'the default device'}")
+
     def _close_stream(self) -> None:
         stream, self._stream = self._stream, None
         if stream is not None:
@@ -217,6 +225,7 @@ class DeviceSource(_DeviceStream):
     def _open(self, name: str) -> None:
         super()._open(name)
         self._to_codec = Resampler(self.native_rate, self.rate)
+        self._pending = np.zeros(0)
 
     def _callback(self, in_data: bytes | None, frames: int, info: Any, status: int) -> Any:
         self.last_callback = time.monotonic()

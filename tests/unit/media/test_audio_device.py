@@ -174,3 +174,16 @@ def test_without_a_device_nothing_claims_a_clock_of_its_own() -> None:
     system = FakePortAudio(broken={0, 1})
     assert DeviceSink(system, "", 8000, print).queued() is None
     assert DeviceSource(system, "", 8000, print).available() is None
+
+
+def test_switching_moves_the_same_source_to_another_device() -> None:
+    system, changes = FakePortAudio(), []
+    source = DeviceSource(system, "", 16000, lambda d, w: changes.append(d))
+    first = system.fake.opened[0][1]
+    source.switch("USB")
+    assert source.device_name == "USB Headset" and changes == ["USB Headset"]
+    assert first.closed and system.open_streams == 1  # the old stream is gone, one is open
+    callback = system.fake.opened[-1][1].callback
+    callback(b"\x10\x00" * 960, 960, None, 0)
+    assert to_samples(source.read(320))[-1] == pytest.approx(16, abs=1)  # reads go on
+    source.close()
