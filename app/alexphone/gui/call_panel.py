@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal, SignalInstance
 from PySide6.QtWidgets import (
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from alexphone.engine.events import CallState, Direction
 from alexphone.gui.call_model import CallInfo
+from alexphone.gui.device_picker import DevicePicker
 from alexphone.gui.dial_box import PAD_KEYS
 from alexphone.gui.history_model import format_duration
 from alexphone.gui.level_meter import LevelMeter
@@ -53,7 +55,7 @@ class CallPanel(QFrame):
     mute_requested = Signal(str, bool)
     dtmf_requested = Signal(str, str)
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time, profile: Path | None = None) -> None:
         super().__init__()
         self.setObjectName("callPanel")
         self._clock = clock
@@ -70,6 +72,7 @@ class CallPanel(QFrame):
         self.quality = QLabel("—")
         self.input_meter = LevelMeter("Microphone")
         self.output_meter = LevelMeter("Speaker")
+        self.devices = DevicePicker(profile)  # switches the call's devices, remembered
         meters = QWidget()
         meter_rows = QGridLayout(meters)
         meter_rows.setContentsMargins(0, 0, 0, 0)
@@ -88,6 +91,7 @@ class CallPanel(QFrame):
                 ("Codec", self.codec),
                 ("Quality", self.quality),
                 ("Levels", meters),
+                ("Devices", self.devices),
             )
         ):
             label = QLabel(title)

@@ -45,6 +45,7 @@ from alexphone.engine.commands import (
     Mute,
     PlaceCall,
     SendDtmf,
+    SwitchAudioDevice,
 )
 from alexphone.engine.events import CallState, Direction
 from alexphone.gui.alex_model import CacheModel, PairModel
@@ -225,7 +226,7 @@ class MainWindow(QMainWindow):
         self.banner.setObjectName("banner")
         self.banner.setWordWrap(True)
         self.banner.hide()
-        self.call_panel = CallPanel()
+        self.call_panel = CallPanel(profile=self.context.profile)
         self.idle = QFrame()
         self.idle.setObjectName("idleCard")
         idle_layout = QVBoxLayout(self.idle)
@@ -298,6 +299,10 @@ class MainWindow(QMainWindow):
         self.call_panel.hold_requested.connect(lambda cid, on: self.submit(Hold(cid, on)))
         self.call_panel.mute_requested.connect(lambda cid, on: self.submit(Mute(cid, on)))
         self.call_panel.dtmf_requested.connect(lambda cid, d: self.submit(SendDtmf(cid, d)))
+        self.call_panel.devices.device_chosen.connect(
+            lambda kind, name: self.submit(SwitchAudioDevice(kind, name))
+        )
+        self.dispatcher.devices_listed.connect(self.call_panel.devices.set_devices)
         self.dispatcher.audio_problem.connect(self._audio_problem)
         self.dispatcher.call_updated.connect(self._call_updated)
         self.dispatcher.incoming_call.connect(self._incoming_call)
