@@ -412,11 +412,11 @@ class Lab:
 
     # -- sockets and readiness ---------------------------------------------------
     def socket(
-        self, ns: str, family: socket.AddressFamily, kind: socket.SocketKind
+        self, ns: str, family: socket.AddressFamily, kind: socket.SocketKind, proto: int = 0
     ) -> socket.socket:
         """A socket that lives in namespace `ns` (usable from any thread)."""
         box: list[socket.socket | BaseException] = []
-        worker = threading.Thread(target=_make_socket, args=(ns, family, kind, box))
+        worker = threading.Thread(target=_make_socket, args=(ns, family, kind, box, proto))
         worker.start()
         worker.join(5)
         if not box:
@@ -465,6 +465,7 @@ def _make_socket(
     family: socket.AddressFamily,
     kind: socket.SocketKind,
     box: list[socket.socket | BaseException],
+    proto: int = 0,
 ) -> None:
     # setns() moves only this short-lived thread; the socket keeps the namespace.
     try:
@@ -475,6 +476,6 @@ def _make_socket(
                 raise OSError(ctypes.get_errno(), "setns failed")
         finally:
             os.close(fd)
-        box.append(socket.socket(family, kind))
+        box.append(socket.socket(family, kind, proto))
     except OSError as exc:
         box.append(exc)

@@ -331,9 +331,11 @@ class Baresip:
         audio_source: str = "ausine,440",
         ctrl_port: int = 4444,
         sip_cafile: Path | None = None,
+        extra_modules: Sequence[str] = (),
     ) -> None:
         self.lab, self.ns, self.ctrl_port = lab, ns, ctrl_port
         self.listen = listen
+        self.modules = (*self.MODULES, *extra_modules)  # e.g. "srtp" for mediaenc=srtp-mand
         self.config_dir = lab.workdir / f"baresip-{len(lab.processes)}"
         self._write_config(account, audio_source, sip_cafile)
         self.process: Process | None = None
@@ -348,7 +350,7 @@ class Baresip:
         lines += ["audio_player alsa,null", "audio_alert alsa,null", f"audio_source {audio_source}"]
         lines += ["audio_buffer 20-160", "jitter_buffer_delay 5-10", "rtp_stats yes"]
         lines += ["module_path /usr/lib/baresip/modules"]
-        lines += [f"module {m}.so" for m in self.MODULES]
+        lines += [f"module {m}.so" for m in self.modules]
         lines += ["module_tmp uuid.so", "module_tmp account.so", "module_app menu.so"]
         lines += [f"ctrl_tcp_listen 127.0.0.1:{self.ctrl_port}", f"snd_path {dump}"]
         if cafile is not None:

@@ -79,8 +79,9 @@ class SrtpProtection:
         """Authenticate, replay-check and decrypt an SRTP datagram; None (counted) if it fails."""
         try:
             packet = self._in.unprotect(datagram)
-        except (pylibsrtp.Error, ValueError):
+        except (pylibsrtp.Error, ValueError) as exc:
             self.counters.auth_failed += 1
+            log.debug("SRTP datagram of %d bytes dropped: %s", len(datagram), exc)
             return None
         self.counters.unprotected += 1
         return packet
@@ -89,8 +90,9 @@ class SrtpProtection:
         """Authenticate, replay-check and decrypt an SRTCP datagram; None (counted) if it fails."""
         try:
             packet = self._in.unprotect_rtcp(datagram)
-        except (pylibsrtp.Error, ValueError):
+        except (pylibsrtp.Error, ValueError) as exc:
             self.counters.auth_failed += 1
+            log.debug("SRTCP datagram of %d bytes dropped: %s", len(datagram), exc)
             return None
         self.counters.unprotected += 1
         return packet
