@@ -1,4 +1,4 @@
-"""The command line's contract for bad input: one line saying what to fix, exit status 2."""
+"""The command line's contract: common options everywhere; bad input is one line, exit 2."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from alexphone.cli import build_parser, main, settings_from
+from alexphone.cli.lookups import peer_table
+from alexphone.engine.events import PeerAdded, PeerKind
 from alexphone.media.audio_spec import EchoControl
 
 
@@ -76,3 +78,41 @@ def test_echo_cancel_option_reaches_the_settings(
 ) -> None:
     args = build_parser().parse_args(["daemon", "--profile", str(tmp_path), *argv])
     assert settings_from(args).echo_cancel is expected
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("daemon",),
+        ("call", "sip:bob@127.0.0.1"),
+        ("gui",),
+        ("peers",),
+        ("resolve", "sip:bob@127.0.0.1"),
+        ("addresses",),
+        ("cache",),
+    ],
+)
+def test_every_subcommand_takes_the_common_options(argv: tuple[str, ...]) -> None:
+    args = build_parser().parse_args([*argv, "--profile", "/tmp/p", "--json", "-vv"])
+    assert (args.profile, args.json, args.verbose) == (Path("/tmp/p"), True, 2)
+
+
+def test_peers_table_has_one_aligned_row_per_peer() -> None:
+    peers = [
+        PeerAdded("bob's laptop", "sip:bob@192.0.2.7:5060", ("192.0.2.7",), True, PeerKind.UA),
+        PeerAdded("pbx", "sip:192.0.2.1", ("192.0.2.1", "fd00::1"), False, PeerKind.PROXY),
+    ]
+    header, bob, pbx = peer_table(peers)
+    assert header.split() == ["NAME", "ROLE", "ALEX", "URI", "ADDRESSES"]
+    assert bob.startswith("bob's laptop  ua     yes   sip:bob@192.0.2.7:5060  192.0.2.7")
+    assert pbx.index("sip:192.0.2.1") == bob.index("sip:bob") == header.index("URI")
+    assert pbx.endswith("192.0.2.1 fd00::1")
+    assert peer_table([]) == ["no SIP peers seen on the LAN"]
+
+
+def test_cache_of_an_unusable_profile_fails_with_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "alexphone.db").write_bytes(b"not a database" * 100)
+    code, err = run(capsys, "cache", "--profile", str(tmp_path))
+    assert code == 1 and len(err.strip().splitlines()) == 1

@@ -1,0 +1,122 @@
+"""``alexphone gui``: the desktop app (PySide6 is imported only here, so the CLI works without).
+
+The options come first; the profile's ``config.toml`` fills in what they leave out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Coroutine
+from dataclasses import replace
+from typing import Any
+
+from alexphone.cli.parser import EXIT_USAGE
+from alexphone.cli.phone import settings_from
+from alexphone.core.errors import ConfigError
+from alexphone.engine.client import PhoneClient
+from alexphone.engine.dial_target import dial_target, is_telephone_number
+from alexphone.engine.events import Event
+from alexphone.engine.options import listen_option
+from alexphone.engine.runner import run_phone
+from alexphone.engine.settings import (
+    AccountSettings,
+    PhoneSettings,
+    audio_in_option,
+    audio_out_option,
+    codecs_option,
+    echo_cancel_option,
+    sip_uri_option,
+)
+from alexphone.store.config import AppConfig, load_config
+from alexphone.store.credentials import PasswordStore
+
+
+def gui_settings(args: argparse.Namespace) -> PhoneSettings:
+    """Settings for the desktop app: the options, then the profile's config.toml for the rest."""
+    base = settings_from(args)
+    config = load_config(base.profile)
+    changes: dict[str, object] = {
+        "mdns": config.network.lan_discovery and not args.no_mdns,
+        "log_sip": True,  # the window has a SIP log view
+        "audio_levels": True,  # ... and level meters
+    }
+    changes.update(_account_changes(args, base, config))
+    network, audio = config.network, config.audio
+    if not args.listen and network.listen:
+        changes["listen"] = listen_option(network.listen)
+        changes["listen_fallback"] = False  # the user chose this address: fail loudly
+    if args.audio_in == "default":
+        changes["audio_in"] = audio_in_option(audio.input)
+    if args.audio_out == "default":
+        changes["audio_out"] = audio_out_option(audio.output)
+    if args.echo_cancel == "auto" and not audio.echo_cancel:
+        changes["echo_cancel"] = echo_cancel_option("off")
+    if args.codecs == "opus,pcmu,pcma" and audio.codecs:
+        changes["codecs"] = codecs_option(",".join(audio.codecs))
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def _account_changes(
+    args: argparse.Namespace, base: PhoneSettings, config: AppConfig
+) -> dict[str, object]:
+    """The account, proxy and display name config.toml gives where the options gave none."""
+    account = config.account
+    changes: dict[str, object] = {}
+    if base.account is None and account.aor:
+        changes["account"] = AccountSettings(
+            aor=sip_uri_option(account.aor, "account"),
+            password=PasswordStore(base.profile).get(account.aor),
+            username=account.username or None,
+            registrar=sip_uri_option(account.registrar, "registrar") if account.registrar else None,
+            expires=account.expires,
+        )
+    if base.proxy is None and account.proxy:
+        changes["proxy"] = sip_uri_option(account.proxy, "proxy")
+    if args.display_name is None and account.display_name:
+        changes["display_name"] = account.display_name
+    return changes
+
+
+def dial_check(settings: PhoneSettings) -> Callable[[str], str | None]:
+    """Return the dial box's check: None if the text can be dialled, else the reason."""
+
+    def check(text: str) -> str | None:
+        try:
+            dial_target(text, settings.account)
+        except ConfigError as exc:
+            maybe_name = "@" not in text and ":" not in text and not is_telephone_number(text)
+            if settings.mdns and maybe_name:
+                return None  # maybe a LAN peer's name
+            return str(exc)
+        return None
+
+    return check
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    """Run the desktop app; 1 without a display or PySide6, 2 for bad options."""
+    if not any(os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
+        print("alexphone: no display; use 'alexphone daemon' on a headless box", file=sys.stderr)
+        return 1
+    try:
+        from alexphone.gui.app import run_gui as run_app
+    except ImportError as exc:
+        print(f"alexphone: the desktop app needs PySide6 ({exc})", file=sys.stderr)
+        return 1
+    try:
+        settings = gui_settings(args)
+    except ConfigError as exc:
+        print(f"alexphone: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    def runner() -> Callable[..., Coroutine[Any, Any, None]]:
+        def run(
+            emit: Callable[[Event], None], started: Callable[[PhoneClient], None]
+        ) -> Coroutine[Any, Any, None]:
+            return run_phone(gui_settings(args), emit, started)  # re-read: settings may change
+
+        return run
+
+    return run_app(settings.profile, runner, dial_check(settings), args.uri)
