@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 from alexphone.engine.events import Event, UaReady
 from alexphone.gui.bridge import EngineRunner, EngineThread, EventBridge
 from alexphone.gui.main_window import MainWindow, WindowContext
+from alexphone.gui.window_models import WindowModels
 from alexphone.store.credentials import PasswordStore
 from alexphone.store.database import open_database
 
@@ -36,7 +37,7 @@ def make_window(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[..., MainWind
             check=dial_check(),
             passwords=PasswordStore(profile, use_keyring=False),
         )
-        window = MainWindow(context)
+        window = MainWindow(context, WindowModels.build(context.database))
         qtbot.addWidget(window)
         windows.append(window)
         return window

@@ -134,7 +134,7 @@ def test_cancel_saves_nothing_and_finish_saves_config_and_password(
 
 def test_a_profile_with_contacts_is_not_new(qtbot: QtBot, make_window: MakeWindow) -> None:
     window = make_window()
-    window.contact_store.add(Contact(name="Bob", uri="sip:bob@example.com"))
+    window.models.contact_store.add(Contact(name="Bob", uri="sip:bob@example.com"))
 
     assert not window.needs_first_run()
 

@@ -23,7 +23,7 @@ def test_double_clicking_a_contact_places_a_call(qtbot: QtBot, make_window: Wind
     window = make_window()
     window.contacts.add(Contact("Bob", "sip:bob@example.com"))
     window.show()
-    view = window.contact_view
+    view = window.side_tabs.contact_view
     rect = view.visualRect(view.model().index(0, 0))
     # A real double-click starts with a press; the view ignores a lone double-click event.
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
@@ -39,8 +39,8 @@ def test_enter_on_a_searched_contact_places_a_call(
     window.contacts.add(Contact("Alice", "sip:alice@example.com"))
     window.contacts.add(Contact("Bob", "sip:bob@example.com"))
     window.show()
-    window.search.setText("bob")
-    view = window.contact_view
+    window.side_tabs.search.setText("bob")
+    view = window.side_tabs.contact_view
     view.setFocus()
     view.setCurrentIndex(view.model().index(0, 0))
     with qtbot.waitSignal(window.command_sent, timeout=1000) as sent:

@@ -17,6 +17,7 @@ from alexphone.gui.dial_box import DialCheck
 from alexphone.gui.main_window import MainWindow, WindowContext
 from alexphone.gui.single_instance import InstanceServer, hand_over
 from alexphone.gui.style import apply_style
+from alexphone.gui.window_models import WindowModels
 from alexphone.store.database import DATABASE_NAME, open_database
 
 ICON_SIZES = (16, 32, 48, 64, 128, 256)
@@ -87,7 +88,7 @@ def build_window(
         sounds=resources / "sounds" if resources is not None else None,
         log_path=_log_to_profile(profile),
     )
-    return app, MainWindow(context)
+    return app, MainWindow(context, WindowModels.build(context.database))
 
 
 def run_gui(

@@ -1,14 +1,13 @@
 """The main window: dial box and contacts / LAN / history on the left; the call on the right.
 
-The window owns the engine thread and the one dispatcher. Every command the
-user gives goes through ``submit`` (and is announced on ``command_sent``, the
-seam tests and the tray listen to).
+The composition root hands it its models and their dispatcher (``window_models.py``);
+the window owns the engine thread. Every command the user gives goes through
+``submit`` (and is announced on ``command_sent``, the seam tests and the tray listen to).
 """
 
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,18 +15,12 @@ from pathlib import Path
 from PySide6.QtCore import QModelIndex, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QLineEdit,
-    QListView,
     QMainWindow,
     QMessageBox,
-    QPushButton,
     QSplitter,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -48,30 +41,23 @@ from alexphone.engine.commands import (
     SwitchAudioDevice,
 )
 from alexphone.engine.events import CallState, Direction
-from alexphone.gui.alex_model import CacheModel, PairModel
 from alexphone.gui.alex_panel import AlexPanel
 from alexphone.gui.bridge import EngineRunner, EngineThread, EventBridge
-from alexphone.gui.call_model import CallInfo, CallModel
+from alexphone.gui.call_model import CallInfo
 from alexphone.gui.call_panel import CallPanel
 from alexphone.gui.contact_dialog import ContactDialog
-from alexphone.gui.contact_model import ContactFilter, ContactModel
 from alexphone.gui.dial_box import DialBox, DialCheck
-from alexphone.gui.dispatcher import EventDispatcher
 from alexphone.gui.first_run import FirstRunWizard
-from alexphone.gui.history_model import HistoryModel
 from alexphone.gui.incoming_dialog import IncomingDialog
-from alexphone.gui.peer_model import PeerModel
-from alexphone.gui.presence import Presence
 from alexphone.gui.ringer import Ringer
 from alexphone.gui.settings_dialog import SettingsDialog
-from alexphone.gui.sip_log_model import SipLogModel
+from alexphone.gui.side_tabs import SideTabs
 from alexphone.gui.sip_log_view import SipLogView
 from alexphone.gui.tray import PhoneTray
-from alexphone.gui.two_line_delegate import TwoLineDelegate
+from alexphone.gui.window_models import WindowModels
 from alexphone.store.config import load_config, save_config
-from alexphone.store.contacts import Contact, ContactStore
+from alexphone.store.contacts import Contact
 from alexphone.store.credentials import PasswordStore
-from alexphone.store.history import HistoryStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,24 +74,6 @@ class WindowContext:
     passwords: PasswordStore | None = None
 
 
-def _list(model: ContactFilter | PeerModel) -> QListView:
-    view = QListView()
-    view.setModel(model)
-    view.setItemDelegate(TwoLineDelegate(view))
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setUniformItemSizes(True)
-    return view
-
-
-def _buttons(*buttons: QPushButton) -> QHBoxLayout:
-    row = QHBoxLayout()
-    row.setContentsMargins(0, 0, 0, 0)
-    for button in buttons:
-        row.addWidget(button)
-    row.addStretch(1)
-    return row
-
-
 class MainWindow(QMainWindow):
     """The softphone window.
 
@@ -115,33 +83,20 @@ class MainWindow(QMainWindow):
 
     command_sent = Signal(object)
 
-    def __init__(self, context: WindowContext, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, context: WindowContext, models: WindowModels | None = None) -> None:
+        """Lay out ``models`` (built over ``context.database`` when the caller gives none)."""
         super().__init__()
+        models = models or WindowModels.build(context.database)
         self.context = context
         self.setWindowTitle("Alexphone")
         self.resize(1040, 680)
         if context.icon is not None:
             self.setWindowIcon(context.icon)
         self.passwords = context.passwords or PasswordStore(context.profile)
-        self.contact_store = ContactStore(context.database)
-        self.history_store = HistoryStore(context.database)
-        self.calls = CallModel()
-        self.peers = PeerModel()
-        self.pairs = PairModel()
-        self.cache = CacheModel(clock)
-        self.log = SipLogModel()
-        self.history = HistoryModel(self.history_store, clock)
-        self.presence = Presence(self.peers, self.cache)
-        self.contacts = ContactModel(self.contact_store, self.presence.badge)
-        self.dispatcher = EventDispatcher(
-            self.calls,
-            self.peers,
-            self.pairs,
-            self.cache,
-            self.log,
-            self.history,
-            clock,
-        )
+        self.models = models
+        self.calls, self.peers, self.cache = models.calls, models.peers, models.cache
+        self.contacts, self.history, self.log = models.contacts, models.history, models.log
+        self.dispatcher = models.dispatcher
         self.bridge = EventBridge(self)
         self.bridge.event_received.connect(self.dispatcher.dispatch)
         self.engine: EngineThread | None = None
@@ -157,52 +112,7 @@ class MainWindow(QMainWindow):
 
     def _build(self) -> None:
         self.dial_box = DialBox(self.context.check)
-        self.search = QLineEdit()
-        self.search.setPlaceholderText("Search contacts")
-        self.search.setClearButtonEnabled(True)
-        self.contact_filter = ContactFilter(self.contacts)
-        self.contact_view = _list(self.contact_filter)
-        self.contact_view.setObjectName("contactView")
-        self.add_contact = QPushButton("Add")
-        self.edit_contact = QPushButton("Edit")
-        self.delete_contact = QPushButton("Delete")
-        contacts_page = QWidget()
-        layout = QVBoxLayout(contacts_page)
-        layout.setContentsMargins(0, 8, 0, 0)
-        layout.addWidget(self.search)
-        layout.addWidget(self.contact_view, 1)
-        layout.addLayout(_buttons(self.add_contact, self.edit_contact, self.delete_contact))
-        self.peer_view = _list(self.peers)
-        self.call_peer = QPushButton("Call")
-        self.save_peer = QPushButton("Save as contact")
-        lan_note = QLabel("Phones announcing themselves on this network (names unverified).")
-        lan_note.setObjectName("hint")
-        lan_note.setWordWrap(True)
-        lan_page = QWidget()
-        layout = QVBoxLayout(lan_page)
-        layout.setContentsMargins(0, 8, 0, 0)
-        layout.addWidget(lan_note)
-        layout.addWidget(self.peer_view, 1)
-        layout.addLayout(_buttons(self.call_peer, self.save_peer))
-        self.history_view = QTableView()
-        self.history_view.setModel(self.history)
-        self.history_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.history_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.history_view.verticalHeader().hide()
-        self.history_view.setShowGrid(False)
-        header = self.history_view.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.call_back = QPushButton("Call back")
-        history_page = QWidget()
-        layout = QVBoxLayout(history_page)
-        layout.setContentsMargins(0, 8, 0, 0)
-        layout.addWidget(self.history_view, 1)
-        layout.addLayout(_buttons(self.call_back))
-        self.side_tabs = QTabWidget()
-        self.side_tabs.addTab(contacts_page, "Contacts")
-        self.side_tabs.addTab(lan_page, "On this network")
-        self.side_tabs.addTab(history_page, "History")
+        self.side_tabs = SideTabs(self.contacts, self.peers, self.history)
         title_icon = QLabel()
         if self.context.icon is not None and not self.context.icon.isNull():
             title_icon.setPixmap(self.context.icon.pixmap(28, 28))
@@ -238,7 +148,7 @@ class MainWindow(QMainWindow):
         self.idle_text.setWordWrap(True)
         idle_layout.addWidget(idle_title)
         idle_layout.addWidget(self.idle_text)
-        self.alex_panel = AlexPanel(self.pairs, self.cache)
+        self.alex_panel = AlexPanel(self.models.pairs, self.cache)
         self.log_view = SipLogView(self.log)
         self.detail_tabs = QTabWidget()
         self.detail_tabs.addTab(self.alex_panel, "Paths (ALEX)")
@@ -276,22 +186,23 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Starting…")
         self.tray = PhoneTray(self.context.icon or QIcon(), self)
         menu.insertAction(quit_action, self.tray.dnd_action)
-        remotes = self.history_store.remotes(1)
+        remotes = self.models.history_store.remotes(1)
         self.tray.set_last_dialled(remotes[0] if remotes else "")
 
     def _connect(self) -> None:
+        tabs = self.side_tabs
         self.dial_box.dial_requested.connect(self.place_call)
-        self.search.textChanged.connect(self.contact_filter.setFilterFixedString)
-        self.contact_view.activated.connect(self._contact_activated)  # double-click and Enter
-        self.add_contact.clicked.connect(lambda: self._edit_contact(None))
-        self.edit_contact.clicked.connect(self._edit_selected_contact)
-        self.delete_contact.clicked.connect(self._delete_selected_contact)
-        self.peer_view.activated.connect(self._peer_activated)
-        self.call_peer.clicked.connect(lambda: self._peer_activated(self.peer_view.currentIndex()))
-        self.save_peer.clicked.connect(self._save_peer)
-        self.history_view.activated.connect(self._history_activated)
-        self.call_back.clicked.connect(
-            lambda: self._history_activated(self.history_view.currentIndex())
+        tabs.search.textChanged.connect(tabs.contact_filter.setFilterFixedString)
+        tabs.contact_view.activated.connect(self._contact_activated)  # double-click and Enter
+        tabs.add_contact.clicked.connect(lambda: self._edit_contact(None))
+        tabs.edit_contact.clicked.connect(self._edit_selected_contact)
+        tabs.delete_contact.clicked.connect(self._delete_selected_contact)
+        tabs.peer_view.activated.connect(self._peer_activated)
+        tabs.call_peer.clicked.connect(lambda: self._peer_activated(tabs.peer_view.currentIndex()))
+        tabs.save_peer.clicked.connect(self._save_peer)
+        tabs.history_view.activated.connect(self._history_activated)
+        tabs.call_back.clicked.connect(
+            lambda: self._history_activated(tabs.history_view.currentIndex())
         )
         self.call_panel.answer_requested.connect(lambda cid: self.submit(Answer(cid)))
         self.call_panel.decline_requested.connect(lambda cid: self.submit(Decline(cid)))
@@ -318,8 +229,6 @@ class MainWindow(QMainWindow):
         self.settings_action.triggered.connect(self.open_settings)
         self.first_run_action.triggered.connect(self.open_first_run)
         self.restart_action.triggered.connect(self.restart_engine)
-        for signal in (self.peers.rowsInserted, self.peers.rowsRemoved, self.cache.dataChanged):
-            signal.connect(self.contacts.presence_changed)
         self.history.modelReset.connect(self._refresh_completions)
 
     # -- engine ------------------------------------------------------------------------------
@@ -450,17 +359,18 @@ class MainWindow(QMainWindow):
 
     def _contact_activated(self, index: QModelIndex) -> None:
         if index.isValid():
-            contact = self.contact_filter.mapToSource(index)
+            contact = self.side_tabs.contact_filter.mapToSource(index)
             self.place_call(self.contacts.contact(contact.row()).uri)
 
     def _selected_contact_row(self) -> int | None:
-        index = self.contact_view.currentIndex()
-        return self.contact_filter.mapToSource(index).row() if index.isValid() else None
+        index = self.side_tabs.contact_view.currentIndex()
+        return self.side_tabs.contact_filter.mapToSource(index).row() if index.isValid() else None
 
-    def _edit_contact(self, contact: Contact | None) -> None:
+    def _edit_contact(self, contact: Contact | None, new: bool = False) -> None:
+        """Edit ``contact``; add the result when it is None or a ``new`` draft."""
         dialog = ContactDialog(self.context.check, contact, self)
         if dialog.exec() and dialog.result_contact is not None:
-            if contact is None:
+            if contact is None or new:
                 self.contacts.add(dialog.result_contact)
             else:
                 self.contacts.update(dialog.result_contact)
@@ -481,22 +391,19 @@ class MainWindow(QMainWindow):
             self.place_call(self.peers.peer(index.row()).uri)
 
     def _save_peer(self) -> None:
-        index = self.peer_view.currentIndex()
+        index = self.side_tabs.peer_view.currentIndex()
         if index.isValid():
             peer = self.peers.peer(index.row())
-            self._edit_contact_new(Contact(peer.name, peer.uri, "Found on the LAN"))
-
-    def _edit_contact_new(self, draft: Contact) -> None:
-        dialog = ContactDialog(self.context.check, draft, self)
-        if dialog.exec() and dialog.result_contact is not None:
-            self.contacts.add(dialog.result_contact)
+            self._edit_contact(Contact(peer.name, peer.uri, "Found on the LAN"), new=True)
 
     def _history_activated(self, index: QModelIndex) -> None:
         if index.isValid():
             self.place_call(self.history.entry(index.row()).remote)
 
     def _refresh_completions(self) -> None:
-        entries = self.history_store.remotes() + [c.uri for c in self.contact_store.all()]
+        entries = self.models.history_store.remotes() + [
+            c.uri for c in self.models.contact_store.all()
+        ]
         self.dial_box.set_completions(entries)
 
     # -- settings and shutdown ---------------------------------------------------------------
@@ -527,7 +434,7 @@ class MainWindow(QMainWindow):
             config = load_config(self.context.profile)
         except ConfigError:
             return False  # a broken config is reported elsewhere, not re-asked
-        return not config.account.aor and not self.contact_store.all()
+        return not config.account.aor and not self.models.contact_store.all()
 
     def open_first_run(self) -> FirstRunWizard:
         """Show the set-up assistant; its Finish saves config.toml and restarts the engine."""
