@@ -6,9 +6,11 @@ Each round is `lab_playout.receive_speech`: baresip speaks an espeak-ng sentence
 call answered by `alexphone daemon --audio-out file:` and, in the same round, into a call
 answered by a second baresip (the ceiling: the same packets decoded with no playout).
 Both receivers are pinned to CPU 1; in the "busy" rows a spinning process is pinned there
-too. For every row (PCMU, Opus; calm, busy) it prints median and worst PESQ over the rounds
-for both receivers and the worst playout-delay variation within a call (0.5 s windows
-cross-correlated with the source; a slipped 20 ms frame shows as ~20 ms).
+too; in the "jitter40" rows the sender's RTP is delayed by a random 0-40 ms per packet
+(nfqueue_delay.py). For every row (PCMU, Opus; calm, busy, jitter40, both) it prints median
+and worst PESQ over the rounds for both receivers and the worst playout-delay variation
+within a call (0.5 s windows cross-correlated with the source; a slipped 20 ms frame shows
+as ~20 ms).
 """
 
 from __future__ import annotations
@@ -26,12 +28,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "interop"))
 from lab import Lab
 from lab_playout import Received, receive_speech
 
+CONDITIONS = {"calm": (False, 0.0), "busy": (True, 0.0), "jitter40": (False, 40.0),
+              "busy_jitter40": (True, 40.0)}  # fmt: skip
 
-def one_round(workdir: Path, codec: str, busy: bool) -> Received:
+
+def one_round(workdir: Path, codec: str, condition: str) -> Received:
     """One call to each receiver in a fresh three-host lab."""
+    busy, jitter_ms = CONDITIONS[condition]
     lab = Lab(workdir)
     try:
-        return receive_speech(lab, lab.flat_lan(3), codec, busy)
+        return receive_speech(lab, lab.flat_lan(3), codec, busy, jitter_ms)
     finally:
         lab.close()
 
@@ -41,18 +47,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--codecs", default="pcmu,opus")
+    parser.add_argument("--conditions", default=",".join(CONDITIONS))
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     results: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-playout-") as tmp:
         for codec in args.codecs.split(","):
-            for busy in (False, True):
-                row = f"{codec}_{'busy' if busy else 'calm'}"
+            for condition in args.conditions.split(","):
+                row = f"{codec}_{condition}"
                 rounds = []
                 for i in range(args.rounds):
                     workdir = Path(tmp) / f"{row}-{i}"
                     workdir.mkdir()
-                    r = one_round(workdir, codec, busy)
+                    r = one_round(workdir, codec, condition)
                     rounds.append(r)
                     print(f"{row} round {i}: phone PESQ {r.phone_pesq:.2f} delay var "
                           f"{r.variation_ms(r.phone_delays)} ms, baresip PESQ {r.baresip_pesq:.2f}"

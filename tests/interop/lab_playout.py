@@ -4,7 +4,9 @@ One baresip (h3) sends an espeak-ng sentence (aufile) into two calls in turn: on
 `alexphone daemon --audio-out file:got.wav` (h1), one by a second baresip recording what it
 decodes (h2, sndfile). baresip's decoded stream is the ceiling: the same encoder's packets
 decoded with no playout in between. Both receivers are pinned to one CPU; `busy` pins a
-spinning process there too (a desktop doing other work).
+spinning process there too (a desktop doing other work); `jitter_ms` delays the sender's
+RTP by a random 0..J ms each (tests/benchmarks/nfqueue_delay.py in the sender's namespace,
+so packets also overtake each other).
 
 With `--audio-out file:` the phone's audio clock is the driver's 20 ms schedule: the file
 gets one frame per scheduled tick (late ticks catch up), as a sound card would take one
@@ -26,6 +28,7 @@ from lab_alexphone import Alexphone
 from lab_peers import Baresip, baresip_account
 from media_tools import convert, delay_track, pesq_score, read_wav, silence_wav, speech_wav
 
+DELAYER = Path(__file__).resolve().parents[1] / "benchmarks" / "nfqueue_delay.py"
 CODECS = {"pcmu": ("PCMU", 8000, 1, "nb"), "opus": ("opus/48000/2", 48000, 2, "wb")}
 RECEIVER_CPU = 1
 
@@ -64,7 +67,21 @@ def _delays(reference: Path, received: Path, workdir: Path) -> list[float]:
     return delay_track(ref, deg, 16000)
 
 
-def receive_speech(lab: Lab, hosts: list[Host], codec: str, busy: bool = False) -> Received:
+def _jitter(lab: Lab, ns: str, jitter_ms: float, seconds: float) -> None:
+    """Delay every non-SIP UDP packet leaving `ns` by a random 0..jitter_ms."""
+    argv = [sys.executable, str(DELAYER), "--delay-ms", "0", "--jitter-ms", f"{jitter_ms:g}",
+            "--duration", f"{seconds:g}"]  # fmt: skip
+    lab.spawn(ns, argv, lab.workdir / "delayer.log", timeout=seconds + 5).wait_for_log(
+        "DELAYER READY", 10
+    )
+    rule = ["OUTPUT", "-p", "udp", "!", "--dport", "5060", "-j", "NFQUEUE", "--queue-num", "1",
+            "--queue-bypass"]  # fmt: skip
+    lab.run(ns, ["iptables", "-t", "mangle", "-I", *rule])
+
+
+def receive_speech(
+    lab: Lab, hosts: list[Host], codec: str, busy: bool = False, jitter_ms: float = 0.0
+) -> Received:
     """Run both calls in `lab` (3 hosts) and score what each receiver played."""
     sdp_codec, rate, channels, mode = CODECS[codec]
     workdir = lab.workdir
@@ -95,6 +112,8 @@ def receive_speech(lab: Lab, hosts: list[Host], codec: str, busy: bool = False) 
                      audio_source=f"aufile,{source}").start()  # fmt: skip
         assert tx.process is not None and tx.ctrl is not None
         _pin(tx.process.pid, 1 - RECEIVER_CPU)
+        if jitter_ms:
+            _jitter(lab, h3.ns, jitter_ms, 2 * seconds + 40)
 
         # baresip's aufile ends each call once the sentence has been sent
         tx.dial(f"sip:alexphone@{h1.ipv4}:5060")
