@@ -159,9 +159,16 @@ class Call:
 
         self.reoffer(build, lambda reinvite: _ReinviteOutcome(self, reinvite))
 
-    def reoffer(self, build: BuildReoffer, handler: ReofferHandler) -> bool:
-        """Send a new offer in a re-INVITE (retried after a 491); False if not possible now."""
-        if self.sdp.offer_pending:
+    def reoffer(
+        self, build: BuildReoffer, handler: ReofferHandler, *, replace: bool = True
+    ) -> bool:
+        """Send a new offer in a re-INVITE (retried after a 491); False if not possible now.
+
+        While a re-INVITE waits to be retried after 491, a new hold wish replaces it
+        (``replace``); an offer that must not displace it (an ALEX restart) is refused.
+        """
+        waiting = self.session.state is SessionState.GLARE_WAIT
+        if self.sdp.offer_pending or (waiting and not replace):
             return False
         previous, self._reoffer = self._reoffer, (build, handler)
         if not self._feed(self.session.reoffer):

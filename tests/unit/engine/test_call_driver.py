@@ -185,3 +185,23 @@ def test_a_183_with_sdp_gives_early_media_and_a_bodiless_200_keeps_it() -> None:
     handler.on_response(final)
     assert _states(events)[-1] is CallState.CONFIRMED
     assert call.sdp.negotiated == negotiated and not call.sdp.offer_pending
+
+
+def test_while_a_hold_waits_after_491_a_new_wish_replaces_it_and_a_restart_waits() -> None:
+    call, signaling, loop, _ = _outgoing()
+    peer = Peer()
+    invite, handler = signaling.requests[0]
+    handler.on_response(peer.answer(invite))
+    call.hold(True)
+    reinvite, handler = signaling.requests[-1]
+    handler.on_response(make_response(reinvite, 491, to_tag="b1"))
+
+    def restart_offer(dialog: Dialog) -> Request:
+        raise AssertionError("the restart must not displace the waiting hold")
+
+    assert not call.reoffer(restart_offer, lambda r: handler, replace=False)
+    call.hold(False)  # the user changed their mind: the retry carries the newest wish
+    (retry_at,) = [h.when for h in loop.pending()]
+    loop.advance(retry_at)
+    again, _ = signaling.requests[-1]
+    assert b"a=sendrecv" in again.body and signaling.methods().count("INVITE") == 3

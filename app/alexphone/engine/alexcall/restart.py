@@ -90,7 +90,11 @@ class RestartingCall(Protocol):
         ...
 
     def reoffer(
-        self, build: Callable[[Dialog], Request], handler: Callable[[Request], ResponseHandler]
+        self,
+        build: Callable[[Dialog], Request],
+        handler: Callable[[Request], ResponseHandler],
+        *,
+        replace: bool = True,
     ) -> bool:
         """Send the re-INVITE ``build`` makes (again after a 491); False if not now."""
         ...
@@ -185,8 +189,12 @@ class ChecksRestart:
             session.announce(reinvite.headers)
             return reinvite
 
-        # the call retries after a 491 (RFC 3261 §14.1); another offer of ours out: later
-        if not call.reoffer(build, lambda reinvite: _RestartOutcome(self, call, reinvite)):
+        def outcome(reinvite: Request) -> ResponseHandler:
+            return _RestartOutcome(self, call, reinvite)
+
+        # the call retries after a 491 (RFC 3261 §14.1); while another offer of ours is out
+        # or waits to be retried (a hold), the restart goes later
+        if not call.reoffer(build, outcome, replace=False):
             asyncio.get_running_loop().call_later(OFFER_RETRY, self._offer_if_pending, call)
 
     def peer_request(self, call: RestartingCall, request: Request) -> None:
