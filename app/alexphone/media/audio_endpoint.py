@@ -12,7 +12,7 @@ import math
 import struct
 import wave
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -48,6 +48,28 @@ class AudioSink(Protocol):
 
     def close(self) -> None:
         """Finish the file or release the device."""
+        ...
+
+
+@runtime_checkable
+class CapturingSource(Protocol):
+    """A source that captures on its own clock (a microphone): it says what is waiting."""
+
+    rate: int
+
+    def available(self) -> int | None:
+        """Return the samples (at ``rate``) captured and not yet read; None: not capturing."""
+        ...
+
+
+@runtime_checkable
+class BufferedSink(Protocol):
+    """A sink that plays on its own clock from a FIFO (a sound card): it says what is queued."""
+
+    rate: int
+
+    def queued(self) -> int | None:
+        """Return the samples (at ``rate``) written but not yet played; None: not playing."""
         ...
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from alexphone.media.audio_device import DeviceSink, DeviceSource
-from alexphone.media.audio_endpoint import AudioSink, AudioSource
+from alexphone.media.audio_endpoint import AudioSink, AudioSource, CapturingSource
 from alexphone.media.audio_processing import AudioProcessing
 
 
@@ -78,6 +78,10 @@ class ProcessedSource:
         render_latency = self.tap.latency if self.tap is not None else 0.0
         self.processing.delay_ms = round(1000 * (self.capture_latency() + render_latency))
         return self.processing.process_capture(self.source.read(samples))
+
+    def available(self) -> int | None:
+        """Return what the wrapped microphone captured and not read (None: no clock of its own)."""
+        return self.source.available() if isinstance(self.source, CapturingSource) else None
 
     def close(self) -> None:
         """Close the wrapped source."""

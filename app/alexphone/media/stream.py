@@ -23,13 +23,18 @@ import logging
 import math
 from collections import deque
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 import numpy as np
 
 from alexphone.core.address import Address
 from alexphone.core.errors import ParseError, RemoteProtocolError
-from alexphone.media.audio_endpoint import AudioSink, AudioSource
+from alexphone.media.audio_endpoint import (
+    AudioSink,
+    AudioSource,
+    BufferedSink,
+    CapturingSource,
+)
 from alexphone.media.codec import AudioCodec, make_codec
 from alexphone.media.opus_codec import OpusCodec, parse_opus_fmtp
 from alexphone.media.playout import Playout
@@ -94,28 +99,6 @@ class StreamStats:
     fec_recovered: int
     stretched: int = 0  # time-scale modifications (accelerate + expand) of the playout
     playout_delay_ms: float = 0.0  # how long after the typical packet's arrival we play it
-
-
-@runtime_checkable
-class CapturingSource(Protocol):
-    """A source that captures on its own clock (a microphone): it says what is waiting."""
-
-    rate: int
-
-    def available(self) -> int | None:
-        """Return the samples (at ``rate``) captured and not yet read; None: not capturing."""
-        ...
-
-
-@runtime_checkable
-class BufferedSink(Protocol):
-    """A sink that plays on its own clock from a FIFO (a sound card): it says what is queued."""
-
-    rate: int
-
-    def queued(self) -> int | None:
-        """Return the samples (at ``rate``) written but not yet played; None: not playing."""
-        ...
 
 
 class _Decoder:

@@ -175,3 +175,17 @@ def test_echo_control_applies_to_sound_cards_unless_switched() -> None:
     assert parse_echo_control(" On ") is EchoControl.ON
     with pytest.raises(ConfigError, match="--echo-cancel"):
         parse_echo_control("maybe")
+
+
+class _Microphone(SilenceSource):
+    """Silence captured on a clock of its own: 200 samples wait to be read."""
+
+    def available(self) -> int | None:
+        return 200
+
+
+def test_processed_source_passes_on_what_its_microphone_has_waiting() -> None:
+    processing, _ = make(16000)
+    clocked = ProcessedSource(_Microphone(16000), None, processing)
+    assert clocked.available() == 200  # the stream paces capture by the microphone's clock
+    assert ProcessedSource(SilenceSource(16000), None, processing).available() is None
