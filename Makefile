@@ -40,7 +40,7 @@ LAB_PACKAGES := sip-tester kamailio kamailio-tls-modules baresip linphone-cli co
 	avahi-daemon avahi-utils dbus iproute2 iptables nftables iputils-ping procps tcpdump dnsutils \
 	pulseaudio espeak-ng sox openssl libnetfilter-queue-dev xvfb imagemagick xdg-utils
 
-.PHONY: run test test-fast lint typecheck layers bench screenshots dist sysdeps sysdeps-app \
+.PHONY: run test test-fast lint typecheck layers bench fuzz screenshots dist sysdeps sysdeps-app \
 	sysdeps-lab venv lab clean
 
 # `make run` opens the desktop app; ARGS adds options (e.g. ARGS="sip:bob@example.com" dials,
@@ -69,6 +69,17 @@ screenshots: $(STAMP_TEST)
 
 bench: $(STAMP_TEST)
 	@for b in tests/benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# Fuzz every decoder (SIP, SDP, ALEX, STUN, RTP, RTCP, SRTP) with FUZZ_COUNT mutated inputs
+# each over FUZZ_JOBS processes.
+# Crashing inputs land in FUZZ_CRASHES; `make test` runs a 2,000-input slice.
+FUZZ_COUNT   ?= 1000000
+FUZZ_JOBS    ?= 2
+FUZZ_SEED    ?= alexphone
+FUZZ_CRASHES ?= /tmp/alexphone-fuzz-crashes
+fuzz: $(STAMP_TEST)
+	$(BIN)/python tests/fuzz/fuzz_run.py --count $(FUZZ_COUNT) --jobs $(FUZZ_JOBS) \
+		--seed $(FUZZ_SEED) --crashes $(FUZZ_CRASHES)
 
 sysdeps: sysdeps-app sysdeps-lab
 

@@ -165,7 +165,7 @@ class Media:
             return None
         try:
             return round(float(value))
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: "inf", "1e999"
             raise ParseError(f"bad ptime {value[:20]!r}") from None
 
     @property
@@ -295,7 +295,8 @@ def _connection(value: str) -> Connection:
 
 def _bandwidth(value: str) -> Bandwidth:
     bwtype, colon, number = value.partition(":")
-    if not colon or not bwtype or _DIGITS.fullmatch(number.strip()) is None:
+    number = number.strip(" \t")  # str.strip() would also take \x1c-\x1f, which int() refuses
+    if not colon or not bwtype or _DIGITS.fullmatch(number) is None:
         raise ParseError(f"bad b= line {value[:60]!r}")
     return Bandwidth(bwtype, int(number))
 
