@@ -1,4 +1,4 @@
-"""The command line: ``alexphone daemon``, ``call``, ``gui`` and the look-ups (peers,
+"""The command line: ``alexphone daemon``, ``call``, ``gui``, ``ctl`` and the look-ups (peers,
 resolve, addresses, cache); a composition root, like the window.
 
 It only parses options, asks the engine (``engine.runner``, ``engine.diagnostics``,
@@ -13,6 +13,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from alexphone.cli.ctl import run_ctl
 from alexphone.cli.gui import dial_check, gui_settings, run_gui
 from alexphone.cli.lookups import run_addresses, run_cache, run_peers, run_resolve
 from alexphone.cli.parser import EXIT_USAGE, build_parser, subcommands
@@ -28,6 +29,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "resolve": run_resolve,
     "addresses": run_addresses,
     "cache": run_cache,
+    "ctl": run_ctl,
 }
 
 

@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     _phone_options(gui)
     gui.add_argument("uri", nargs="?", help="call this address once the window is up")
     _lookup_parsers(sub)
+    _ctl_parser(sub)
     return parser
 
 
@@ -71,6 +72,33 @@ def _lookup_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
     cache = sub.add_parser("cache", help="ALEX cache entries of the profile")
     _common_options(cache)
     cache.add_argument("--clear", action="store_true", help="delete every entry")
+
+
+def _ctl_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    ctl = sub.add_parser("ctl", help="tell a running phone (daemon) what to do")
+    ctl.add_argument("--profile", type=Path, help="profile directory of the running phone")
+    ctl.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv: debug)")
+    commands = ctl.add_subparsers(dest="ctl_command", required=True, parser_class=_Parser)
+    commands.add_parser("dial", help="call URI").add_argument("uri")
+    for name, what in (
+        ("answer", "answer CALL (default: the only ringing incoming call)"),
+        ("hangup", "end CALL (default: the only call)"),
+        ("hold", "put CALL on hold"),
+        ("resume", "take CALL off hold"),
+        ("mute", "stop sending the microphone in CALL"),
+        ("unmute", "send the microphone again in CALL"),
+    ):
+        commands.add_parser(name, help=what).add_argument("call", nargs="?")
+    dtmf = commands.add_parser("dtmf", help="send DTMF DIGITS in CALL")
+    dtmf.add_argument("call")
+    dtmf.add_argument("digits")
+    transfer = commands.add_parser("transfer", help="transfer CALL to URI (not supported yet)")
+    transfer.add_argument("call")
+    transfer.add_argument("uri")
+    for name, what in (("status", "the calls in progress"), ("events", "stream the events")):
+        commands.add_parser(name, help=what).add_argument(
+            "--json", action="store_true", help="print JSON lines"
+        )
 
 
 def _common_options(parser: argparse.ArgumentParser) -> None:

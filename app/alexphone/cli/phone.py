@@ -1,5 +1,7 @@
 """``alexphone daemon`` and ``alexphone call``: a phone on the main thread, events on stdout.
 
+The daemon also serves ``alexphone ctl`` on the profile's control socket.
+
 With ``--json`` every event is one JSON object per line.
 """
 
@@ -16,6 +18,8 @@ from pathlib import Path
 from alexphone.core.errors import ConfigError
 from alexphone.engine.client import PhoneClient
 from alexphone.engine.commands import HangUp, PlaceCall, SendDtmf, Shutdown
+from alexphone.engine.control import socket_path
+from alexphone.engine.control_server import ControlServer
 from alexphone.engine.dial_target import dial_target, is_telephone_number
 from alexphone.engine.events import CallChanged, CallState, Event
 from alexphone.engine.media_security import media_encryption_option
@@ -138,26 +142,41 @@ def _run(
     emit: Callable[[Event], None],
     started: Callable[[PhoneClient], None] | None,
     timeout: float | None,
+    control: bool = False,
 ) -> None:
     async def main() -> None:
         loop = asyncio.get_running_loop()
+        server = ControlServer(socket_path(settings.profile)) if control else None
 
         def on_started(client: PhoneClient) -> None:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, client.submit, Shutdown())
             if timeout is not None:
                 loop.call_later(timeout, client.submit, Shutdown())
+            if server is not None:
+                server.attach(client)
             if started is not None:
                 started(client)
 
-        await run_phone(settings, emit, on_started)
+        def emit_all(event: Event) -> None:
+            emit(event)
+            if server is not None:
+                server.publish(event)
+
+        if server is not None:
+            await server.start()  # before the phone: a second phone on the profile stops here
+        try:
+            await run_phone(settings, emit_all, on_started)
+        finally:
+            if server is not None:
+                await server.close()
 
     asyncio.run(main())
 
 
 def run_daemon(args: argparse.Namespace) -> int:
-    """Run ``daemon`` until SIGINT/SIGTERM; exit status 0."""
-    _run(settings_from(args), printer(args.json), None, None)
+    """Run ``daemon`` until SIGINT/SIGTERM, serving ``alexphone ctl``; exit status 0."""
+    _run(settings_from(args), printer(args.json), None, None, control=True)
     return 0
 
 
