@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import signal
 import time
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from alexphone.core.errors import ConfigError
 from alexphone.engine.client import PhoneClient
 from alexphone.engine.commands import HangUp, PlaceCall, SendDtmf, Shutdown
 from alexphone.engine.control import socket_path
-from alexphone.engine.control_server import ControlServer
+from alexphone.engine.control_server import ControlServer, ControlSocketBusy
 from alexphone.engine.dial_target import dial_target, is_telephone_number
 from alexphone.engine.events import CallChanged, CallState, Event
 from alexphone.engine.media_security import media_encryption_option
@@ -42,6 +43,8 @@ from alexphone.engine.settings import (
 )
 
 DTMF_DIGITS = "0123456789*#ABCDabcd"
+
+log = logging.getLogger(__name__)
 
 
 def default_profile() -> Path:
@@ -164,7 +167,13 @@ def _run(
                 server.publish(event)
 
         if server is not None:
-            await server.start()  # before the phone: a second phone on the profile stops here
+            try:  # before the phone: a second phone on the profile stops here
+                await server.start()
+            except ControlSocketBusy:
+                raise
+            except OSError as exc:  # e.g. a profile path too long for a Unix socket
+                log.warning("no control socket (alexphone ctl will not reach this phone): %s", exc)
+                server = None
         try:
             await run_phone(settings, emit_all, on_started)
         finally:

@@ -46,7 +46,8 @@ class ControlServer:
         """Listen on the socket; raise ControlSocketBusy if a live phone holds it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         await self._remove_stale()
-        private = Path(tempfile.mkdtemp(prefix=".ctl", dir=self.path.parent))  # mode 0700
+        # mode 0700; short names, as a Unix socket's path has at most ~107 bytes
+        private = Path(tempfile.mkdtemp(prefix=".c", dir=self.path.parent))
         try:
             staging = private / "s"
             self._server = await asyncio.start_unix_server(
