@@ -7,7 +7,7 @@ linked to the root namespace: traffic stays inside the lab. Every process runs
 under `timeout` in its own process group and is stopped by PID at `close()`,
 which also deletes the namespaces, whatever the test outcome.
 
-Topologies (addresses as in the project's lab notes):
+Topologies (drawn in docs/TESTING.md "The lab"):
 - `flat_lan(n)`: hosts h1..hn on one bridge, 10.77.0.11.. and fd42:77::11..
 - `nat_topology()`: LAN 1 (a1 10.0.1.2, a2 10.0.1.3) behind nat1, LAN 2 (b 10.0.2.2)
   behind nat2, both MASQUERADEd to a public bridge in `pub` (198.51.100.1 and .2,

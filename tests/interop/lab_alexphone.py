@@ -3,7 +3,7 @@
 One `Alexphone` is one identity (its own profile directory and XDG dirs) and
 runs one process at a time: `daemon()` or `start_call()`; `run_call()` is the
 synchronous form returning (exit code, events). stdout carries the JSON-lines
-event contract (ARCHITECTURE.md §6): `{"ts": ..., "event": "ua.ready", ...}`;
+event contract (docs/ARCHITECTURE.md "Events"): `{"ts": ..., "event": "ua.ready", ...}`;
 a reader thread appends each event to an `EventLog`, so `wait_event` never
 sleeps blindly. Anything on stdout that is not JSON is kept in `noise`.
 """

@@ -1,4 +1,4 @@
-"""coturn as the lab's STUN/TURN server (the project's lab notes, gotcha 7).
+"""coturn as the lab's STUN/TURN server (docs/TESTING.md "Real peers").
 
 One static long-term user per `USERS` entry in realm lab.test, a private user database
 file (coturn would otherwise open a system one), no TLS/DTLS/CLI, a small relay port range.

@@ -105,7 +105,7 @@ class Kamailio:
     ) -> None:
         self.lab, self.ns, self.port, self.tls_port = lab, ns, port, tls_port
         self.extra_users = dict(extra_users or {})  # user -> password, beside `USERS`
-        self.alex_bypass = alex_bypass  # ;alex-bypass on Record-Route (ALEX.md consent)
+        self.alex_bypass = alex_bypass  # consent: docs/ALEX.md "Signaling bypass"
         self.addresses, self.transports = list(addresses), list(transports)
         self.workdir = lab.workdir / f"kamailio-{len(lab.processes)}"
         self.process: Process | None = None

@@ -1,4 +1,4 @@
-"""ALEX signaling bypass across two cone NATs through Kamailio (ALEX.md "State machines").
+"""ALEX signaling bypass across two cone NATs through Kamailio (docs/ALEX.md "Signaling bypass").
 
 With ``-A WITH_ALEX_BYPASS`` Kamailio puts ``;alex-bypass`` on its Record-Route: once the
 ``sip`` pair is selected, alice's BYE goes straight to bob's public mapping and Kamailio only

@@ -1,11 +1,12 @@
 """ICE for ICE peers (issue 5, Build 5): linphonec with ICE on a flat LAN, both directions.
 
-linphonec (Debian linphone-cli) runs headless with the files sound card (lab README gotcha
-4) and ``firewall_policy=3`` (ICE) with the lab's coturn as STUN server. It does not speak
-ALEX. When we call it, its answer's candidates and ice-ufrag/ice-pwd drive our check agent
-for the audio flow (Mode.ICE): ``alex.selected`` names the audio path and nothing else, and
-audio flows both ways. When it calls us, its offer wants ICE on RTCP too (component 2, no
-rtcp-mux), which we do not run: we answer without ICE and the call is plain, audio both ways.
+linphonec (Debian linphone-cli) runs headless with the files sound card
+(docs/TESTING.md "Real peers") and ``firewall_policy=3`` (ICE) with the lab's coturn as
+STUN server. It does not speak ALEX. When we call it, its answer's candidates and
+ice-ufrag/ice-pwd drive our check agent for the audio flow (Mode.ICE): ``alex.selected``
+names the audio path and nothing else, and audio flows both ways. When it calls us, its
+offer wants ICE on RTCP too (component 2, no rtcp-mux), which we do not run: we answer
+without ICE and the call is plain, audio both ways.
 """
 
 from __future__ import annotations

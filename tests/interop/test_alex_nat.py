@@ -232,7 +232,7 @@ def test_symmetric_nats_relay_the_audio(lab: Lab) -> None:
 
     # RFC 8445: a symmetric NAT maps each destination to a new port, so srflx addresses
     # learnt from coturn are useless to the peer; only checks through a TURN allocation
-    # (whose permission covers the other NAT's address) answer. No TURN for sip (ALEX.md).
+    # (whose permission covers the other NAT's address) answer. No TURN for sip.
     assert ours["audio"]["kind"] == "relay" and theirs["audio"]["kind"] == "relay"
     assert "sip" not in ours and "sip" not in theirs
     paths = [e["path"] for e in events if e.get("event") == "call.media"]
@@ -268,7 +268,7 @@ def test_dual_stack_prefers_the_routed_ipv6_pair_for_sip(lab: Lab, alice_v6: boo
 
     ours, theirs, events = _call_across(lab, net, coturn, (alice_v6, True))
 
-    # RFC 8445 §5.1.2.1 with ALEX.md's local preference: IPv6 ranks above IPv4, and the
+    # RFC 8445 §5.1.2.1 with our local preference (docs/ALEX.md): IPv6 ranks above IPv4, and the
     # lab routes fd42:1::/64 <-> fd42:2::/64 without NAT, so host <-> host over IPv6 wins
     # when both announce IPv6; an IPv4-only caller pairs IPv4 only (same family only).
     if alice_v6:
@@ -278,7 +278,7 @@ def test_dual_stack_prefers_the_routed_ipv6_pair_for_sip(lab: Lab, alice_v6: boo
     else:
         assert ours["sip"]["remote"] == f"{net.nat2.ipv4}:5060", ours
         assert theirs["sip"]["remote"].startswith(f"{net.nat1.ipv4}:"), theirs
-    # ALEX.md: IPv6 preferred where it works. A dual-stack phone opens an IPv6 RTP pair
+    # IPv6 is preferred where it works. A dual-stack phone opens an IPv6 RTP pair
     # beside the IPv4 one (the SDP c= stays IPv4), so audio takes the routed IPv6 host pair
     # when both sides have one, both ways (_call_across counts what each side received).
     last_media = [e for e in events if e.get("event") == "call.media"][-1]
@@ -309,7 +309,7 @@ def test_cone_to_symmetric_relays_what_the_filters_block(lab: Lab) -> None:
     # bob's srflx hit a mapping made for coturn, so nat2 drops them. No direct pair can
     # validate; the pairs through a TURN allocation (permissions by IP, RFC 8656 §9) do.
     assert ours["audio"]["kind"] == "relay" and theirs["audio"]["kind"] == "relay"
-    assert "sip" not in ours and "sip" not in theirs  # no TURN for sip (ALEX.md)
+    assert "sip" not in ours and "sip" not in theirs  # no TURN for sip
     paths = [e["path"] for e in events if e.get("event") == "call.media"]
     assert paths and paths[-1] == "relay", paths
     print(

@@ -64,7 +64,7 @@ def test_addresses_learns_srflx_and_relay_behind_nat(
     assert [i["address"] for i in sip["host"]] == [nat_net.a1.ipv4]
     assert [i["address"] for i in sip["srflx"]] == [nat_net.nat1.ipv4]
     assert sip["srflx"][0]["raddr"] == f"{nat_net.a1.ipv4}:5060"
-    assert "relay" not in sip  # no TURN for signaling (ALEX.md)
+    assert "relay" not in sip  # no TURN for signaling (docs/ALEX.md "Gathering")
     assert [i["address"] for i in media["srflx"]] == [nat_net.nat1.ipv4]
     (relay,) = media["relay"]
     assert relay["address"] == nat_net.pub.ipv4
@@ -145,7 +145,7 @@ def test_addresses_announces_the_ipv6_audio_pair_of_a_dual_stack_phone(
 ) -> None:
     # A phone listening on IPv4 and IPv6 opens an IPv6 RTP pair beside the IPv4 one
     # (media_family.py); `addresses` must show what such a call announces: both families,
-    # the routed IPv6 host first (ALEX.md local preference), srflx only for IPv4 here.
+    # the routed IPv6 host first (docs/ALEX.md "Gathering"), srflx only for IPv4 here.
     argv = [
         sys.executable, "-m", "alexphone", "addresses", "--json",
         "--listen", f"udp:{nat_net.a1.ipv4}:5060", "--listen", f"udp:[{nat_net.a1.ipv6}]:5060",

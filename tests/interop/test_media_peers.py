@@ -3,7 +3,7 @@
 SIPp's built-in uac offers PCMU and sends no RTP of its own; with `-rtp_echo` it
 returns every RTP packet to where it came from, so a tone we send must come back,
 decodable, into our `--audio-out` file. linphonec runs headless with its
-"files" sound card (gotcha 4 in the lab README: a temp HOME with
+"files" sound card (docs/TESTING.md "Real peers": a temp HOME with
 .local/share/linphone, prefer_ipv6=0), plays a tone WAV and records what it hears.
 """
 

@@ -1,7 +1,7 @@
 """The sound-card path (PyAudio → PortAudio → ALSA → PulseAudio) on a null sink.
 
 No sound card here, so the test starts its own PulseAudio with a null sink whose
-monitor is the default source (lab README gotcha 10), in a private HOME and
+monitor is the default source (docs/TESTING.md "Real peers"), in a private HOME and
 XDG_RUNTIME_DIR, and kills it afterwards. A child process opens our DeviceSink and
 DeviceSource on the default devices, plays a 1 kHz tone frame by frame for 1.5 s
 and captures the monitor. Pass: both devices opened (no fallback event), the

@@ -1,1 +1,1 @@
-"""alex layer (see ARCHITECTURE.md §2)."""
+"""alex layer (see docs/ARCHITECTURE.md "Layers")."""

@@ -1,4 +1,4 @@
-"""Which addresses may be announced, accepted from a peer, or paired (ALEX.md "Bad input").
+"""Which addresses may be announced, accepted from a peer, or paired (docs/ALEX.md "Bad input").
 
 A peer's item naming loopback, multicast, broadcast, unspecified or reserved space would make us
 probe (and later stream to) an address nobody can own for the call: such items are discarded
@@ -24,7 +24,7 @@ _TRANSITION = (
 
 
 class AddressClass(Enum):
-    """Ranking classes for the local preference: higher value, better (ALEX.md "pri")."""
+    """Ranking classes for the local preference: higher value, better (docs/ALEX.md "Gathering")."""
 
     LINK_LOCAL = 0
     IPV6_TRANSITION = 1

@@ -1,4 +1,4 @@
-"""The ALEX cache model (ALEX.md "ALEX cache"): keys, outcomes, lifetimes, network fingerprint.
+"""The ALEX cache model (docs/ALEX.md "ALEX cache"): keys, outcomes, lifetimes, network fingerprint.
 
 An entry says how a pair of addresses fared with one peer on one local network. A success
 under 120 s old lets the pair be nominated after a single authenticated probe; up to 24 h it
@@ -38,7 +38,7 @@ class CacheUse(Enum):
 
 @dataclass(frozen=True, slots=True)
 class CachePolicy:
-    """Lifetimes in seconds (ALEX.md)."""
+    """Lifetimes in seconds (docs/ALEX.md "ALEX cache")."""
 
     nominate_for: float = 120.0
     order_for: float = 24 * 3600.0

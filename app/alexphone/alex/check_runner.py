@@ -167,7 +167,7 @@ class CheckRunner:
             )
 
     def _apply_stop_rule(self, now: float) -> None:
-        """ALEX.md: nominate the best valid pair once every better pair failed, or after 1 s."""
+        """Stop rule: nominate the best valid pair once every better pair failed, or after 1 s."""
         if not self.controlling or self.state is not AgentState.CHECKING:
             return
         for connection_list, generating in self._nominator.stop_rule(self.lists, now):

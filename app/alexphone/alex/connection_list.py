@@ -18,7 +18,7 @@ from alexphone.alex.candidate import Candidate, pair_priority
 from alexphone.core.address import Address
 from alexphone.stun.transaction import StunTransaction
 
-MAX_PAIRS = 100  # RFC 8445 §6.1.2.5; ALEX.md "cap 100 pairs"
+MAX_PAIRS = 100  # RFC 8445 §6.1.2.5; docs/ALEX.md "Connection lists"
 
 
 class PairState(Enum):
@@ -206,8 +206,9 @@ class ConnectionList:
         return self.valid[0] if self.valid else None
 
     def nomination_target(self, late: bool) -> CandidatePair | None:
-        """ALEX.md stop rule: the pair that generated the best valid pair, once every better
-        pair failed (or succeeded), or at once when ``late``; a cached valid pair always wins."""
+        """The stop rule's pair: the one that generated the best valid pair, once every better
+        pair failed (or succeeded), or at once when ``late``; a cached valid pair always wins
+        (docs/ALEX.md "Nomination and the stop rule")."""
         if self.state is not ListState.RUNNING or not self.valid:
             return None
         cached = [v for v in self.valid if v.from_cache]
@@ -249,7 +250,7 @@ class ConnectionList:
             self.pairs[self.pairs.index(existing)] = pair
 
     def _sort_and_cap(self) -> None:
-        # cached pairs first (ALEX.md "ALEX cache"), then by priority
+        # cached pairs first (docs/ALEX.md "ALEX cache"), then by priority
         self.pairs.sort(key=lambda p: (not p.from_cache, -p.priority))
         del self.pairs[self.max_pairs :]
 

@@ -3,7 +3,7 @@
 A consent check is an authenticated Binding request on the selected pair every 5 s, randomised
 to 0.8–1.2 times the interval (RFC 7675 §5.1). Consent lasts 30 s past the last authenticated
 answer; once it lapses, no more media goes to that address. The checks double as the
-keepalives ALEX.md asks for (media 15 s, UDP signalling 24–29 s): they are more frequent.
+keepalives (docs/ALEX.md "Consent"): every 5 s, more often than NAT bindings need.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What a check agent reports (ARCHITECTURE.md §6: ``alex.pair``, ``alex.selected``)."""
+"""What a check agent reports (``alex.pair``, ``alex.selected``: docs/ARCHITECTURE.md "Events")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Our own candidates from the addresses the adapter found (ALEX.md "Gathering", RFC 8445 §5.1).
+"""Our candidates from the addresses the adapter found (docs/ALEX.md "Gathering", RFC 8445 §5.1).
 
 Pure: the net adapter enumerates interfaces and runs STUN/TURN, then hands the results here.
 The local preference ranks routable IPv6 (global and unique-local) above IPv4, IPv4 above

@@ -1,7 +1,7 @@
 """ICE in SDP for ICE-only peers (RFC 8839): a=candidate, a=ice-ufrag, a=ice-pwd ↔ our candidates.
 
 Our offers mirror the ``m…`` items: the same addresses, priorities and foundations, and
-ice-ufrag/ice-pwd equal to the ALEX-session ufrag/pwd (ALEX.md "Headers"). From a peer's SDP
+ice-ufrag/ice-pwd equal to the ALEX-session ufrag/pwd (docs/ALEX.md "Headers"). From a peer's SDP
 we keep UDP candidates of known types on IP literals; FQDN (mDNS ".local") candidates, TCP
 candidates and unknown types are skipped, never fatal (RFC 8839 §5.1).
 """

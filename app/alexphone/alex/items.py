@@ -1,4 +1,4 @@
-"""The ALEX-session and ALEX-item header fields (ALEX.md "Headers"): codec and reading rules.
+"""The ALEX-session and ALEX-item header fields (docs/ALEX.md "Headers"): codec and reading rules.
 
 Reading follows the robustness rules of the spec: unknown parameters are ignored, items of an
 unknown ``typ`` and items naming loopback, multicast, broadcast or unspecified addresses are
@@ -49,7 +49,7 @@ _TOKEN = re.compile(r"[A-Za-z0-9.!%*_+`'~\-]+")
 
 @dataclass(frozen=True, slots=True)
 class AlexSession:
-    """The ALEX-session values: probe credentials, tie-breaker and instance (ALEX.md)."""
+    """The ALEX-session values: credentials, tie-breaker, instance (docs/ALEX.md "Headers")."""
 
     ufrag: str
     pwd: str
@@ -126,7 +126,7 @@ def parse_item(text: str) -> Candidate | None:
         kind = CandidateType(typ) if typ is not None else CandidateType.HOST
     except ValueError:
         if typ and _TOKEN.fullmatch(typ):
-            return None  # ALEX.md: unknown typ values are ignored
+            return None  # docs/ALEX.md "Bad input": unknown typ: ignored
         raise ParseError("bad ALEX-item typ") from None
     if pri is not None:
         if _PRI.fullmatch(pri) is None or not 0 < int(pri) < 2**32:

@@ -1,4 +1,4 @@
-"""When ALEX runs for a dialog, and what else happens when it does not (ALEX.md "Negotiation").
+"""When ALEX runs for a dialog, and what else happens when it does not (docs/ALEX.md "Negotiation").
 
 We send ``Supported: alex`` in every request and in dialog-creating responses, and register a
 Contact with the ``+sip.alex`` feature tag (RFC 3840 §9); we never send ``Require: alex``

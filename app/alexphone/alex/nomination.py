@@ -1,10 +1,11 @@
 """Which pair each flow nominates: the controlling side's regular nomination (RFC 8445 §8.1.1).
 
 The controlling agent nominates one valid pair per flow by re-checking it with USE-CANDIDATE.
-ALEX.md adds a stop rule: the best valid pair is nominated once every better pair failed, or
-once ``stop_after`` (1 s) passed since checks began. Two shortcuts save the nomination round
-trip: a pair the ALEX cache vouches for, and the best pair still possible (every better one
-failed), carry USE-CANDIDATE on their own first check.
+ALEX adds a stop rule (docs/ALEX.md "Nomination and the stop rule"): the best valid pair is
+nominated once every better pair failed, or once ``stop_after`` (1 s) passed since checks
+began. Two shortcuts save the nomination round trip: a pair the ALEX cache vouches for, and
+the best pair still possible (every better one failed), carry USE-CANDIDATE on their own
+first check.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ class Nominator:
     def stop_rule(
         self, lists: Sequence[ConnectionList], now: float
     ) -> list[tuple[ConnectionList, CandidatePair]]:
-        """ALEX.md: pick the best valid pair of each flow once every better pair failed, or
+        """Stop rule: pick the best valid pair of each flow once every better pair failed, or
         after ``stop_after``; return the pairs to re-check with USE-CANDIDATE."""
         if self.started_at is None:
             return []

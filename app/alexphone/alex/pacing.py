@@ -1,4 +1,4 @@
-"""The process-wide probe budget: never more than one probe per 5 ms (ALEX.md, RFC 8445 §14).
+"""The process-wide probe budget: at most one probe per 5 ms (docs/ALEX.md, RFC 8445 §14).
 
 Each check agent paces its own new checks at Ta (20 ms); this budget, shared by every agent of
 the process and injected by whoever builds them, additionally spaces every probe it sends,
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from alexphone.core.errors import ConfigError
 
-TA = 0.020  # RFC 8445 §14.2 default pacing, ALEX.md "Ta = 20 ms"
-MIN_PROBE_GAP = 0.005  # ALEX.md: never more than one probe per 5 ms per process
+TA = 0.020  # RFC 8445 §14.2 default pacing, docs/ALEX.md "Checks and pacing"
+MIN_PROBE_GAP = 0.005  # never more than one probe per 5 ms per process
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,13 +36,13 @@ class Credentials:
 
 @dataclass(frozen=True, slots=True)
 class CheckConfig:
-    """Timers of the check agent; defaults follow RFC 8445 §14 and ALEX.md."""
+    """Timers of the check agent; defaults: RFC 8445 §14, docs/ALEX.md "Checks and pacing"."""
 
     pacing: PacingConfig = field(default_factory=PacingConfig)
     stun: StunTimerConfig = field(default_factory=StunTimerConfig)
     consent_stun: StunTimerConfig = field(default_factory=lambda: StunTimerConfig(0.5, 4, 8))
     consent: ConsentConfig = field(default_factory=ConsentConfig)
-    stop_after: float = 1.0  # ALEX.md stop rule: nominate the best valid pair after 1 s
+    stop_after: float = 1.0  # stop rule: nominate the best valid pair after 1 s
     give_up_after: float = 10.0  # a flow with no valid pair by then falls back
     max_pairs: int = MAX_PAIRS  # shared by all flows of the agent
 

@@ -4,7 +4,7 @@ RFC 8445 ranks every host pair above every server-reflexive one. When both phone
 public mapping for a flow and the mappings differ, each sits behind its own NAT: the peer's
 private IPv4 host address is then reachable only through a routed private network (a VPN, a
 multi-site LAN), rarely, while its mapping is the usual path. Checking the private pairs first
-would leave the stop rule waiting its full second for them to fail (ALEX.md "stop rule"). So
+would leave the stop rule waiting its full second for them to fail (docs/ALEX.md). So
 such remote host candidates take a type preference just below server-reflexive: they are still
 paired and checked, only after the paths that usually work, and a valid srflx pair is no longer
 held back by them. Same public mapping (same NAT) or no mapping learned: nothing changes.

@@ -1,1 +1,1 @@
-"""core layer (see ARCHITECTURE.md §2)."""
+"""core layer (see docs/ARCHITECTURE.md "Layers")."""

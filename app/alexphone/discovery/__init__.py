@@ -1,1 +1,1 @@
-"""discovery layer (see ARCHITECTURE.md §2)."""
+"""discovery layer (see docs/ARCHITECTURE.md "Layers")."""

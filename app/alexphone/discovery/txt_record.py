@@ -1,4 +1,4 @@
-"""The TXT record of a SIP DNS-SD service (RFC 6763 §6, keys per ARCHITECTURE.md §7).
+"""The TXT record of a SIP DNS-SD service (RFC 6763 §6, keys per docs/ARCHITECTURE.md "Discovery").
 
 Encoding is strict (we only publish what we can parse back); decoding is
 lenient: a foreign phone's TXT may hold anything, so a malformed key or value

@@ -1,1 +1,1 @@
-"""engine layer (see ARCHITECTURE.md §2)."""
+"""engine layer (see docs/ARCHITECTURE.md "Layers")."""

@@ -81,7 +81,7 @@ class AccountRegistration:
             expires=account.expires,
             display_name=self.ua.settings.display_name,
             user_agent=self.ua.settings.user_agent,
-            # ALEX.md "Negotiation": the feature tag tells callers we speak ALEX (RFC 3840)
+            # docs/ALEX.md "Negotiation": the feature tag tells callers we speak ALEX (RFC 3840)
             contact_params=(("+sip.alex", None),) if self.ua.alex is not None else (),
         )
         contact = self.ua.contact_for(self.destination).uri
@@ -147,7 +147,7 @@ class AccountRegistration:
             self._transmit()
 
     def _learn_mapping(self, response: Response) -> None:
-        """Tell ALEX how the registrar saw our UDP SIP socket (the ``sip`` srflx, ALEX.md)."""
+        """Tell ALEX how the registrar saw our UDP SIP socket (the ``sip`` srflx)."""
         alex, machine, destination = self.ua.alex, self.machine, self.destination
         if alex is None or machine is None or destination is None or self._sent_by is None:
             return

@@ -82,7 +82,7 @@ class Call:
         self._reoffer: tuple[BuildReoffer, ReofferHandler] | None = None
         self._driver = CoreDriver(session, self._flush, loop=loop)  # Timer C, the 491 retry
         self.on_media_change: Callable[[Call], None] | None = None  # re-INVITE changed media
-        self.alex: AlexCall | None = None  # address lists and checks (ALEX.md)
+        self.alex: AlexCall | None = None  # docs/ALEX.md
 
     @property
     def dialog(self) -> Dialog | None:

@@ -197,7 +197,7 @@ class MediaController:
         call = entry.call
         send_rtp: _Send = socket.send_rtp
         send_rtcp: _Send = socket.send_rtcp
-        if call.alex is not None and call.alex.active:  # only to checked addresses (ALEX.md)
+        if call.alex is not None and call.alex.active:  # docs/ALEX.md "Media gate"
             send_rtp, send_rtcp = call.alex.gate(send_rtp), call.alex.gate(send_rtcp, rtcp=True)
         protection: MediaProtection = CLEARTEXT
         if negotiated.srtp is not None:  # RFC 3711: between the packetizer and the socket

@@ -31,7 +31,7 @@ from alexphone.store.database import DATABASE_NAME, open_database
 
 
 class PathUse(Enum):
-    """What a cached path is good for now (ALEX.md, the cache)."""
+    """What a cached path is good for now (docs/ALEX.md "ALEX cache")."""
 
     NOMINATE = "nominate"  # tried first and nominated by its first check
     ORDER = "order"  # tried first, checked as usual

@@ -1,4 +1,4 @@
-"""Events the engine emits: frozen dataclasses, one JSON object each (ARCHITECTURE.md §6)."""
+"""Events the engine emits, one JSON object each (docs/ARCHITECTURE.md "Events")."""
 
 from __future__ import annotations
 

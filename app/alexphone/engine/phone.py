@@ -159,7 +159,7 @@ class Phone:
         """Mobility: our addresses moved, so re-register from the new ones."""
         if self.registration is not None:
             self.registration.network_changed()
-        if self.ua is not None:  # ALEX.md: running calls re-check from the new addresses
+        if self.ua is not None:  # calls re-check (docs/ALEX.md "Restart")
             if self.ua.alex is not None:
                 self.ua.alex.forget_mappings()  # the REGISTER answer tells the new one
             self.ua.restart.network_changed()

@@ -118,8 +118,8 @@ class PhoneSettings:
     mdns_interfaces: tuple[str, ...] = ()  # --mdns-interface; empty: every interface
     local_domain: str | None = None  # for outbound-proxy discovery; None: from resolv.conf
     stun: Address | None = None  # --stun; None: the TURN server, if any, else none
-    turn: TurnSettings | None = None  # --turn: relayed media addresses (ALEX.md "Gathering")
-    alex: bool = True  # ALEX address lists and checks (ALEX.md); --no-alex turns it off
+    turn: TurnSettings | None = None  # --turn: relayed media addresses (docs/ALEX.md "Gathering")
+    alex: bool = True  # docs/ALEX.md; --no-alex turns it off
 
     def __post_init__(self) -> None:
         if not self.listen:

@@ -189,7 +189,7 @@ class UserAgent:
         """Address and send a request in a client transaction; failures reach ``handler``."""
         call = self.calls.get(request.call_id) if destination is None else None
         if call is not None and self.bypass.route(call, request, handler):
-            return  # ALEX.md: straight to the selected sip pair
+            return  # docs/ALEX.md "Signaling bypass"
         self._tasks.spawn(self._send_request(request, handler, destination))
 
     async def _send_request(
@@ -290,7 +290,7 @@ class UserAgent:
         """Reserve an RTP port pair on our first listening address (and an IPv6 one for ALEX)."""
         host = self.settings.listen[0].host
         port = MediaPort(host if host not in ("", "::") else "0.0.0.0")
-        if self.alex is not None:  # ALEX.md: IPv6 preferred where it works
+        if self.alex is not None:  # docs/ALEX.md "Gathering": IPv6 pair
             add_ipv6_pair(port, [spec.host for spec in self.settings.listen])
         return port
 
@@ -355,7 +355,7 @@ class UserAgent:
             ),
             on_consent_lost=lambda flow: self.restart.consent_lost(call, flow),
         )
-        for bound in media_bounds(call.port)[1:]:  # ALEX.md: IPv6 preferred where it works
+        for bound in media_bounds(call.port)[1:]:  # docs/ALEX.md "Gathering": IPv6 pair
             session.add_audio_socket(bound)
         call.alex = session
 

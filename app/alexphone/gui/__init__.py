@@ -1,1 +1,1 @@
-"""gui layer (see ARCHITECTURE.md §2)."""
+"""gui layer (see docs/ARCHITECTURE.md "Layers")."""

@@ -1,6 +1,6 @@
 """ALEX views: the connection list of a call (``alex.pair`` / ``alex.selected``) and the cache.
 
-Both are fed by the events of ARCHITECTURE.md §6 and fill in once ALEX
+Both are fed by the events of docs/ARCHITECTURE.md "Events" and fill in once ALEX
 reports them; until then they are empty tables with their headers.
 """
 

@@ -1,4 +1,4 @@
-"""The one crossing point between the engine thread and the GUI thread (ARCHITECTURE.md §4).
+"""The one crossing between the engine thread and the GUI (docs/ARCHITECTURE.md "Threads").
 
 ``EngineThread.run`` owns an asyncio loop for the engine's whole life. The
 engine reports through ``EventBridge.forward``, which only emits a Qt signal:

@@ -1,6 +1,6 @@
 """Calls as the user sees them: state, remote, timer, codec, path and live stats.
 
-Fed by ``call.state``, ``call.media`` and ``call.stats`` (ARCHITECTURE.md §6);
+Fed by ``call.state``, ``call.media`` and ``call.stats`` (docs/ARCHITECTURE.md "Events");
 the last two fill in once the media engine reports them.
 """
 

@@ -1,4 +1,4 @@
-"""LAN peers seen through DNS-SD (``peer.added`` / ``peer.removed``, ARCHITECTURE.md §6-7)."""
+"""LAN peers from ``peer.added``/``peer.removed`` (docs/ARCHITECTURE.md "Discovery")."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""media layer (see ARCHITECTURE.md §2)."""
+"""media layer (see docs/ARCHITECTURE.md "Layers")."""

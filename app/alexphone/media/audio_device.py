@@ -1,6 +1,6 @@
 """Sound cards through PyAudio (PortAudio): listing, opening by name, fallback to the default.
 
-Threads (ARCHITECTURE.md §4): PortAudio calls our callbacks on its own thread. They only
+Threads (docs/ARCHITECTURE.md "Threads"): PortAudio calls our callbacks on its own thread. They only
 append or pop whole chunks on a bounded ``collections.deque`` (atomic in CPython) and never
 block; resampling between the device's native rate and the codec rate happens on the engine
 loop in ``read``/``write``. A device that fails to open, or whose callbacks stop arriving

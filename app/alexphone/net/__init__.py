@@ -1,1 +1,1 @@
-"""net layer (see ARCHITECTURE.md §2)."""
+"""net layer (see docs/ARCHITECTURE.md "Layers")."""

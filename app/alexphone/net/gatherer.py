@@ -1,4 +1,4 @@
-"""Gathering on real sockets: host, server-reflexive and relayed candidates (ALEX.md "Gathering").
+"""Host, server-reflexive and relayed candidates on real sockets (docs/ALEX.md "Gathering").
 
 Each ``SocketBase`` is one bound socket of one flow. Its host candidates are the socket's own
 address, or every interface address of its family when it is bound to the wildcard (loopback

@@ -110,7 +110,7 @@ def default_gateways(proc: Path = Path("/proc/net")) -> list[str]:
 
 
 def network_fingerprint(addresses: Iterable[InterfaceAddress], gateways: Iterable[str]) -> str:
-    """Return a short stable digest of our prefixes and gateways (ALEX.md: cache key)."""
+    """Return a short stable digest of our prefixes and gateways (docs/ALEX.md "ALEX cache")."""
     parts = sorted({str(a.network) for a in addresses if not a.is_link_local})
     parts += sorted(set(gateways))
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]

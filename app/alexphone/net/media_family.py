@@ -1,6 +1,6 @@
 """A call's second RTP port pair, for IPv6, beside the pair on the first listening address.
 
-ALEX.md prefers IPv6 where it works, so a dual-stack phone offers audio candidates of both
+ALEX prefers IPv6 where it works, so a dual-stack phone offers audio candidates of both
 families (RFC 8445 §5.1.1.1: every interface address of every family is a host candidate).
 The SDP ``c=`` line stays on the first pair's family, so a plain peer sees nothing new.
 """

@@ -5,8 +5,8 @@ REALM/NONCE, RFC 8489 §9.2), CreatePermission through ChannelBind on first send
 5/6 of the lifetime, and Refresh with LIFETIME 0 on close. The allocation lives on its own
 socket toward the server, so the relayed candidate's base is itself (RFC 8445 §5.1.1.2).
 This module adds the settings, a bounded ``allocate_relay`` that returns None instead of
-raising (ALEX.md: a failed TURN allocation degrades to direct-only), and a handle the call
-keeps until it ends, when ``close`` frees the allocation.
+raising (a failed TURN allocation degrades to direct-only: docs/ALEX.md "Gathering"), and
+a handle the call keeps until it ends, when ``close`` frees the allocation.
 """
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""rtp layer (see ARCHITECTURE.md §2)."""
+"""rtp layer (see docs/ARCHITECTURE.md "Layers")."""

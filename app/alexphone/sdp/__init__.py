@@ -1,1 +1,1 @@
-"""sdp layer (see ARCHITECTURE.md §2)."""
+"""sdp layer (see docs/ARCHITECTURE.md "Layers")."""

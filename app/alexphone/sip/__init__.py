@@ -1,1 +1,1 @@
-"""sip layer (see ARCHITECTURE.md §2)."""
+"""sip layer (see docs/ARCHITECTURE.md "Layers")."""

@@ -96,7 +96,7 @@ class DigestCredentials:
     """A username and password, optionally bound to one realm."""
 
     username: str
-    password: str = field(repr=False)  # never in logs (ARCHITECTURE §5)
+    password: str = field(repr=False)  # never in logs (docs/ARCHITECTURE.md "Profile and data")
     realm: str | None = None
 
 

@@ -1,1 +1,1 @@
-"""store layer (see ARCHITECTURE.md §2)."""
+"""store layer (see docs/ARCHITECTURE.md "Layers")."""

@@ -1,4 +1,4 @@
-"""The ALEX cache on disk: a table in the profile's SQLite database, WAL mode (ARCHITECTURE §5).
+"""The ALEX cache table in the profile database (docs/ARCHITECTURE.md "Profile and data").
 
 The table is versioned on its own (``alex_cache_schema``), since the database is shared with
 contacts and history: an unknown or older version of this table is dropped and recreated

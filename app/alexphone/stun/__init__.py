@@ -1,1 +1,1 @@
-"""stun layer (see ARCHITECTURE.md §2)."""
+"""stun layer (see docs/ARCHITECTURE.md "Layers")."""

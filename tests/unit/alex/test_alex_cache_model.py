@@ -1,4 +1,4 @@
-"""ALEX cache lifetimes, ranking and network fingerprint (ALEX.md "ALEX cache")."""
+"""ALEX cache lifetimes, ranking and network fingerprint (docs/ALEX.md "ALEX cache")."""
 
 from __future__ import annotations
 

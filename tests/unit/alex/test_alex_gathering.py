@@ -1,4 +1,4 @@
-"""Local candidates, preferences and address rules (ALEX.md "Gathering", RFC 8445 §5.1)."""
+"""Local candidates, preferences and address rules (docs/ALEX.md "Gathering", RFC 8445 §5.1)."""
 
 from __future__ import annotations
 

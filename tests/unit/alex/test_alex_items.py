@@ -1,4 +1,4 @@
-"""ALEX-session / ALEX-item codec and reading rules (ALEX.md "Headers", "Bad input")."""
+"""ALEX-session / ALEX-item codec and reading rules (docs/ALEX.md "Headers", "Bad input")."""
 
 from __future__ import annotations
 

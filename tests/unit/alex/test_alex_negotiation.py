@@ -1,4 +1,4 @@
-"""ALEX negotiation and fallback (ALEX.md "Negotiation", "Coexistence")."""
+"""ALEX negotiation and fallback (docs/ALEX.md "Negotiation", "ICE peers and plain peers")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""In-dialog signaling on the ALEX-selected ``sip`` pair (ALEX.md "State machines").
+"""In-dialog signaling on the ALEX-selected ``sip`` pair (docs/ALEX.md "Signaling bypass").
 
 Theory of operation. Once a call's dialog is confirmed and its ALEX ``sip`` flow has a
 selected pair, in-dialog requests (BYE, re-INVITE, UPDATE, INFO) go straight to the pair's
@@ -32,7 +32,7 @@ from alexphone.sip.uri import SipUri
 log = logging.getLogger(__name__)
 BYPASS_PARAM = "alex-bypass"
 DIRECT_METHODS = frozenset({"BYE", "INVITE", "UPDATE", "INFO"})
-FALLBACK_AFTER = 2.0  # seconds a direct request may go unanswered (ALEX.md)
+FALLBACK_AFTER = 2.0  # seconds a direct request may go unanswered
 
 
 class SendRequest(Protocol):

@@ -1,9 +1,9 @@
 """Our ALEX candidates from the sockets a call uses, and the peer's from its headers.
 
 Host candidates come from the socket's bound address: a specific address is the one
-candidate; a wildcard socket announces every interface address of its family (ALEX.md
-"Gathering"). A socket bound to loopback can only reach processes on this host, so its
-candidate is loopback and loopback items from the peer are kept too: nothing can be
+candidate; a wildcard socket announces every interface address of its family
+(docs/ALEX.md "Gathering"). A socket bound to loopback reaches only processes on this host,
+so its candidate is loopback and loopback items from the peer are kept too: nothing can be
 amplified off the host then. Every other peer item naming loopback is discarded (items.py).
 """
 
@@ -31,8 +31,8 @@ from alexphone.sip.grammar import split_values
 from alexphone.sip.message import Headers
 
 SIP_FLOW = "sip"
-AUDIO_FLOW = "m0.1"  # first m-line, RTP component (ALEX.md flow grammar)
-EVENT_FLOWS = {SIP_FLOW: "sip", AUDIO_FLOW: "audio"}  # ARCHITECTURE.md §6 flow names
+AUDIO_FLOW = "m0.1"  # first m-line, RTP component (docs/ALEX.md "Headers")
+EVENT_FLOWS = {SIP_FLOW: "sip", AUDIO_FLOW: "audio"}  # docs/ARCHITECTURE.md "Events"
 
 
 def is_loopback(ip: str) -> bool:

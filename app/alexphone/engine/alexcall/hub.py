@@ -1,4 +1,4 @@
-"""The process-wide part of ALEX: what every call of one phone shares (ALEX.md).
+"""The process-wide part of ALEX: what every call of one phone shares (docs/ALEX.md).
 
 One probe budget (one probe per 5 ms for the whole process), the cache store, the network
 fingerprint, the public mapping of each SIP socket the registrar revealed, and the STUN hook on
@@ -77,7 +77,7 @@ class AlexHub:
         self.ids = ids
         self.cache = cache
         self.rng = rng if rng is not None else random.Random()
-        self.budget = ProbeBudget()  # ALEX.md: one probe per 5 ms for the whole process
+        self.budget = ProbeBudget()  # one probe per 5 ms for the whole process
         self.instance = instance_urn(profile)
         self._members: dict[str, HubMember] = {}  # by Call-ID: the calls taking SIP STUN
         self._sip_public: dict[Address, Address] = {}  # SIP sent-by -> REGISTER received/rport

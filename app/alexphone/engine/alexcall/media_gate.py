@@ -1,4 +1,4 @@
-"""Where a call's probes and media leave from, and the media gate (ALEX.md "Media gate").
+"""Where a call's probes and media leave from, and the media gate (docs/ALEX.md "Media gate").
 
 While checks run (ALEX, or ICE with an ICE peer) RTP and RTCP only go to an address that
 answered an authenticated probe, from the base that probe proved: the selected audio pair's,

@@ -1,6 +1,6 @@
 """ALEX on a call's second media socket: IPv6 audio candidates beside the IPv4 ones.
 
-ALEX.md prefers IPv6 where it works. A call whose ``MediaPort`` carries an IPv6 pair
+IPv6 first (docs/ALEX.md "Gathering"). A call whose ``MediaPort`` carries an IPv6 pair
 (net/media_family.py) announces that pair's host candidates for ``m0.1`` too; the checks
 pair each family with the peer's same family only (RFC 8445 §6.1.2.2), so an IPv4-only peer
 still gets IPv4. STUN reaching either socket goes to the one agent (``media_bounds`` tells

@@ -1,4 +1,4 @@
-"""What the ALEX cache remembers of one call's peer on this network (ALEX.md "Cache").
+"""What the ALEX cache remembers of one call's peer on this network (docs/ALEX.md "ALEX cache").
 
 A call records each pair that failed and each pair selected, keyed by the peer (its instance
 URN once known, else its AOR), the flow, both endpoints and the network fingerprint taken

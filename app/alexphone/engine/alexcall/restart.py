@@ -1,4 +1,4 @@
-"""Restart ALEX checks in a running call: consent lost or our addresses changed (ALEX.md).
+"""Restart a call's ALEX checks: consent lost or our addresses moved (docs/ALEX.md "Restart").
 
 Theory of operation. In ACTIVE, 30 s without consent on a selected pair (RFC 7675 §5.1,
 the agent's ``ConsentExpired``) or a change of our local addresses (mobility) restarts
