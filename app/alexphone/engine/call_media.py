@@ -133,10 +133,19 @@ class MediaController:
             return
         stream = entry.driver.stream
         if negotiated != stream.media:
+            self._rekey(entry, negotiated)
             stream.update(negotiated)
             if entry.moved_to is not None:  # the checked path outlives an SDP change
                 stream.move_to(entry.moved_to)
             self._announce(entry, stream)
+
+    @staticmethod
+    def _rekey(entry: _Running, negotiated: NegotiatedMedia) -> None:
+        """Follow new SDES keys of a re-INVITE; SRTP is not turned on or off mid-call."""
+        if entry.srtp is not None and negotiated.srtp is not None:
+            entry.srtp.rekey(negotiated.srtp)
+        elif (entry.srtp is None) != (negotiated.srtp is None):
+            log.warning("call %s: a re-INVITE changed SRTP on/off; kept", entry.call.call_id)
 
     async def _start(self, entry: _Running) -> None:
         call, negotiated = entry.call, entry.call.sdp.negotiated

@@ -50,8 +50,18 @@ class SrtpProtection:
     def __init__(self, keys: SrtpKeys) -> None:
         self.suite = keys.suite
         self.counters = SrtpCounters()
+        self._keys = keys
         self._out = _session(keys.local, keys.suite, pylibsrtp.Policy.SSRC_ANY_OUTBOUND)
         self._in = _session(keys.remote, keys.suite, pylibsrtp.Policy.SSRC_ANY_INBOUND)
+
+    def rekey(self, keys: SrtpKeys) -> None:
+        """Take the keys of a new offer/answer; a direction whose key is unchanged keeps its
+        session (its rollover counter and replay list, RFC 3711 §3.3.1)."""
+        old, self._keys, self.suite = self._keys, keys, keys.suite
+        if (keys.suite, keys.local) != (old.suite, old.local):
+            self._out = _session(keys.local, keys.suite, pylibsrtp.Policy.SSRC_ANY_OUTBOUND)
+        if (keys.suite, keys.remote) != (old.suite, old.remote):
+            self._in = _session(keys.remote, keys.suite, pylibsrtp.Policy.SSRC_ANY_INBOUND)
 
     def protect_rtp(self, packet: bytes) -> bytes | None:
         """Encrypt and authenticate an RTP packet (RFC 3711 §3.3); None if libsrtp refuses."""

@@ -92,3 +92,23 @@ def test_the_media_socket_unprotects_before_the_stream_sees_anything() -> None:
     socket.dispatch(rtcp, ("10.0.0.1", 4001))
     assert got == [packet, RTCP_RR]
     assert b.counters.auth_failed == 2
+
+
+def test_new_keys_from_a_re_invite_replace_only_the_direction_that_changed() -> None:
+    a, b = pair(CryptoSuite.AES_CM_128_HMAC_SHA1_80)
+    first = a.protect_rtp(rtp(1))
+    assert first is not None and b.unprotect_rtp(first) is not None
+    new_a = bytes(range(200, 230))  # A's answer to a re-offer brings a new key of A's
+    a.rekey(SrtpKeys(CryptoSuite.AES_CM_128_HMAC_SHA1_32, new_a, KEY_B))
+    b.rekey(SrtpKeys(CryptoSuite.AES_CM_128_HMAC_SHA1_32, KEY_B, new_a))
+    wire = a.protect_rtp(rtp(2))
+    assert wire is not None and len(wire) == len(rtp(2)) + 4 and b.unprotect_rtp(wire) == rtp(2)
+    back = b.protect_rtp(rtp(3))  # B's key is the same, but the suite changed
+    assert back is not None and a.unprotect_rtp(back) == rtp(3)
+    assert a.counters.auth_failed == b.counters.auth_failed == 0
+    kept, _ = pair(CryptoSuite.AES_CM_128_HMAC_SHA1_80)
+    _, peer = pair(CryptoSuite.AES_CM_128_HMAC_SHA1_80)
+    replayed = kept.protect_rtp(rtp(9))
+    assert replayed is not None and peer.unprotect_rtp(replayed) is not None
+    peer.rekey(SrtpKeys(CryptoSuite.AES_CM_128_HMAC_SHA1_80, bytes(30), KEY_A))  # only ours
+    assert peer.unprotect_rtp(replayed) is None  # the inbound replay list survived
