@@ -3,11 +3,11 @@
 alice calls bob through Kamailio, coturn on the public bridge, both NATs cone. alice listens
 on the wildcard address, so her SIP and RTP sockets outlive her addresses. Once audio flows,
 a1 leaves LAN 1 (eth0 down) for a new uplink on 10.0.3.0/24 behind nat2. alice's network
-monitor notices (it polls every 2 s) and (docs/ALEX.md "Restart") a local address change
-restarts checking with new credentials: she re-registers from the new address, gathers her
-srflx/relay again from the new network, sends a re-INVITE with a new ALEX-session over the
-route set, both sides check again and audio moves to the new pair. Where bob sits decides
-which pair that is:
+monitor notices (rtnetlink, within tens of ms) and (docs/ALEX.md "Restart") a local
+address change restarts checking with new credentials: she re-registers from the new address,
+gathers her srflx/relay again from the new network, sends a re-INVITE with a new
+ALEX-session over the route set, both sides check again and audio moves to the new pair.
+Where bob sits decides which pair that is:
 - bob on b (behind nat2): after the move both are behind nat2, which routes between its LANs
   without NAT, so the host pair 10.0.3.2 <-> 10.0.2.2 wins (RFC 8445: host ranks first);
 - bob on a2 (stays behind nat1): the LAN host pair of the start is gone, and the new path
