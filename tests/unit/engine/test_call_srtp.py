@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
 from phone_pair import PhonePair, run, settings_for
 
 from alexphone.engine.commands import HangUp, Hold, PlaceCall, SendDtmf
@@ -16,6 +19,7 @@ from alexphone.engine.events import (
     MediaDirection,
 )
 from alexphone.media.audio_spec import parse_audio_in, parse_audio_out
+from alexphone.net.tls import TlsSettings
 from alexphone.sdp.crypto import MediaEncryption
 
 QUIET = {"audio_in": parse_audio_in("tone:440"), "audio_out": parse_audio_out("null")}
@@ -85,5 +89,39 @@ def test_optional_over_udp_stays_cleartext(tmp_path: Path) -> None:
             await pair.a.call_state(CallState.CONFIRMED)
             media = await pair.b.log.wait_for(CallMedia)
             assert (media.encryption, media.suite) == (Encryption.NONE, None)
+
+    run(scenario())
+
+
+def _certificate(folder: Path) -> TlsSettings:
+    """A self-signed certificate for 127.0.0.1, presented and trusted by both phones."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    folder.mkdir()
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return TlsSettings(certificate=cert, private_key=key, ca_file=cert)
+
+
+def test_optional_over_tls_offers_keys_best_effort_and_gets_srtp(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        tls = _certificate(tmp_path / "tls")
+        listen = "tls:127.0.0.1:0"
+        a = settings_for(tmp_path / "a", listen, user="alice", tls=tls, **QUIET)
+        b = settings_for(tmp_path / "b", listen, user="bob", auto_answer=0.0, tls=tls, **QUIET)
+        async with PhonePair(a, b) as pair:
+            pair.a.execute(PlaceCall(pair.b.uri()))  # ;transport=tls
+            up = await pair.a.call_state(CallState.CONFIRMED)
+            media = await pair.b.log.wait_for(CallMedia)
+            assert (media.encryption, media.suite) == (Encryption.SRTP, "AES_CM_128_HMAC_SHA1_80")
+            pair.b.execute(SendDtmf(media.call_id, "3"))
+            await pair.a.log.wait_for(DtmfReceived, lambda e: e.digit == "3")
+            pair.a.execute(HangUp(up.call_id))
+            await pair.b.call_state(CallState.ENDED)
 
     run(scenario())
