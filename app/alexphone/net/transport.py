@@ -11,6 +11,7 @@ from the very socket the request arrived on, so that NAT bindings let them throu
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import logging
 from collections.abc import Callable, Sequence
@@ -27,6 +28,7 @@ from alexphone.net.flow import (
     is_ip_literal,
     is_wildcard,
 )
+from alexphone.net.rate_limit import RequestLimiter, RequestLimits
 from alexphone.net.rport import reliable_destination, stamp_received, udp_destination
 from alexphone.net.source_address import source_address
 from alexphone.net.tcp import TcpPool
@@ -53,8 +55,10 @@ class SipTransport:
         connect_timeout: float = 10.0,
         max_datagram: int = MAX_MESSAGE_BYTES,
         tls: TlsSettings | None = None,
+        limits: RequestLimits | None = None,
     ) -> None:
         self._on_message = on_message
+        self.limiter = RequestLimiter(limits)
         self._logger = logger or logging.getLogger("alexphone.net")
         self._max_datagram = max_datagram
         self._udp: list[UdpEndpoint] = []
@@ -120,6 +124,7 @@ class SipTransport:
                 spec.host, spec.port, self._dispatch, self._logger, self._max_datagram
             )
             endpoint.stun_handler = self._stun_handler
+            endpoint.admit = self._admit
             self._udp.append(endpoint)
             local = endpoint.local
         elif spec.kind is TransportKind.TCP:
@@ -132,6 +137,14 @@ class SipTransport:
         self._listeners.append(listener)
         self._logger.debug("listening on %s", listener)
         return listener
+
+    def _admit(self, source: str) -> bool:
+        """Ask the flood limiter about a request from ``source``; log the first shed one."""
+        if self.limiter.admit(source, asyncio.get_running_loop().time()):
+            return True
+        if self.limiter.shed % 1000 == 1:
+            self._logger.info("request flood: %d requests shed so far", self.limiter.shed)
+        return False
 
     def _dispatch(self, message: Message, flow: Flow) -> None:
         """Stamp inbound requests and hand every message up; callback errors are logged."""

@@ -18,6 +18,7 @@ from alexphone.sip.parser import parse
 __all__ = ["MAX_UDP_PAYLOAD", "UdpEndpoint", "open_udp"]
 
 Deliver = Callable[[Message, Flow], None]
+Admit = Callable[[str], bool]  # (source IP) -> may a request from it be parsed now
 StunHandler = Callable[[bytes, Address, Address], None]  # (datagram, local, remote)
 MAX_UDP_PAYLOAD = 65507  # 65535 minus the IPv4 and UDP headers
 
@@ -33,6 +34,7 @@ class UdpEndpoint(asyncio.DatagramProtocol):
         self.local: Address = ("", 0)
         self.family = socket.AF_INET
         self.stun_handler: StunHandler | None = None  # ALEX probes on the SIP socket
+        self.admit: Admit | None = None  # flood limit, asked before a request is parsed
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Remember the socket and its bound address."""
@@ -56,6 +58,8 @@ class UdpEndpoint(asyncio.DatagramProtocol):
         if data[0] < 4 and self.stun_handler is not None:  # RFC 7983 §7: 0-3 is STUN
             self.stun_handler(data, self.local, remote)
             return
+        if self.admit is not None and not data.startswith(b"SIP/") and not self.admit(remote[0]):
+            return  # shed unanswered: a reply would reflect the flood (net/rate_limit.py)
         try:
             if len(data) > self._max_size:
                 raise ParseError(f"Message of {len(data)} bytes exceeds {self._max_size}", 513)
