@@ -74,7 +74,7 @@ class TcpConnection(asyncio.Protocol):
         for raw, fault in self._framer.take_rejected():  # framed fine, content malformed
             self._pool.logger.debug("bad message from %s: %s", self.flow, fault)
             reply = error_reply(raw, fault)
-            if reply is not None:
+            if reply is not None and self.is_open:  # a reply to a closed peer is moot
                 self.send(reply)
         pending = self._framer.pending
         self._unframed = (self._unframed + data)[-pending:] if pending else b""
@@ -99,7 +99,8 @@ class TcpConnection(asyncio.Protocol):
         leading = len(data) - len(data.lstrip(b"\r\n"))
         self._crlf += leading
         while self._crlf >= _PING:
-            self.send(b"\r\n")
+            if self.is_open:  # the peer may have closed already: the pong is moot
+                self.send(b"\r\n")
             self._crlf -= _PING
         if leading < len(data):
             self._crlf = 0

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
 
 import pytest
@@ -380,3 +381,31 @@ def test_malformed_but_framed_message_gets_400_and_the_stream_goes_on() -> None:
         assert not stream.closed
 
     run(main())
+
+
+def test_replies_to_a_peer_that_already_closed_are_dropped_quietly() -> None:
+    # Found by the live fuzz: a peer sends two bad messages and a ping, then resets; the
+    # first 400 fails to write and asyncio closes the transport, the rest raised
+    # TransportError out of data_received (logged as an error with a traceback).
+    async def main() -> None:
+        connection, stream = fake_connection([])
+        stream.closed = True
+        bad = options("z9hG4bKbad").replace(b"CSeq: 1 OPTIONS", b"CSeq: x OPTIONS")
+        connection.data_received(b"\r\n\r\n" + bad + bad)
+        assert stream.written == b""
+
+    with _no_error_logged():
+        run(main())
+
+
+@contextlib.contextmanager
+def _no_error_logged() -> Iterator[None]:
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.ERROR)
+    handler.emit = records.append  # type: ignore[method-assign]
+    logging.getLogger("test").addHandler(handler)
+    try:
+        yield
+    finally:
+        logging.getLogger("test").removeHandler(handler)
+    assert [r.getMessage() for r in records] == []
