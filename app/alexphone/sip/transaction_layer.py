@@ -11,6 +11,11 @@ RFC 3261 magic cookie by Request-URI, From tag, Call-ID, CSeq number, top Via an
 A CANCEL is its own transaction; ``RequestReceived.cancel_target`` names the INVITE server
 transaction it cancels (§9.2). An ACK matching nothing (the ACK for a 2xx) and a response
 matching nothing (a retransmitted 2xx after Timer M) are handed to the TU as they are.
+
+Overload: at most ``max_servers`` server transactions live at once (each lives up to
+32 s after its final response, Timers H/J). A new request beyond that is answered
+statelessly 503 with Retry-After (RFC 3261 §21.5.4) and never reaches the TU, so a
+request flood cannot grow the layer, or the work every timer scan does, without bound.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from alexphone.sip.client_transaction import (
     InviteClientTransaction,
     NonInviteClientTransaction,
 )
-from alexphone.sip.message import Message, Request, Response
+from alexphone.sip.message import Message, Request, Response, make_response
 from alexphone.sip.server_transaction import (
     InviteServerTransaction,
     NonInviteServerTransaction,
@@ -44,6 +49,8 @@ from alexphone.sip.transaction import (
 )
 
 Key = tuple[object, ...]
+OVERLOAD_TAG = "overload"  # a stateless 503 needs a To tag (RFC 3261 §8.2.6.2), any will do
+RETRY_AFTER = 5  # seconds
 
 
 def client_key(message: Message) -> tuple[str, str]:
@@ -76,8 +83,10 @@ def server_key(request: Request, method: str | None = None) -> Key:
 class TransactionLayer:
     """Creates, feeds and forgets client and server transactions; queues output and events."""
 
-    def __init__(self, config: TimerConfig | None = None) -> None:
+    def __init__(self, config: TimerConfig | None = None, *, max_servers: int = 1024) -> None:
         self.config = config if config is not None else TimerConfig()
+        self.max_servers = max_servers
+        self.overloaded = 0  # requests answered 503 because max_servers were live
         self._next_id = 1
         self._transactions: dict[TransactionId, Transaction] = {}
         self._clients: dict[Key, TransactionId] = {}
@@ -186,6 +195,12 @@ class TransactionLayer:
             return
         if request.method == "ACK":
             self._events.append(AckReceived(request, source))  # RFC 3261 §17.2.3: for the TU
+            return
+        if len(self._servers) >= self.max_servers:
+            self.overloaded += 1
+            busy = make_response(request, 503, "Service Unavailable", to_tag=OVERLOAD_TAG)
+            busy.headers.set("Retry-After", str(RETRY_AFTER))
+            self._output.append(Outgoing(busy, source))
             return
         kind = InviteServerTransaction if request.method == "INVITE" else NonInviteServerTransaction
         server = kind(self._new_id(), request, source, reliable=reliable, config=self.config)

@@ -1,0 +1,49 @@
+"""The transaction layer caps live server transactions; beyond the cap it answers 503 itself."""
+
+from __future__ import annotations
+
+from test_transaction_layer import SOURCE, request
+
+from alexphone.sip.message import Response, make_response
+from alexphone.sip.transaction import RequestReceived
+from alexphone.sip.transaction_layer import TransactionLayer
+
+
+def drain(layer: TransactionLayer) -> tuple[list[object], list[Response]]:
+    events, responses = [], []
+    while (event := layer.next_event()) is not None:
+        events.append(event)
+    while (out := layer.next_output()) is not None:
+        assert isinstance(out.message, Response)
+        responses.append(out.message)
+    return events, responses
+
+
+def test_requests_beyond_the_cap_get_a_stateless_503_and_never_reach_the_tu() -> None:
+    layer = TransactionLayer(max_servers=3)
+    for n in range(5):
+        layer.receive(request("OPTIONS", f"z9hG4bKflood{n}"), SOURCE, 0.0, reliable=False)
+
+    events, responses = drain(layer)
+
+    assert len([e for e in events if isinstance(e, RequestReceived)]) == 3
+    assert len(layer) == 3 and layer.overloaded == 2
+    assert [(r.status, r.headers.get("Retry-After")) for r in responses] == [(503, "5")] * 2
+    assert all(r.to.tag for r in responses)
+
+
+def test_room_comes_back_when_a_transaction_ends() -> None:
+    layer = TransactionLayer(max_servers=1)
+    first = request("OPTIONS", "z9hG4bKfirst")
+    layer.receive(first, SOURCE, 0.0, reliable=True)
+    [event], _ = drain(layer)
+    assert isinstance(event, RequestReceived)
+    layer.receive(request("OPTIONS", "z9hG4bKsecond"), SOURCE, 0.0, reliable=True)
+    assert [r.status for r in drain(layer)[1]] == [503]
+
+    layer.respond(event.transaction_id, make_response(first, 200), 0.1)  # reliable: Timer J 0
+    drain(layer)
+    layer.receive(request("OPTIONS", "z9hG4bKthird"), SOURCE, 0.2, reliable=True)
+
+    events, responses = drain(layer)
+    assert responses == [] and [type(e).__name__ for e in events] == ["RequestReceived"]
