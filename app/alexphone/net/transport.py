@@ -150,6 +150,9 @@ class SipTransport:
         """Stamp inbound requests and hand every message up; callback errors are logged."""
         try:
             if isinstance(message, Request):
+                # UDP asked the limiter before parsing; a stream's framer has parsed already
+                if flow.kind is not TransportKind.UDP and not self._admit(flow.remote[0]):
+                    return
                 stamp_received(message, flow.remote)
             self._on_message(message, flow)
         except Exception:

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from alexphone.net.rate_limit import RequestLimits
 from alexphone.net.tcp import TcpConnection, TcpPool
 from alexphone.net.transport import Flow, ListenSpec, SipTransport, TransportKind
 from alexphone.sip.message import Message, Request, Response, make_response
@@ -409,3 +410,24 @@ def _no_error_logged() -> Iterator[None]:
     finally:
         logging.getLogger("test").removeHandler(handler)
     assert [r.getMessage() for r in records] == []
+
+
+def test_requests_on_a_stream_beyond_the_source_limit_are_dropped() -> None:
+    async def main() -> None:
+        limits = RequestLimits(per_source_rate=0.001, per_source_burst=2)
+        transport, inbox, address = await started(limits=limits)
+        _reader, writer = await asyncio.open_connection(*address)
+        try:
+            requests = b"".join(options(f"z9hG4bKflood{n}") for n in range(5))
+            response = bytes(make_response(parse(options("z9hG4bKmark")), 200, to_tag="t"))
+            writer.write(requests + response)  # the response (never limited) marks the end
+            got = []
+            while not isinstance(message := (await next_message(inbox))[0], Response):
+                got.append(message.top_via.branch)
+            assert got == ["z9hG4bKflood0", "z9hG4bKflood1"]
+            assert transport.limiter.shed == 3
+        finally:
+            writer.close()
+            await transport.close()
+
+    run(main())
