@@ -71,7 +71,8 @@ bench: $(STAMP_TEST)
 	@for b in tests/benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 # Fuzz every decoder (SIP, SDP, ALEX, STUN, RTP, RTCP, SRTP) with FUZZ_COUNT mutated inputs
-# each over FUZZ_JOBS processes.
+# each over FUZZ_JOBS processes, then a running daemon with 20,000 mutated datagrams and
+# 2,000 TCP connections (tests/interop/test_fuzz_live.py, under the lab lock).
 # Crashing inputs land in FUZZ_CRASHES; `make test` runs a 2,000-input slice.
 FUZZ_COUNT   ?= 1000000
 FUZZ_JOBS    ?= 2
@@ -80,6 +81,8 @@ FUZZ_CRASHES ?= /tmp/alexphone-fuzz-crashes
 fuzz: $(STAMP_TEST)
 	$(BIN)/python tests/fuzz/fuzz_run.py --count $(FUZZ_COUNT) --jobs $(FUZZ_JOBS) \
 		--seed $(FUZZ_SEED) --crashes $(FUZZ_CRASHES)
+	ALEXPHONE_FUZZ_DATAGRAMS=20000 ALEXPHONE_FUZZ_STREAMS=2000 flock /tmp/alexphone-lab.lock \
+		$(BIN)/pytest -p no:cacheprovider -q tests/interop/test_fuzz_live.py
 
 sysdeps: sysdeps-app sysdeps-lab
 
