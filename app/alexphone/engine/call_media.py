@@ -26,6 +26,7 @@ from alexphone.engine.events import (
     DtmfReceived,
     Encryption,
     ErrorReported,
+    ErrorSource,
     Event,
     MediaDirection,
     PathKind,
@@ -161,7 +162,7 @@ class MediaController:
             sink = open_sink(audio_out, rate, self.audio, self._device_report(DeviceKind.OUTPUT))
             source, sink = self._processed(source, sink, rate)
         except (AlexphoneError, OSError) as exc:
-            self.emit(ErrorReported("media", f"call {call.call_id}: {exc}"))
+            self.emit(ErrorReported(ErrorSource.MEDIA, f"call {call.call_id}: {exc}"))
             self.running.pop(call.call_id, None)
             call.hang_up(None, f"media failed: {exc}")
             return
@@ -335,7 +336,7 @@ class MediaController:
         """Send DTMF digits in a call (queued if its media is still starting)."""
         entry = self.running.get(call_id)
         if entry is None:
-            self.emit(ErrorReported("dtmf", f"no active media in call {call_id}"))
+            self.emit(ErrorReported(ErrorSource.DTMF, f"no active media in call {call_id}"))
         elif entry.driver is None:
             entry.pending_dtmf.append(digits)
         else:
@@ -348,17 +349,17 @@ class MediaController:
         try:
             stream.send_dtmf(digits)
         except ValueError as exc:
-            self.emit(ErrorReported("dtmf", str(exc)))
+            self.emit(ErrorReported(ErrorSource.DTMF, str(exc)))
 
     def switch_device(self, kind: DeviceKind, name: str) -> None:
         """Move the microphone or speaker of running calls, and of later ones, to ``name``."""
         try:
             spec = parse_audio_in(name) if kind is DeviceKind.INPUT else parse_audio_out(name)
         except ConfigError as exc:
-            self.emit(ErrorReported("audio", str(exc)))
+            self.emit(ErrorReported(ErrorSource.AUDIO, str(exc)))
             return
         if not spec.is_device:
-            self.emit(ErrorReported("audio", f"{spec} is not a sound card"))
+            self.emit(ErrorReported(ErrorSource.AUDIO, f"{spec} is not a sound card"))
             return
         if kind is DeviceKind.INPUT:
             self.audio_in = spec

@@ -107,6 +107,20 @@ class TrialOutcome(Enum):
     REFUSED = "refused"  # any other final failure
 
 
+class ErrorSource(Enum):
+    """Which part of the phone an ``error`` event comes from."""
+
+    CALL = "call"  # a call could not be placed
+    AUDIO = "audio"  # a sound card failed or is not one
+    MEDIA = "media"  # a call's RTP could not start
+    DTMF = "dtmf"
+    ALEX = "alex"  # checks found no path, lost consent or restart
+    DNS = "dns"
+    MDNS = "mdns"
+    SOUND = "sound"  # a ring or test tone could not play
+    PROFILE = "profile"  # the profile's database is unusable
+
+
 class CacheOutcome(Enum):
     """The last probe result an ALEX cache entry remembers."""
 
@@ -226,7 +240,7 @@ class ErrorReported(Event):
     """Something failed that no other event describes."""
 
     name: ClassVar[str] = "error"
-    where: str
+    where: ErrorSource
     message: str
 
 

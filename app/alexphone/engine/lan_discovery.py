@@ -27,6 +27,7 @@ from alexphone.discovery.txt_record import PeerRole, TxtRecord
 from alexphone.engine.alexcall.hub import instance_urn
 from alexphone.engine.events import (
     ErrorReported,
+    ErrorSource,
     Event,
     PeerAdded,
     PeerKind,
@@ -189,7 +190,7 @@ class LanDiscovery:
         try:
             self.instance = await dns_sd.advertise(self._advertisement(addresses), addresses)
         except (AlexphoneError, OSError) as exc:  # a conflict storm or socket error: no crash
-            self.emit(ErrorReported("mdns", f"cannot advertise on the LAN: {exc}"))
+            self.emit(ErrorReported(ErrorSource.MDNS, f"cannot advertise on the LAN: {exc}"))
 
     def network_changed(self) -> None:
         """The phone's network moved: advertise the new addresses, look the proxy up again."""

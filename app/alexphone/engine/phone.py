@@ -45,6 +45,7 @@ from alexphone.engine.events import (
     CallState,
     Direction,
     ErrorReported,
+    ErrorSource,
     Event,
     Flow,
     ListenPortTaken,
@@ -145,7 +146,7 @@ class Phone:
         try:
             self._db = open_database(self.settings.profile / DATABASE_NAME)
         except ConfigError as exc:  # history and cache are records: calls work without them
-            self.emit(ErrorReported("profile", f"no call history or ALEX cache: {exc}"))
+            self.emit(ErrorReported(ErrorSource.PROFILE, f"no call history or ALEX cache: {exc}"))
             return
         self.history = CallHistory(HistoryStore(self._db))
 
@@ -285,7 +286,7 @@ class Phone:
             ua.place_call(target)
 
     def _call_failed(self, text: str, exc: ConfigError) -> None:
-        self.emit(ErrorReported("call", str(exc)))
+        self.emit(ErrorReported(ErrorSource.CALL, str(exc)))
         self.emit(CallChanged("", Direction.OUT, text, CallState.ENDED, 400, str(exc)))
 
     def _target(self, text: str) -> SipUri:

@@ -18,7 +18,7 @@ from alexphone.core.address import Address
 from alexphone.core.errors import TransportError
 from alexphone.discovery.failed_targets import FailedTargets
 from alexphone.discovery.resolver import ResolutionError, SipResolver
-from alexphone.engine.events import ErrorReported, Event
+from alexphone.engine.events import ErrorReported, ErrorSource, Event
 from alexphone.engine.response_handler import ResponseHandler
 from alexphone.engine.sip_stack import Destination
 from alexphone.net.transport import TransportKind
@@ -62,7 +62,7 @@ class ServerLocator:
             log.debug("DNS found nothing for %s (%s); the system resolver did", host, exc)
             return [found]
         if resolution.problems:  # RFC 3263 §4.1 fallback happened: say so, once per lookup
-            self._emit(ErrorReported("dns", "; ".join(resolution.problems)))
+            self._emit(ErrorReported(ErrorSource.DNS, "; ".join(resolution.problems)))
         group = tuple(
             Destination(t.transport, (t.address, t.port), name=t.host) for t in resolution.targets
         )

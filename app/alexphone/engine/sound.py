@@ -15,7 +15,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from alexphone.core.errors import AlexphoneError
-from alexphone.engine.events import AudioDeviceChanged, DeviceKind, ErrorReported, Event
+from alexphone.engine.events import (
+    AudioDeviceChanged,
+    DeviceKind,
+    ErrorReported,
+    ErrorSource,
+    Event,
+)
 from alexphone.media.audio_device import CHUNKS_KEPT, PortAudio, open_sink
 from alexphone.media.audio_spec import parse_audio_out
 from alexphone.media.sound_player import TICK_SECONDS, SoundPlayer, load_clip
@@ -46,7 +52,7 @@ class SoundController:
             clip = load_clip(Path(path), RATE)
             sink = open_sink(spec, RATE, self.audio, self._report)
         except (AlexphoneError, OSError) as exc:
-            self.emit(ErrorReported("sound", f"cannot play {path}: {exc}"))
+            self.emit(ErrorReported(ErrorSource.SOUND, f"cannot play {path}: {exc}"))
             return
         self.player = SoundPlayer(sink, clip, repeat=repeat)
         self.finished.clear()

@@ -50,7 +50,7 @@ class EventDispatcher(QObject):
         call_updated(CallInfo): a call changed (state, media or stats).
         incoming_call(CallInfo): a new incoming call is ringing.
         status_changed(str): a line for the status bar (listening, registration).
-        error_reported(str, str): where and what failed.
+        error_reported(ErrorSource, str): where and what failed.
         audio_problem(str): an audio device failed; the text says what and what is used now.
         registration_changed(str, str): an account and its registration state's value.
         levels_changed(str, float, float): a call's input and output level (dBFS).
@@ -60,7 +60,7 @@ class EventDispatcher(QObject):
     call_updated = Signal(object)
     incoming_call = Signal(object)
     status_changed = Signal(str)
-    error_reported = Signal(str, str)
+    error_reported = Signal(object, str)
     audio_problem = Signal(str)
     registration_changed = Signal(str, str)
     levels_changed = Signal(str, float, float)

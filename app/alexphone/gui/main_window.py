@@ -40,7 +40,7 @@ from alexphone.engine.commands import (
     SendDtmf,
     SwitchAudioDevice,
 )
-from alexphone.engine.events import CallState, Direction
+from alexphone.engine.events import CallState, Direction, ErrorSource
 from alexphone.gui.alex_panel import AlexPanel
 from alexphone.gui.bridge import EngineRunner, EngineThread, EventBridge
 from alexphone.gui.call_model import CallInfo
@@ -345,15 +345,15 @@ class MainWindow(QMainWindow):
         self.banner.setText(f"{text} Pick another device in Phone → Accounts & settings → Audio.")
         self.banner.show()
 
-    def _error_reported(self, where: str, message: str) -> None:
-        if where == "call":
+    def _error_reported(self, where: ErrorSource, message: str) -> None:
+        if where is ErrorSource.CALL:
             self.dial_box.error.setText(message)
             self.dial_box.error.show()
-        elif where == "audio":
+        elif where is ErrorSource.AUDIO:
             self.banner.setText(f"{message} — pick another device in Accounts & settings.")
             self.banner.show()
         else:
-            self.statusBar().showMessage(f"{where}: {message}", 10000)
+            self.statusBar().showMessage(f"{where.value}: {message}", 10000)
 
     # -- lists -------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from alexphone.engine.events import (
     AlexSelected,
     CheckState,
     ErrorReported,
+    ErrorSource,
     Event,
     Flow,
     PathKind,
@@ -54,7 +55,7 @@ def test_consent_expiry_is_reported_and_handed_to_the_restart() -> None:
     report.handle(ConsentExpired("m0.1", OURS.address, THEIRS.address), _agent(), 10.0)
 
     assert lost == ["m0.1"]
-    assert events == [ErrorReported("alex", "call c1: consent lost on audio")]
+    assert events == [ErrorReported(ErrorSource.ALEX, "call c1: consent lost on audio")]
 
 
 def test_pair_states_are_reported_as_contract_enums_except_frozen() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from phone_pair import run
 
-from alexphone.engine.events import ErrorReported, Event
+from alexphone.engine.events import ErrorReported, ErrorSource, Event
 from alexphone.engine.sound import RATE, SoundController
 from alexphone.media.audio_device import PortAudio
 from alexphone.media.audio_endpoint import WavSink
@@ -67,4 +67,4 @@ def test_a_missing_file_or_bad_device_is_one_error_event(tmp_path: Path) -> None
 
     run(scenario())
     assert [type(e) for e in events] == [ErrorReported, ErrorReported]
-    assert all(isinstance(e, ErrorReported) and e.where == "sound" for e in events)
+    assert all(isinstance(e, ErrorReported) and e.where is ErrorSource.SOUND for e in events)

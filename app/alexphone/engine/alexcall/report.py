@@ -31,6 +31,7 @@ from alexphone.engine.events import (
     AlexSelected,
     CheckState,
     ErrorReported,
+    ErrorSource,
     Event,
     Flow,
     PathKind,
@@ -73,7 +74,7 @@ class CheckReport:
 
     def error(self, text: str) -> None:
         """Report a problem of this call's ALEX."""
-        self._emit(ErrorReported("alex", f"call {self._call_id}: {text}"))
+        self._emit(ErrorReported(ErrorSource.ALEX, f"call {self._call_id}: {text}"))
 
     def handle(self, event: AgentEvent, agent: CheckAgent, now: float) -> None:
         """Report one event of ``agent`` (the call's current one) at ``now``."""

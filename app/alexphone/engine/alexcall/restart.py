@@ -33,7 +33,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
 
 from alexphone.engine.alexcall.session import AlexCall
-from alexphone.engine.events import ErrorReported, Event
+from alexphone.engine.events import ErrorReported, ErrorSource, Event
 from alexphone.engine.response_handler import ResponseHandler
 from alexphone.net.task_set import TaskSet
 from alexphone.sdp.negotiation import SdpSession
@@ -160,7 +160,7 @@ class ChecksRestart:
         self._pending.add(call.call_id)
         self._restarts += 1
         log.info("call %s: ALEX restart: %s", call.call_id, why)
-        self._emit(ErrorReported("alex", f"call {call.call_id}: checks restart: {why}"))
+        self._emit(ErrorReported(ErrorSource.ALEX, f"call {call.call_id}: checks restart: {why}"))
         if keep_gathered or self._regather is None:
             self._offer(call)
         else:
