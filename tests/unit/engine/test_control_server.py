@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import stat
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -131,3 +134,29 @@ def test_a_live_phone_keeps_its_socket(profile: Path) -> None:
         await first.close()
 
     asyncio.run(main())
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another user")
+def test_another_user_cannot_connect(profile: Path) -> None:
+    profile.mkdir(parents=True)
+    for directory in (profile.parent, profile):
+        directory.chmod(0o755)  # only the socket's own mode keeps the other user out
+
+    async def main() -> subprocess.CompletedProcess[str]:
+        server = ControlServer(socket_path(profile))
+        await server.start()
+        probe = (
+            "import os, socket; os.setgid(65534); os.setuid(65534)\n"
+            "s = socket.socket(socket.AF_UNIX)\n"
+            "try:\n s.connect(os.environ['SOCK'])\nexcept PermissionError:\n print('refused')\n"
+            "else:\n print('connected')"
+        )
+        env = {**os.environ, "SOCK": str(socket_path(profile))}
+        done = await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-c", probe], env=env, capture_output=True, text=True
+        )
+        await server.close()
+        return done
+
+    done = asyncio.run(main())
+    assert done.stdout.strip() == "refused", done.stderr
