@@ -38,7 +38,7 @@ from alexphone.alex.events import (
     RoleChanged,
     path_kind,
 )
-from alexphone.alex.nomination import Nominator
+from alexphone.alex.nomination import Nominator, is_relayed
 from alexphone.alex.pacing import ProbeBudget
 from alexphone.alex.probe import CheckConfig, Credentials, Datagram
 from alexphone.alex.prober import Probe, ProbePurpose, Prober
@@ -148,8 +148,23 @@ class CheckRunner:
         )
         unfreeze_foundation(self.lists, pair.foundation)  # RFC 8445 §7.2.5.3.3
         self._wake(now)
-        if nominated and connection_list.state is ListState.RUNNING:
+        upgrade = self._upgrades(connection_list, valid.priority)
+        if nominated and (connection_list.state is ListState.RUNNING or upgrade):
             self._select(connection_list, valid, now)
+        elif upgrade and self.controlling and not sent.use_candidate:
+            # a direct pair answered after the flow settled on a relay: nominate it now
+            pair.use_candidate_sent = True
+            self._send_check(connection_list, pair, now)
+
+    def _upgrades(self, connection_list: ConnectionList, priority: int) -> bool:
+        """Tell whether a pair of ``priority`` would move a flow settled on a relay up."""
+        selected = connection_list.selected
+        return (
+            connection_list.state is ListState.COMPLETED
+            and selected is not None
+            and is_relayed(selected)
+            and priority > selected.priority
+        )
 
     def _fail(self, connection_list: ConnectionList, pair: CandidatePair) -> None:
         self._set_state(connection_list, pair, PairState.FAILED)
@@ -247,6 +262,8 @@ class CheckRunner:
             ProbePurpose.CHECK, pair.local, pair.remote.address, timers, use_candidate, now
         )
         pair.transaction = transaction
+        if pair.first_sent_at is None:
+            pair.first_sent_at = now
         self._set_state(connection_list, pair, PairState.IN_PROGRESS)
 
     def _run_probes(self, now: float) -> None:

@@ -169,7 +169,7 @@ class CheckAgent(CheckRunner):
                 times.append(self._budget.next_allowed(t) if t == consent.next_check else t)
         if self.state is AgentState.CHECKING:
             times.extend(
-                t for t in (self._nominator.deadline, self._give_up_deadline) if t is not None
+                t for t in (self._nominator.next_due(), self._give_up_deadline) if t is not None
             )
         return min(times) if times else None
 
@@ -200,8 +200,8 @@ class CheckAgent(CheckRunner):
         early = EarlyCheck(base, remote, message.priority, message.use_candidate)
         if self.state is AgentState.NEW:
             self._early.append(early)  # RFC 8445 §7.3.1.4: handled once checks start
-        elif self.state is AgentState.CHECKING:
-            self._handle_check(early, now)
+        elif self.state in (AgentState.CHECKING, AgentState.COMPLETED):
+            self._handle_check(early, now)  # completed: only a move up from a relay
         return True
 
     def _role_conflict(self, message: stun.StunMessage, base: Address, remote: Address) -> bool:
@@ -218,8 +218,13 @@ class CheckAgent(CheckRunner):
 
     def _handle_check(self, check: EarlyCheck, now: float) -> None:
         connection_list = self._list_for_base(check.base)
-        if connection_list is None or connection_list.state is not ListState.RUNNING:
+        if connection_list is None:
             return
+        if self._nominator.peer_heard_at is None:
+            self._nominator.peer_heard_at = now
+        running = connection_list.state is ListState.RUNNING
+        if not running and not self._upgrades(connection_list, 2**64):
+            return  # settled, and not on a relay a direct pair could replace
         local = self.candidates.base(check.base)
         if local is None:
             return
@@ -234,6 +239,8 @@ class CheckAgent(CheckRunner):
         pair = connection_list.add(local, remote, self.controlling)
         if pair is None:
             return  # capped
+        if not running and not self._upgrades(connection_list, pair.priority):
+            return  # settled, and not a move up from a relay
         if check.use_candidate and not self.controlling:
             pair.nominate_on_success = True  # RFC 8445 §7.3.1.5
         if pair.state is PairState.SUCCEEDED:
@@ -244,6 +251,12 @@ class CheckAgent(CheckRunner):
             return
         if pair.state is PairState.IN_PROGRESS and pair.transaction is not None:
             pair.transaction.cancel()  # RFC 8445 §7.3.1.4: a late answer still counts
+        # the peer reached us on this pair: its triggered check gets a whole relay round
+        # trip of its own before a relay may be nominated over it (nomination.py)
+        pair.first_sent_at = None
+        if not running:  # the pacer is idle once every flow settled: check at once
+            self._send_check(connection_list, pair, now)
+            return
         connection_list.trigger(pair)
         self._wake(now)
 

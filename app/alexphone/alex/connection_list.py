@@ -43,6 +43,7 @@ class CandidatePair:
     """A local base and a peer candidate, with the check that tests them."""
 
     __slots__ = (
+        "first_sent_at",
         "from_cache",
         "local",
         "nominate_on_success",
@@ -64,6 +65,7 @@ class CandidatePair:
         self.nominate_on_success = False  # controlled: the peer nominated it (RFC 8445 §7.3.1.5)
         self.rtt: float | None = None
         self.from_cache = False
+        self.first_sent_at: float | None = None  # when its first check left (relay rule)
         self.reprioritize(controlling)
 
     @property
