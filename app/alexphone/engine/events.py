@@ -27,6 +27,15 @@ class CallState(Enum):
     ENDED = "ended"
 
 
+class TransferState(Enum):
+    """Where a blind transfer (REFER, RFC 3515) stands, as a user sees it."""
+
+    REQUESTED = "requested"
+    TRYING = "trying"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
 class Direction(Enum):
     """Which way a call or a SIP message goes: ``in`` from the peer, ``out`` from us."""
 
@@ -215,6 +224,16 @@ class CallChanged(Event):
     state: CallState
     code: int | None = None
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CallTransferred(Event):
+    """A transfer of ``call_id`` to ``target`` moved on (RFC 5589 §6 blind transfer)."""
+
+    name: ClassVar[str] = "call.transfer"
+    call_id: str
+    target: str
+    state: TransferState
 
 
 @dataclass(frozen=True, slots=True)

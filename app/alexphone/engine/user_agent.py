@@ -25,6 +25,7 @@ from alexphone.engine.response_handler import ResponseHandler
 from alexphone.engine.server_location import FailoverHandler, ServerLocator
 from alexphone.engine.settings import PhoneSettings
 from alexphone.engine.sip_stack import Destination, SipStack
+from alexphone.engine.transfer import Transfers
 from alexphone.net.core_driver import CoreDriver
 from alexphone.net.media_family import add_ipv6_pair
 from alexphone.net.media_port import MediaPort
@@ -55,8 +56,8 @@ from alexphone.sip.validation import check_request
 
 log = logging.getLogger(__name__)
 _CallSeq = tuple[str, int]  # (Call-ID, CSeq number): the 2xx an ACK acknowledges
-
-ALLOWED_METHODS = frozenset({"INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "UPDATE", "INFO"})
+_CORE_METHODS = ("INVITE", "ACK", "CANCEL", "BYE", "OPTIONS")  # RFC 3261
+ALLOWED_METHODS = frozenset((*_CORE_METHODS, "UPDATE", "INFO", "REFER"))  # 3311, 6086, 3515
 # Only what we implement (RFC 3261 §20.37): no "timer" (RFC 4028), no "replaces" (RFC 3891).
 SUPPORTED: frozenset[str] = frozenset()
 ACCEPTED_TYPES = frozenset({"application/sdp"})
@@ -99,6 +100,7 @@ class UserAgent:
         self.media = MediaController(settings, emit, random.Random())
         self.locator = ServerLocator(settings.dns_server, emit, self._loop.time)
         self.bypass = SignalingBypass(self.send_request, self._loop.call_later)
+        self.transfers = Transfers(self, emit, self._loop.call_later)  # REFER (RFC 3515)
         regather = self._regather if alex is not None and needs_gathering(settings) else None
         self.restart = ChecksRestart(
             self, self.calls, emit, regather
@@ -209,7 +211,10 @@ class UserAgent:
     def _start_client(self, request: Request, handler: ResponseHandler, dest: Destination) -> None:
         if "Via" not in request.headers:
             self._add_via(request, dest)
-        if request.method in ("INVITE", "UPDATE", "SUBSCRIBE") and "Contact" not in request.headers:
+        if (
+            request.method in ("INVITE", "UPDATE", "SUBSCRIBE", "NOTIFY")
+            and "Contact" not in request.headers
+        ):
             request.headers.add("Contact", str(self.contact_for(dest)))
         tid = self.stack.start_client(request, dest)
         self._handlers[tid] = handler
@@ -312,10 +317,12 @@ class UserAgent:
         for tid in [t for t, c in self._by_invite_tid.items() if c.call_id == call_id]:
             del self._by_invite_tid[tid]
 
-    def place_call(self, target: SipUri) -> Call:
-        """Start an outgoing call to ``target``."""
+    def place_call(self, target: SipUri, referred_by: str | None = None) -> Call:
+        """Start an outgoing call to ``target`` (naming who referred us, RFC 3892)."""
         to = NameAddress(replace(target, params=()) if target.params else target)
         invite = self.new_request("INVITE", target, to)
+        if referred_by is not None:
+            invite.headers.add("Referred-By", referred_by)
         session = InviteSession(SessionRole.UAC, self.rng, invite=invite)
         call = Call(self, self._emit_call, Direction.OUT, str(target), session)
         call.on_media_change = self.media.media_changed
@@ -361,6 +368,7 @@ class UserAgent:
 
     def _emit_call(self, event: CallChanged) -> None:
         self.emit(event)
+        self.transfers.on_call_changed(event)
         call = self.calls.get(event.call_id)
         if call is not None:
             self.media.on_call_changed(call, event.state)
@@ -431,6 +439,9 @@ class UserAgent:
                 self.respond(tid, make_response(request, 481, "Call/Transaction Does Not Exist"))
                 return
             self.restart.peer_request(call, request)
+            if request.method == "REFER":  # RFC 3515: the transfer, beside the INVITE session
+                self.transfers.refer_received(call, tid, request)
+                return
             call.on_request(tid, request)
             return
         if request.method == "INVITE":
