@@ -197,16 +197,15 @@ class UserAgent:
     async def _send_request(
         self, request: Request, handler: ResponseHandler, destination: Destination | None
     ) -> None:
-        try:
+        try:  # no route, or no listener of the URI's transport: the request fails here
             dest = destination or await self.resolve(next_hop(request))
+            plan = self.locator.plan(dest)
+            if len(plan) > 1 and request.method not in ("CANCEL", "ACK"):
+                handler = FailoverHandler(handler, self.locator, plan, self._fail_over(request))
+                dest = plan[0]
+            self._start_client(request, handler, dest)
         except (ConfigError, TransportError) as exc:
             handler.on_failure(503, str(exc))
-            return
-        plan = self.locator.plan(dest)
-        if len(plan) > 1 and request.method not in ("CANCEL", "ACK"):
-            handler = FailoverHandler(handler, self.locator, plan, self._fail_over(request))
-            dest = plan[0]
-        self._start_client(request, handler, dest)
 
     def _start_client(self, request: Request, handler: ResponseHandler, dest: Destination) -> None:
         if "Via" not in request.headers:
