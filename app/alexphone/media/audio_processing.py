@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alexphone.core.errors import AlexphoneError
-from alexphone.media.resampler import Resampler, to_pcm
+from alexphone.media.resampler import Resampler
 
 Pcm16 = npt.NDArray[np.int16]
 NATIVE_RATES = (8000, 16000, 32000, 48000)
@@ -83,6 +83,13 @@ def _int16(samples: npt.NDArray[np.float64]) -> Pcm16:
     return np.clip(np.rint(samples), -32768, 32767).astype(np.int16)
 
 
+def _to_work(resampler: Resampler, pcm: bytes) -> Pcm16:
+    """``pcm`` at the work rate; at a native rate its samples as they are (no float trip)."""
+    if resampler.passthrough:
+        return np.frombuffer(pcm, "<i2").astype(np.int16)
+    return _int16(resampler.process(np.frombuffer(pcm, "<i2").astype(np.float64)))
+
+
 class AudioProcessing:
     """Cleans one call's capture against its render, 10 ms at a time, at the capture's rate."""
 
@@ -121,7 +128,7 @@ class AudioProcessing:
         """Queue ``pcm`` (16-bit LE mono at ``rate``), just played, as the far-end reference."""
         if not pcm or not self.options.echo_cancel:
             return
-        samples = _int16(self._render_to_work.process(np.frombuffer(pcm, "<i2").astype(float)))
+        samples = _to_work(self._render_to_work, pcm)
         self._render = np.concatenate((self._render, samples))
         limit = round(MAX_RENDER_SECONDS * self.work_rate)
         if self._render.size > limit:
@@ -131,18 +138,20 @@ class AudioProcessing:
     def process_capture(self, pcm: bytes) -> bytes:
         """Return ``pcm`` (captured, 16-bit LE mono at ``rate``) cleaned, same length."""
         wanted = len(pcm) // 2
-        captured = np.frombuffer(pcm, "<i2").astype(np.float64)
-        self._capture = np.concatenate((self._capture, _int16(self._to_work.process(captured))))
+        self._capture = np.concatenate((self._capture, _to_work(self._to_work, pcm)))
         whole = self._capture.size - self._capture.size % self.frame
         if whole:
             near, self._capture = self._capture[:whole], self._capture[whole:]
             cleaned = self._processor.process(near, self._take_render(whole))
-            back = self._from_work.process(cleaned.astype(np.float64))
-            self._out = np.concatenate((self._out, _int16(back)))
+            if self._from_work.passthrough:
+                back = np.asarray(cleaned, np.int16)  # already 16-bit samples
+            else:
+                back = _int16(self._from_work.process(cleaned.astype(np.float64)))
+            self._out = np.concatenate((self._out, back))
         chunk, self._out = self._out[:wanted], self._out[wanted:]
         if chunk.size < wanted:
             chunk = np.concatenate((chunk, np.zeros(wanted - chunk.size, np.int16)))
-        return to_pcm(chunk.astype(np.float64))
+        return chunk.astype("<i2").tobytes()
 
     def _take_render(self, count: int) -> Pcm16 | None:
         if not self.options.echo_cancel:
