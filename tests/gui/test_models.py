@@ -6,7 +6,15 @@ from pathlib import Path
 
 from pytestqt.modeltest import ModelTester
 
-from alexphone.engine.events import CallChanged, CallState, CheckState, Direction, Flow, PathKind
+from alexphone.engine.events import (
+    CallChanged,
+    CallState,
+    CheckState,
+    Direction,
+    Encryption,
+    Flow,
+    PathKind,
+)
 from alexphone.gui.alex_model import CacheEntry, CacheModel, Pair, PairModel
 from alexphone.gui.call_model import CallModel
 from alexphone.gui.contact_model import ContactFilter, ContactModel
@@ -78,9 +86,23 @@ def test_call_model_follows_a_call(qtmodeltester: ModelTester) -> None:
     assert calls.rowCount() == 1
     assert call.elapsed(99.0) == 8.0
     assert call.path_words == "direct on your LAN"
+    assert call.security_words == "Not encrypted"
     assert call.state_words() == "Ended: Timeout (408)"
     calls.prune_ended()
     assert calls.rowCount() == 0
+
+
+def test_call_model_says_whether_the_audio_is_encrypted() -> None:
+    calls = CallModel()
+    up = calls.apply_state(CallChanged("c1", Direction.IN, "sip:b@x", CallState.CONFIRMED), 1.0)
+    assert up.security_words == ""  # before call.media
+    call = calls.apply_media(
+        "c1", "PCMU/8000", "a:1", "b:2", PathKind.HOST, Encryption.SRTP, "AES_CM_128_HMAC_SHA1_80"
+    )
+    assert call is not None
+    assert call.security_words == (
+        "\N{LOCK} Encrypted (AES-128, 80-bit authentication); keys exchanged in the call setup"
+    )
 
 
 def test_pair_model_highlights_the_selected_pair(qtmodeltester: ModelTester) -> None:

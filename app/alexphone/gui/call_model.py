@@ -1,4 +1,4 @@
-"""Calls as the user sees them: state, remote, timer, codec, path and live stats.
+"""Calls as the user sees them: state, remote, timer, codec, path, encryption and live stats.
 
 Fed by ``call.state``, ``call.media`` and ``call.stats`` (docs/ARCHITECTURE.md "Events");
 the last two fill in once the media engine reports them.
@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
-from alexphone.engine.events import CallChanged, CallState, Direction, PathKind
+from alexphone.engine.events import CallChanged, CallState, Direction, Encryption, PathKind
 from alexphone.gui.roles import ItemRole
 
 Index = QModelIndex | QPersistentModelIndex
@@ -28,6 +28,12 @@ PATH_WORDS = {
     PathKind.SRFLX: "through your router's public address",
     PathKind.PRFLX: "through a router's public address (found while probing)",
     PathKind.RELAY: "relayed through a TURN server",
+}
+
+SUITE_WORDS = {  # RFC 4568 §6.2, RFC 7714 §14.2, said for people
+    "AES_CM_128_HMAC_SHA1_80": "AES-128, 80-bit authentication",
+    "AES_CM_128_HMAC_SHA1_32": "AES-128, 32-bit authentication",
+    "AEAD_AES_128_GCM": "AES-128-GCM",
 }
 
 
@@ -48,6 +54,8 @@ class CallInfo:
     local_media: str = ""
     remote_media: str = ""
     path: PathKind | None = None  # None until media is up
+    encryption: Encryption | None = None  # None until media is up
+    suite: str | None = None  # the SRTP crypto suite
     sent: int = 0
     received: int = 0
     lost: int = 0
@@ -63,6 +71,16 @@ class CallInfo:
     def path_words(self) -> str:
         """Return the media path in plain words ("" before media is up)."""
         return PATH_WORDS[self.path] if self.path is not None else ""
+
+    @property
+    def security_words(self) -> str:
+        """Return whether the audio is encrypted, in plain words ("" before media is up)."""
+        if self.encryption is None:
+            return ""
+        if self.encryption is Encryption.NONE:
+            return "Not encrypted"
+        suite = SUITE_WORDS.get(self.suite or "", self.suite or "SRTP")
+        return f"\N{LOCK} Encrypted ({suite}); keys exchanged in the call setup"
 
     def state_words(self) -> str:
         """Return the state for people, with the reason when it ended badly."""
@@ -128,13 +146,23 @@ class CallModel(QAbstractListModel):
         return self._put(known, call)
 
     def apply_media(
-        self, call_id: str, codec: str, local: str, remote: str, path: PathKind
+        self,
+        call_id: str,
+        codec: str,
+        local: str,
+        remote: str,
+        path: PathKind,
+        encryption: Encryption = Encryption.NONE,
+        suite: str | None = None,
     ) -> CallInfo | None:
         """Record a ``call.media`` event; None if the call is unknown."""
         known = self.find(call_id)
         if known is None:
             return None
-        updated = replace(known, codec=codec, local_media=local, remote_media=remote, path=path)
+        updated = replace(
+            known, codec=codec, local_media=local, remote_media=remote, path=path,
+            encryption=encryption, suite=suite,
+        )  # fmt: skip
         return self._put(known, updated)
 
     def apply_stats(

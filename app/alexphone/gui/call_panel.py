@@ -69,6 +69,8 @@ class CallPanel(QFrame):
         self.timer_label.setObjectName("callTimer")
         self.path = QLabel("—")
         self.codec = QLabel("—")
+        self.security = QLabel("—")
+        self.security.setObjectName("callSecurity")
         self.quality = QLabel("—")
         self.input_meter = LevelMeter("Microphone")
         self.output_meter = LevelMeter("Speaker")
@@ -89,6 +91,7 @@ class CallPanel(QFrame):
             (
                 ("Path", self.path),
                 ("Codec", self.codec),
+                ("Security", self.security),
                 ("Quality", self.quality),
                 ("Levels", meters),
                 ("Devices", self.devices),
@@ -168,6 +171,7 @@ class CallPanel(QFrame):
         local = f"{call.local_media} → {call.remote_media}" if call.remote_media else ""
         self.path.setToolTip(local)
         self.codec.setText(call.codec or "—")
+        self.security.setText(call.security_words or "—")
         self.quality.setText(_quality(call))
         ringing_in = call.direction is Direction.IN and call.state is CallState.RINGING
         self.answer_button.setVisible(ringing_in)

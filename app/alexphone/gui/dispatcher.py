@@ -113,7 +113,8 @@ class EventDispatcher(QObject):
             case ErrorReported(where=where, message=message):
                 self.error_reported.emit(where, message)
             case CallMedia(call_id=call_id, codec=codec, local=local, remote=remote, path=path):
-                self._updated(self.calls.apply_media(call_id, codec, local, remote, path))
+                media = (call_id, codec, local, remote, path, event.encryption, event.suite)
+                self._updated(self.calls.apply_media(*media))
             case CallStats():
                 self._updated(
                     self.calls.apply_stats(
