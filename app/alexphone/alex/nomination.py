@@ -122,7 +122,7 @@ def is_relayed(valid: ValidPair) -> bool:
 def relay_without_waiting(
     connection_list: ConnectionList, now: float, peer_heard_at: float | None
 ) -> tuple[CandidatePair | None, float | None]:
-    """ALEX.md relay rule: (the pair to nominate now, or None and when to look again).
+    """Relay rule (docs/ALEX.md): the pair to nominate now, or None and when to look again.
 
     The best valid pair must be relayed, with a measured round trip; every better pair
     that is still waiting or in progress must have been sent that long ago (plus
