@@ -7,7 +7,10 @@ Usage: python tests/benchmarks/bench_echo.py [--json] [--cpu-seconds S]
 2. CPU of one Opus call between two ``alexphone`` processes on loopback, as % of one core
    per process, with ``--echo-cancel on`` on both sides and, in the same run, with it off
    (tone in, ``--audio-out null``: what is played is what the canceller gets as reference).
-   Goal: ≤ 5 % with it on. Needs root (the lab's process runner); otherwise only part 1.
+   Goal: ≤ 5 % with it on. Next to it, in the same run, baresip↔baresip (Opus, loopback)
+   and the ratio ours/baresip. Caveat (see bench_media.py): with no sound card baresip
+   plays into ALSA's unpaced ``null`` PCM, so its figure is an upper bound.
+   Needs root (the lab's process runner); otherwise only part 1.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "interop"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_media import _measure
+from bench_media import _measure, baresip_cpu
 
 from alexphone.media.audio_processing import AudioProcessing, ProcessingOptions
 from alexphone.media.resampler import to_pcm
@@ -77,6 +80,16 @@ def cpu_call(workdir: Path, seconds: float) -> dict[str, float]:
             callee.stop()
         finally:
             lab.close()
+    lab = Lab(workdir / "cpu-baresip")
+    workdir.joinpath("cpu-baresip").mkdir()
+    try:
+        results.update(baresip_cpu(lab, seconds, base=27080))
+    finally:
+        lab.close()
+    theirs = results["baresip_cpu_pct_per_process"]
+    for setting in ("on", "off"):
+        ours = results[f"alexphone_echo_cancel_{setting}_cpu_pct_per_process"]
+        results[f"ratio_ours_echo_cancel_{setting}_to_baresip"] = round(ours / theirs, 3)
     return results
 
 

@@ -183,7 +183,6 @@ def cpu_call(workdir: Path, seconds: float) -> dict[str, float]:
     """% of one core per process during an Opus call: ours vs baresip's."""
     from lab import Lab
     from lab_alexphone import Alexphone
-    from lab_peers import Baresip, baresip_account
 
     lab = Lab(workdir / "cpu")
     workdir.joinpath("cpu").mkdir()
@@ -215,18 +214,26 @@ def cpu_call(workdir: Path, seconds: float) -> dict[str, float]:
         caller.wait_exit(seconds + 20)
         callee.stop()
 
-        peers = []
-        for i, port in enumerate((26070, 26072)):
-            account = baresip_account(f"b{i}", domain=f"127.0.0.1:{port}", codecs="opus/48000/2")
-            peer = Baresip(lab, None, account, listen=f"127.0.0.1:{port}", ctrl_port=4470 + i)
-            peers.append(peer.start())
-        peers[0].dial("sip:b1@127.0.0.1:26072")
-        peers[0].wait_event("CALL_ESTABLISHED", timeout=15)
-        results.update(_measure("baresip", peers, seconds))
-        for peer in peers:
-            peer.quit()
+        results.update(baresip_cpu(lab, seconds))
     finally:
         lab.close()
+    return results
+
+
+def baresip_cpu(lab: Any, seconds: float, base: int = 26070) -> dict[str, float]:
+    """% of one core per process of a baresip↔baresip Opus call on loopback in ``lab``."""
+    from lab_peers import Baresip, baresip_account
+
+    peers = []
+    for i, port in enumerate((base, base + 2)):
+        account = baresip_account(f"b{i}", domain=f"127.0.0.1:{port}", codecs="opus/48000/2")
+        peer = Baresip(lab, None, account, listen=f"127.0.0.1:{port}", ctrl_port=4470 + i)
+        peers.append(peer.start())
+    peers[0].dial(f"sip:b1@127.0.0.1:{base + 2}")
+    peers[0].wait_event("CALL_ESTABLISHED", timeout=15)
+    results = _measure("baresip", peers, seconds)
+    for peer in peers:
+        peer.quit()
     return results
 
 
