@@ -1,4 +1,4 @@
-"""GUI event-loop latency (ms) while the engine answers a burst of 1,000 SIP OPTIONS.
+"""GUI event-loop latency (ms) while the engine answers a burst of 700 SIP OPTIONS.
 
 A 10 ms QTimer on the GUI thread notes how late each tick runs during the burst; the figure is
 the worst and the median lateness. Goal (issue 6): worst ≤ 100 ms. The unit of proof that the
@@ -86,7 +86,7 @@ def main() -> int:
         worst = summary["burst_event_loop_late_ms_worst"]
         median = summary["burst_event_loop_late_ms_median"]
         print(
-            f"GUI event loop during a 1,000-request burst: worst {worst} ms late "
+            f"GUI event loop during a 700-request burst: worst {worst} ms late "
             f"(goal ≤ {GOAL_MS:.0f} ms), median {median} ms, {summary['probes']} probes"
         )
     return 0

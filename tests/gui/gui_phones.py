@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import selectors
 import socket
 import threading
 import time
@@ -43,24 +44,29 @@ def dial_check() -> DialCheck:
     return check(PhoneSettings(listen=(ListenSpec.parse("udp:127.0.0.1:0"),)))
 
 
-BURST = 1000  # OPTIONS requests a burst sends
+# A phone sheds more than 120 requests in a burst from one address (net/rate_limit.py), as it
+# should: the burst comes from ten loopback addresses, 70 each, under the overall burst of 800.
+BURST_SOURCES = tuple(f"127.0.0.{host}" for host in range(2, 12))
+BURST = 700  # OPTIONS requests a burst sends
 
 
-def _options(n: int, port: int, local_port: int) -> bytes:
+def _options(n: int, port: int, source: tuple[str, int]) -> bytes:
+    host, local_port = source
     return (
         f"OPTIONS sip:alice@127.0.0.1:{port} SIP/2.0\r\n"
-        f"Via: SIP/2.0/UDP 127.0.0.1:{local_port};branch=z9hG4bK-burst-{n}\r\n"
+        f"Via: SIP/2.0/UDP {host}:{local_port};branch=z9hG4bK-burst-{n}\r\n"
         "Max-Forwards: 70\r\n"
-        f"From: <sip:probe@127.0.0.1>;tag=burst{n}\r\n"
+        f"From: <sip:probe@{host}>;tag=burst{n}\r\n"
         f"To: <sip:alice@127.0.0.1:{port}>\r\n"
-        f"Call-ID: burst-{n}@127.0.0.1\r\n"
+        f"Call-ID: burst-{n}@{host}\r\n"
         f"CSeq: {n + 1} OPTIONS\r\n"
         "Content-Length: 0\r\n\r\n"
     ).encode()
 
 
 class Burst(threading.Thread):
-    """Sends BURST OPTIONS (in windows of 50) and counts the answers, bounded in time."""
+    """Sends BURST OPTIONS (in windows of 50, round robin over BURST_SOURCES) and counts the
+    answers, bounded in time."""
 
     def __init__(self, port: int) -> None:
         super().__init__(name="options-burst", daemon=True)
@@ -69,20 +75,29 @@ class Burst(threading.Thread):
         self.finished = threading.Event()
 
     def run(self) -> None:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            sock.bind(("127.0.0.1", 0))
-            sock.settimeout(0.5)
-            local_port = sock.getsockname()[1]
-            deadline = time.monotonic() + 20.0
-            sent = 0
-            while self.answered < BURST and time.monotonic() < deadline:
-                while sent < BURST and sent - self.answered < 50:  # keep the socket buffer sane
-                    sock.sendto(_options(sent, self.port, local_port), ("127.0.0.1", self.port))
-                    sent += 1
-                try:
-                    data = sock.recv(65536)
-                except TimeoutError:
-                    continue
-                if data.startswith(b"SIP/2.0 "):
+        socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in BURST_SOURCES]
+        try:
+            with selectors.DefaultSelector() as selector:
+                for sock, host in zip(socks, BURST_SOURCES, strict=True):
+                    sock.bind((host, 0))
+                    sock.setblocking(False)
+                    selector.register(sock, selectors.EVENT_READ)
+                self._exchange(socks, selector)
+        finally:
+            for sock in socks:
+                sock.close()
+            self.finished.set()
+
+    def _exchange(self, socks: list[socket.socket], selector: selectors.BaseSelector) -> None:
+        deadline = time.monotonic() + 20.0
+        sent = 0
+        while self.answered < BURST and time.monotonic() < deadline:
+            while sent < BURST and sent - self.answered < 50:  # keep the socket buffers sane
+                sock = socks[sent % len(socks)]
+                sock.sendto(_options(sent, self.port, sock.getsockname()), ("127.0.0.1", self.port))
+                sent += 1
+            for key, _ in selector.select(timeout=0.5):
+                sock = key.fileobj
+                assert isinstance(sock, socket.socket)
+                if sock.recv(65536).startswith(b"SIP/2.0 "):
                     self.answered += 1
-        self.finished.set()

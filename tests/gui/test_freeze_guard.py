@@ -1,4 +1,4 @@
-"""The GUI thread keeps running while its engine answers a burst of 1,000 SIP requests.
+"""The GUI thread keeps running while its engine answers a burst of 700 SIP requests.
 
 Counted, not timed: a probe on the GUI thread notes how many answers the burst has had each time
 it runs; a GUI frozen by engine work would see the burst only before it began or after it ended.
