@@ -10,6 +10,18 @@ from lab_alexphone import Alexphone
 from lab_peers import Sipp
 
 # SIPp calls the daemon, REFERs it to the target, checks the 202 and both NOTIFYs, then BYEs.
+# SIPp's 200 OK to each NOTIFY the transferee sends, echoing the request's dialog headers
+ANSWER_OK = """  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+]]></send>
+"""
+
 TRANSFEROR = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="blind transferor">
   <send retrans="500"><![CDATA[
@@ -66,15 +78,7 @@ Content-Length: 0
       <ereg regexp="Event: refer" search_in="msg" check_it="true" assign_to="e"/>
     </action>
   </recv>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>
+ANSWER_OK
   <recv request="NOTIFY" timeout="15000">
     <action>
       <ereg regexp="SIP/2.0 200 OK" search_in="msg" check_it="true" assign_to="o"/>
@@ -82,15 +86,7 @@ Content-Length: 0
             assign_to="s"/>
     </action>
   </recv>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>
+ANSWER_OK
   <send retrans="500"><![CDATA[
 BYE [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -110,7 +106,7 @@ Content-Length: 0
 def _transferor(lab: Lab, host: Host, tmp_path: Path, transferee: str, target: str) -> Sipp:
     """SIPp running TRANSFEROR (its built-in uac swapped for the scenario file)."""
     xml = tmp_path / "transferor.xml"
-    xml.write_text(TRANSFEROR.replace("TARGET", target))
+    xml.write_text(TRANSFEROR.replace("ANSWER_OK\n", ANSWER_OK).replace("TARGET", target))
     sipp = Sipp(lab, host.ns, "uac", host.ipv4, 5080, target=transferee, run_timeout_s=40)
     at = sipp.argv.index("-sn")
     sipp.argv[at : at + 2] = ["-sf", str(xml)]
