@@ -5,8 +5,9 @@ Theory of operation
 A REFER in a confirmed dialog asks us to call the ``Refer-To`` target and creates an
 implicit subscription (RFC 3515 §2.4.4) whose NOTIFYs carry ``message/sipfrag`` bodies
 (RFC 3420) with the status line of our call to the target. ``parse_refer`` checks the
-request (one Refer-To naming a sip:/sips: URI without embedded headers, since we do not
-implement Replaces, RFC 3891) and raises ``ReferRefused`` with the status to answer.
+request (one Refer-To naming a sip:/sips: URI whose only embedded header may be a
+``Replaces``, RFC 3891, which our INVITE to the target then carries: attended transfer,
+RFC 5589 §7) and raises ``ReferRefused`` with the status to answer.
 
 A ``ReferSubscription`` is fed what our new call does (``TransferInput``) and looks
 ``(state, input)`` up in ``TABLE``; each transition queues at most one ``Notify`` for the
@@ -18,12 +19,13 @@ RFC 3515 §2.4.7). A pair without a row raises ``LocalProtocolError``.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 from alexphone.core.errors import LocalProtocolError, ParseError
 from alexphone.sip.headers import NameAddress
 from alexphone.sip.message import Request
+from alexphone.sip.replaces import Replaces
 from alexphone.sip.uri import SipUri
 
 SIPFRAG_TYPE = "message/sipfrag;version=2.0"
@@ -41,11 +43,15 @@ class ReferRefused(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Referral:
-    """What a valid REFER asks: call ``target``, naming ``referred_by`` (RFC 3892)."""
+    """What a valid REFER asks: call ``target``, naming ``referred_by`` (RFC 3892).
+
+    ``replaces`` (attended transfer) goes into our INVITE to the target as its Replaces.
+    """
 
     target: SipUri
     referred_by: str | None
     event_id: int  # the REFER's CSeq: the NOTIFYs' Event id (RFC 3515 §2.4.6)
+    replaces: Replaces | None = None
 
 
 def parse_refer(request: Request) -> Referral:
@@ -60,9 +66,22 @@ def parse_refer(request: Request) -> Referral:
     uri = address.uri
     if not isinstance(uri, SipUri):
         raise ReferRefused(400, "Bad Request (Refer-To is not a SIP URI)")
-    if uri.headers:  # e.g. ?Replaces=: attended transfer is not implemented
-        raise ReferRefused(400, "Bad Request (Refer-To headers not supported)")
-    return Referral(uri, request.headers.get("Referred-By"), request.cseq.seq)
+    replaces = _replaces_of(uri)
+    target = replace(uri, headers=())
+    return Referral(target, request.headers.get("Referred-By"), request.cseq.seq, replaces)
+
+
+def _replaces_of(uri: SipUri) -> Replaces | None:
+    """Return the Replaces embedded in a Refer-To URI; any other header is refused."""
+    names = [name.lower() for name, _ in uri.headers]
+    if any(name != "replaces" for name in names) or len(names) > 1:
+        raise ReferRefused(400, "Bad Request (Refer-To headers other than one Replaces)")
+    if not names:
+        return None
+    try:
+        return Replaces.parse(uri.headers[0][1])
+    except ParseError as exc:
+        raise ReferRefused(400, "Bad Request (Replaces in Refer-To)") from exc
 
 
 def sipfrag(status: int, reason: str) -> bytes:

@@ -18,6 +18,7 @@ from alexphone.sip.refer import (
     parse_refer,
     sipfrag,
 )
+from alexphone.sip.replaces import Replaces
 from alexphone.sip.uri import parse_sip_uri
 
 
@@ -59,13 +60,22 @@ def test_bare_refer_to_and_referred_by_are_kept() -> None:
         ("Refer-To: <sip:carol@192.0.2.3>", "Refer-To: <sip:dave@192.0.2.4>"),  # two
         ("Refer-To: <sip:carol@192.0.2.3",),  # unclosed
         ("Refer-To: <mailto:carol@example.com>",),  # not SIP
-        ("Refer-To: <sip:carol@192.0.2.3?Replaces=abc%3Bto-tag%3D1%3Bfrom-tag%3D2>",),
+        ("Refer-To: <sip:carol@192.0.2.3?Subject=hi>",),  # a header other than Replaces
+        ("Refer-To: <sip:carol@192.0.2.3?Replaces=abc%3Bto-tag%3D1>",),  # no from-tag
+        ("Refer-To: <sip:c@192.0.2.3?Replaces=a%3Bto-tag%3D1%3Bfrom-tag%3D2&Replaces=b>",),
     ],
 )
 def test_a_bad_refer_to_is_refused_with_400(extra: tuple[str, ...]) -> None:
     with pytest.raises(ReferRefused) as refused:
         parse_refer(refer(*extra))
     assert refused.value.status == 400
+
+
+def test_a_replaces_in_refer_to_is_taken_out_of_the_target() -> None:
+    request = refer("Refer-To: <sip:carol@192.0.2.3?Replaces=abc%40h%3Bto-tag%3D1%3Bfrom-tag%3D2>")
+    referral = parse_refer(request)
+    assert str(referral.target) == "sip:carol@192.0.2.3"
+    assert referral.replaces == Replaces("abc@h", to_tag="1", from_tag="2")
 
 
 def test_sipfrag_is_one_status_line() -> None:
