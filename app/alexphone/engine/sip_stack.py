@@ -13,9 +13,11 @@ from alexphone.net.core_driver import CoreDriver
 from alexphone.net.task_set import TaskSet
 from alexphone.net.tls import TlsSettings
 from alexphone.net.transport import Flow, ListenSpec, SipTransport, TransportKind
+from alexphone.sip.headers import NameAddress
 from alexphone.sip.message import Message, Request, Response
 from alexphone.sip.transaction import TransactionEvent, TransactionId, TransactionTerminated
 from alexphone.sip.transaction_layer import TransactionLayer, client_key
+from alexphone.sip.uri import SipUri
 
 log = logging.getLogger(__name__)
 
@@ -133,3 +135,16 @@ class SipStack:
                 if tid is not None:
                     self.layer.transport_failed(tid, self.now())
                     self._driver.transmit()
+
+
+def contact_address(
+    user: str | None, sent_by: Address, kind: TransportKind, secure: bool
+) -> NameAddress:
+    """Our Contact at ``sent_by``: a sips: URI if ``secure``, else sip: with its transport."""
+    host, port = sent_by
+    if secure:  # RFC 5630 §3.2: sips: means TLS; no transport=tls beside it
+        return NameAddress(SipUri(host=host, user=user, port=port, scheme="sips"))
+    uri = SipUri(host=host, user=user, port=port)
+    if kind is not TransportKind.UDP:
+        uri = uri.with_params(transport=kind.value)
+    return NameAddress(uri)

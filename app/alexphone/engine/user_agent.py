@@ -24,7 +24,7 @@ from alexphone.engine.media_security import over_tls, with_policy
 from alexphone.engine.response_handler import ResponseHandler
 from alexphone.engine.server_location import FailoverHandler, ServerLocator
 from alexphone.engine.settings import PhoneSettings
-from alexphone.engine.sip_stack import Destination, SipStack
+from alexphone.engine.sip_stack import Destination, SipStack, contact_address
 from alexphone.engine.transfer import Transfers
 from alexphone.net.core_driver import CoreDriver
 from alexphone.net.media_family import add_ipv6_pair
@@ -34,7 +34,7 @@ from alexphone.net.transport import Flow, TransportKind
 from alexphone.sdp.negotiation import SdpSession
 from alexphone.sdp.offer_answer import LocalMedia
 from alexphone.sip.auth import DigestClient, DigestCredentials
-from alexphone.sip.dialog import Dialog, next_hop
+from alexphone.sip.dialog import Dialog, needs_sips_contact, next_hop
 from alexphone.sip.headers import CSeq, NameAddress, Via
 from alexphone.sip.invite_events import SessionRole
 from alexphone.sip.invite_session import InviteSession
@@ -123,14 +123,11 @@ class UserAgent:
             uri = SipUri(host=host, user=self.settings.user, port=spec.port)
         return NameAddress(uri, display_name=self.settings.display_name)
 
-    def contact_for(self, destination: Destination) -> NameAddress:
-        """Return our Contact for messages toward ``destination``."""
-        host, port = self.stack.transport.sent_by(destination.kind, destination.address[0])
-        params: dict[str, str | None] = {}
-        if destination.kind is not TransportKind.UDP:
-            params["transport"] = destination.kind.value
+    def contact_for(self, destination: Destination, secure: bool = False) -> NameAddress:
+        """Return our Contact for messages toward ``destination`` (a sips: URI if ``secure``)."""
+        sent_by = self.stack.transport.sent_by(destination.kind, destination.address[0])
         user = self.settings.account.aor.user if self.settings.account else self.settings.user
-        return NameAddress(SipUri(host=host, user=user, port=port).with_params(**params))
+        return contact_address(user, sent_by, destination.kind, secure)
 
     # -- building requests ------------------------------------------------------------------
     def new_request(self, method: str, request_uri: SipUri, to: NameAddress) -> Request:
@@ -161,9 +158,12 @@ class UserAgent:
         """Add Contact (for 2xx/1xx to dialog-creating requests), Allow, Supported."""
         if response.cseq.method in ("INVITE", "UPDATE") and 100 < response.status < 300:
             flow = self._flow_for(response)
+            call = self.calls.get(response.call_id)
+            invite = call.session.invite if call is not None else None
             if flow is not None:
-                dest = Destination(flow.kind, flow.remote)
-                response.headers.set("Contact", str(self.contact_for(dest)))
+                secure = invite is not None and needs_sips_contact(invite)
+                contact = self.contact_for(Destination(flow.kind, flow.remote), secure)
+                response.headers.set("Contact", str(contact))
         response.headers.set("Allow", ", ".join(sorted(ALLOWED_METHODS)))
         if self.supported:
             response.headers.set("Supported", ", ".join(sorted(self.supported)))
@@ -214,7 +214,8 @@ class UserAgent:
             request.method in ("INVITE", "UPDATE", "SUBSCRIBE", "NOTIFY")
             and "Contact" not in request.headers
         ):
-            request.headers.add("Contact", str(self.contact_for(dest)))
+            contact = self.contact_for(dest, needs_sips_contact(request))
+            request.headers.add("Contact", str(contact))
         tid = self.stack.start_client(request, dest)
         self._handlers[tid] = handler
 

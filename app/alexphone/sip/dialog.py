@@ -166,3 +166,17 @@ def next_hop(request: Request) -> Uri:
     if routes:
         return NameAddress.parse(routes[0]).uri
     return request.uri
+
+
+def needs_sips_contact(request: Request) -> bool:
+    """Tell whether our Contact for ``request`` (or for answering it) must be a SIPS URI.
+
+    RFC 3261 §8.1.1.8 (the Request-URI or top Route is SIPS) and §12.1.1 (the UAS side:
+    the Request-URI or top Record-Route is SIPS).
+    """
+    uris: list[Uri] = [request.uri]
+    for name in ("Route", "Record-Route"):
+        values = request.headers.get_all(name)
+        if values:
+            uris.append(NameAddress.parse(values[0]).uri)
+    return any(isinstance(uri, SipUri) and uri.scheme.lower() == "sips" for uri in uris)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from alexphone.core.errors import RemoteProtocolError
-from alexphone.sip.dialog import Dialog, DialogState, next_hop
+from alexphone.sip.dialog import Dialog, DialogState, needs_sips_contact, next_hop
 from alexphone.sip.headers import Via
 from alexphone.sip.message import Request, Response
 from alexphone.sip.parser import parse
-from alexphone.sip.uri import SipUri
+from alexphone.sip.uri import SipUri, parse_sip_uri
 
 INVITE = (
     b"INVITE sip:bob@biloxi.example.com SIP/2.0\r\n"
@@ -157,3 +157,26 @@ def test_responses_to_invite_echo_record_route_in_order() -> None:
         "<sip:p2.example.com;lr>, <sip:p1.example.com;lr>"
     ]
     assert "Record-Route" not in failure.headers
+
+
+@pytest.mark.parametrize(
+    ("uri", "route", "record_route", "expected"),
+    [
+        ("sip:bob@biloxi.example.com", None, None, False),
+        ("sips:bob@biloxi.example.com", None, None, True),  # §8.1.1.8
+        ("sip:bob@biloxi.example.com", "<sips:p1.example.com;lr>", None, True),  # §8.1.1.8
+        ("sip:bob@biloxi.example.com", None, "<sips:p2.example.com;lr>", True),  # §12.1.1
+        ("sip:bob@biloxi.example.com", "<sip:p1.example.com;lr;transport=tls>", None, False),
+    ],
+)
+def test_a_sips_request_uri_or_top_route_asks_for_a_sips_contact(
+    uri: str, route: str | None, record_route: str | None, expected: bool
+) -> None:
+    request = Request("INVITE", parse_sip_uri(uri))
+    if route is not None:
+        request.headers.add("Route", route)
+        request.headers.add("Route", "<sip:p9.example.com;lr>")
+    if record_route is not None:
+        request.headers.add("Record-Route", record_route)
+
+    assert needs_sips_contact(request) is expected
