@@ -186,4 +186,6 @@ class AccountRegistration:
     def _emit(
         self, state: RegistrationState, code: int | None, reason: str, expires: int | None = None
     ) -> None:
-        self.emit(RegistrationChanged(str(self.settings.aor), state, code, reason, expires))
+        contact = str(self.machine.contact) if self.machine is not None else ""
+        aor = str(self.settings.aor)
+        self.emit(RegistrationChanged(aor, state, code, reason, expires, contact))

@@ -36,6 +36,21 @@ class TransferState(Enum):
     FAILED = "failed"
 
 
+class MoveOutcome(Enum):
+    """How a call's peer took our move to another network (docs/ARCHITECTURE.md "Mobility")."""
+
+    OFFERED = "offered"  # the re-INVITE with our new address is out
+    FOLLOWED = "followed"  # the peer accepted it: its media comes to the new address
+    REFUSED = "refused"  # the peer kept the old session (or never answered): it may drop
+
+
+class NetworkState(Enum):
+    """Whether the network we are on can carry calls."""
+
+    CONNECTED = "connected"  # a default route: calls follow us here
+    NO_ROUTE = "no_route"  # no default route: calls wait for one
+
+
 class Direction(Enum):
     """Which way a call or a SIP message goes: ``in`` from the peer, ``out`` from us."""
 
@@ -211,6 +226,7 @@ class RegistrationChanged(Event):
     code: int | None = None
     reason: str = ""
     expires: int | None = None
+    contact: str = ""  # the Contact we (re-)register; a move changes it
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +250,27 @@ class CallTransferred(Event):
     call_id: str
     target: str
     state: TransferState
+
+
+@dataclass(frozen=True, slots=True)
+class CallMoved(Event):
+    """Our address changed mid-call: the peer was told (``offered``), followed or refused."""
+
+    name: ClassVar[str] = "call.moved"
+    call_id: str
+    outcome: MoveOutcome
+    address: str  # our media address now announced (c=)
+    code: int | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkChanged(Event):
+    """Our addresses or default route changed (``addresses``: what we have now)."""
+
+    name: ClassVar[str] = "network.changed"
+    state: NetworkState
+    addresses: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)

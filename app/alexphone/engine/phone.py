@@ -54,11 +54,13 @@ from alexphone.engine.events import (
 )
 from alexphone.engine.history import CallHistory
 from alexphone.engine.lan_discovery import LanDiscovery
+from alexphone.engine.move_follow import MoveFollow
 from alexphone.engine.settings import PhoneSettings
 from alexphone.engine.sip_stack import SipStack
 from alexphone.engine.user_agent import UserAgent
 from alexphone.net.interfaces import InterfaceAddress
 from alexphone.net.network_monitor import NetworkMonitor
+from alexphone.net.transport import TransportKind
 from alexphone.sip.message import Message
 from alexphone.sip.transaction import TransactionEvent
 from alexphone.sip.uri import SipUri
@@ -88,6 +90,8 @@ class Phone:
         self._db: sqlite3.Connection | None = None
         self._reregistering: asyncio.Task[None] | None = None
         self._trials: AccountTrials | None = None
+        self._monitor: NetworkMonitor | None = None
+        self.follow: MoveFollow | None = None  # calls follow a move (docs/ARCHITECTURE.md)
 
     async def run(self, on_started: Callable[[PhoneClient], None] | None = None) -> None:
         """Listen, register, obey commands; return after Shutdown and a clean goodbye."""
@@ -113,7 +117,8 @@ class Phone:
                 self.ua, self.settings.account, self.emit, self.ids
             )
             await self.registration.start()
-        monitor = NetworkMonitor(self._network_changed)
+        self.follow = self._move_follow(self.ua)
+        monitor = self._monitor = NetworkMonitor(self._network_changed)
         monitor.start()
         media = self.ua.media
         devices = None
@@ -125,6 +130,7 @@ class Phone:
         await self._stop.wait()
         await trials.close()
         await monitor.stop()
+        self.follow.close()
         if devices is not None:
             await devices.stop()
         await self._goodbye()
@@ -156,14 +162,26 @@ class Phone:
         cache = AlexCacheStore(self._db) if self._db is not None else None
         return AlexHub(stack.transport, self.emit, self.ids, profile=profile, cache=cache)
 
+    @staticmethod
+    def _move_follow(ua: UserAgent) -> MoveFollow:
+        """Calls follow a move: the source address of the default route goes into c=."""
+
+        def local_address() -> str:
+            return ua.stack.transport.sent_by(TransportKind.UDP, "192.0.2.1")[0]
+
+        return MoveFollow(ua, ua.calls, ua.restart, local_address, ua.emit)
+
     def _network_changed(self, addresses: list[InterfaceAddress], fingerprint: str) -> None:
-        """Mobility: our addresses moved, so re-register from the new ones."""
-        if self.registration is not None:
+        """Mobility: our addresses moved, so re-register from the new ones and calls follow."""
+        routed = self._monitor is None or self._monitor.routed
+        if self.registration is not None and routed:  # without a route it could not go
             self.registration.network_changed()
-        if self.ua is not None:  # calls re-check (docs/ALEX.md "Restart")
+        if self.ua is not None:  # calls follow (docs/ALEX.md "Restart")
             if self.ua.alex is not None:
                 self.ua.alex.forget_mappings()  # the REGISTER answer tells the new one
-            self.ua.restart.network_changed()
+            if self.follow is not None:
+                shown = [a.address for a in addresses if not a.is_link_local]
+                self.follow.network_changed(shown, fingerprint, routed=routed)
         if self.lan is not None:  # another network may offer another outbound proxy
             self.lan.network_changed()
 

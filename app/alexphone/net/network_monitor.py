@@ -61,6 +61,11 @@ class NetworkMonitor:
         self.polling = False  # True when falling back to polling
         self._tasks = TaskSet(log, "network watch")
 
+    @property
+    def routed(self) -> bool:
+        """Tell whether the last snapshot had a default route."""
+        return self._routed
+
     def start(self) -> None:
         """Take the first snapshot now, then follow kernel announcements (or poll)."""
         self.check()

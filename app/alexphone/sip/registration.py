@@ -197,6 +197,11 @@ class Registration:
         return self._state
 
     @property
+    def contact(self) -> SipUri:
+        """The Contact the next REGISTER binds."""
+        return self._local.contact
+
+    @property
     def granted_expires(self) -> int | None:
         """Seconds the registrar granted in its last 2xx, None when not registered."""
         return self._progress.granted

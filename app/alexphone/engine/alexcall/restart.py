@@ -142,11 +142,6 @@ class ChecksRestart:
         if call.alex is not None and call.alex.controlling:
             self.restart(call, f"consent lost ({flow})")
 
-    def network_changed(self) -> None:
-        """Our addresses changed: restart every running ALEX call (mobility)."""
-        for call in list(self._calls.values()):
-            self.restart(call, "local addresses changed", keep_gathered=False)
-
     def restart(self, call: RestartingCall, why: str, *, keep_gathered: bool = True) -> bool:
         """Start over with new credentials and send the re-INVITE; False if not possible."""
         session, dialog = call.alex, call.dialog
@@ -218,6 +213,11 @@ class ChecksRestart:
             self._answer.discard(call.call_id)
             call.alex.announce(response.headers)
 
+    def refused(self, call: RestartingCall, why: str) -> None:
+        """The peer refused the restart re-INVITE: the old paths stay, they may be gone."""
+        message = f"call {call.call_id}: the peer refused the restart ({why}): the call may drop"
+        self._emit(ErrorReported(ErrorSource.ALEX, message))
+
     def settled(self, call_id: str) -> None:
         """The call's restart re-INVITE has its final outcome."""
         self._pending.discard(call_id)
@@ -241,12 +241,18 @@ class _RestartOutcome:
         self.restart.settled(self.call.call_id)
         self.call.on_reinvite_response(response)
         session = self.call.alex
-        if response.status >= 300 or session is None:
+        if response.status >= 300:
+            self.restart.refused(self.call, f"{response.status} {response.reason}")
             return
-        if not session.restart_checks(response.headers):
+        if session is None:
+            return
+        # an ALEX peer answers with new items; an ICE peer with new SDP credentials (RFC 8445
+        # §9: the ICE restart)
+        if not session.restart_checks(response.headers) and not session.restart_ice(response.body):
             log.info("call %s: the peer answered our restart without ALEX", self.call.call_id)
 
     def on_failure(self, status: int, reason: str) -> None:
         self.restart.settled(self.call.call_id)
         self.call.on_reinvite_failure(status, reason, fatal=False)  # the call goes on
+        self.restart.refused(self.call, f"{status} {reason}")
         log.info("call %s: ALEX restart re-INVITE failed: %s", self.call.call_id, reason)

@@ -271,6 +271,8 @@ class AlexCall:
         audio = audio_candidates(list(self._gate.bounds))  # both families' pairs
         candidates = ordered([*audio, *sip, *kept])
         self._checks = CheckGeneration(self._hub, old.agent.role, candidates, self._flush)
+        if self._mode is Mode.ICE:
+            self._checks.audio_only()  # ICE has no sip flow
 
     def renew_for_peer(self, headers: Headers) -> bool:
         """The peer restarts (its headers carry a new ALEX-session): renew and check toward
@@ -291,6 +293,21 @@ class AlexCall:
         if announcement is None:
             return False
         self._restart_with(announcement)
+        return True
+
+    def restart_ice(self, body: bytes) -> bool:
+        """An ICE peer answered our restart: check toward its new SDP credentials and
+        candidates (RFC 8445 §9); False if not ICE or the answer carries no ICE."""
+        if self._mode is not Mode.ICE or not body:
+            return False
+        peer = ice_peer(body, self._call_id, answering=False, keep_loopback=self._keep_loopback)
+        if peer is None:
+            return False
+        self._checks.agent.set_remote(peer.credentials, list(peer.candidates))
+        now = self._now()
+        self._report.checks_started(now)
+        self._checks.agent.start(now)
+        self._pump()
         return True
 
     def _announcement(self, headers: Headers) -> Announcement | None:

@@ -1,0 +1,176 @@
+"""A plain SIP call follows a move: a re-INVITE with the new c=, 491 retried, 4xx reported.
+
+The call is a real ``Call`` over the fake user agent of test_call_driver; the peer answers
+with a real SdpSession; time moves on a fake loop.
+"""
+
+from __future__ import annotations
+
+from test_call_driver import FakeSignaling, Peer, _outgoing
+
+from alexphone.engine.alexcall.restart import RestartingCall
+from alexphone.engine.call import Call
+from alexphone.engine.events import (
+    CallMoved,
+    CallState,
+    Event,
+    MoveOutcome,
+    NetworkChanged,
+    NetworkState,
+)
+from alexphone.engine.move_follow import MAY_DROP, MoveFollow
+from alexphone.sdp.session import SessionDescription
+from alexphone.sip.message import make_response
+from fake_loop import FakeLoop
+
+OLD, NEW, OTHER = "192.0.2.1", "192.0.2.9", "192.0.2.77"
+
+
+class NoRestart:
+    """A call without checks: the ALEX restart declines it."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def restart(self, call: RestartingCall, why: str, *, keep_gathered: bool = True) -> bool:
+        self.asked += 1
+        return False
+
+
+class Moving:
+    """Where the default route leaves from: changed by the test."""
+
+    def __init__(self) -> None:
+        self.address = NEW
+
+    def __call__(self) -> str:
+        return self.address
+
+
+def _confirmed() -> tuple[Call, FakeSignaling, FakeLoop, Peer]:
+    call, signaling, loop, events = _outgoing()
+    call.port.host = "0.0.0.0"  # type: ignore[misc]  # on the wildcard, as with --listen 0.0.0.0
+    peer = Peer()
+    invite, handler = signaling.requests[0]
+    handler.on_response(peer.answer(invite))
+    assert events[-1].state is CallState.CONFIRMED
+    return call, signaling, loop, peer
+
+
+def _follow(
+    call: Call, signaling: FakeSignaling, loop: FakeLoop
+) -> tuple[MoveFollow, list[Event], Moving]:
+    events: list[Event] = []
+    where = Moving()
+    follow = MoveFollow(
+        signaling,
+        {call.call_id: call},
+        NoRestart(),
+        where,
+        events.append,
+        loop=loop,  # type: ignore[arg-type]
+    )
+    return follow, events, where
+
+
+def _moves(events: list[Event]) -> list[MoveOutcome]:
+    return [e.outcome for e in events if isinstance(e, CallMoved)]
+
+
+def _c_line(body: bytes) -> str:
+    sdp = SessionDescription.parse(body)
+    connection = sdp.media[0].connection or sdp.connection
+    assert connection is not None
+    return connection.address
+
+
+def test_a_move_sends_a_reinvite_with_the_new_address_and_the_peer_follows() -> None:
+    call, signaling, loop, peer = _confirmed()
+    follow, events, _ = _follow(call, signaling, loop)
+
+    follow.network_changed([NEW], "net-b", routed=True)
+
+    reinvite, handler = signaling.requests[-1]
+    assert signaling.methods() == ["INVITE", "INVITE"] and reinvite.to.tag == "b1"
+    assert _c_line(reinvite.body) == NEW
+    handler.on_response(peer.answer(reinvite))
+    assert _moves(events) == [MoveOutcome.OFFERED, MoveOutcome.FOLLOWED]
+    assert signaling.acks[-1].cseq.seq == reinvite.cseq.seq and call.is_confirmed
+    assert follow.reinvites == 1
+
+
+def test_no_reinvite_while_the_announced_address_is_still_ours() -> None:
+    call, signaling, loop, _ = _confirmed()
+    follow, events, where = _follow(call, signaling, loop)
+    where.address = OLD  # a second uplink came up; the default route still leaves from OLD
+
+    follow.network_changed([OLD, NEW], "net-ab", routed=True)
+    assert signaling.methods() == ["INVITE"]
+
+    loop.advance(2.0)
+    where.address = NEW  # the first uplink goes: now the peer must follow
+    follow.network_changed([NEW], "net-b", routed=True)
+    assert signaling.methods() == ["INVITE", "INVITE"] and _moves(events) == [MoveOutcome.OFFERED]
+
+
+def test_a_reinvite_that_crosses_the_peers_gets_491_and_goes_again() -> None:
+    call, signaling, loop, peer = _confirmed()
+    follow, events, _ = _follow(call, signaling, loop)
+    follow.network_changed([NEW], "net-b", routed=True)
+    reinvite, handler = signaling.requests[-1]
+
+    handler.on_response(make_response(reinvite, 491, to_tag="b1"))
+    assert _moves(events) == [MoveOutcome.OFFERED]  # not over yet
+    loop.advance(loop.now + 4.0)  # RFC 3261 §14.1: 2.1-4 s, we own the Call-ID
+
+    again, handler = signaling.requests[-1]
+    assert again.cseq.seq == reinvite.cseq.seq + 1 and _c_line(again.body) == NEW
+    handler.on_response(peer.answer(again))
+    assert _moves(events) == [MoveOutcome.OFFERED, MoveOutcome.FOLLOWED]
+
+
+def test_a_peer_that_refuses_keeps_the_old_session_and_the_user_is_told() -> None:
+    call, signaling, loop, _ = _confirmed()
+    follow, events, _ = _follow(call, signaling, loop)
+    negotiated = call.sdp.negotiated
+    follow.network_changed([NEW], "net-b", routed=True)
+    reinvite, handler = signaling.requests[-1]
+
+    handler.on_response(make_response(reinvite, 488, "Not Acceptable Here", to_tag="b1"))
+
+    refused = [e for e in events if isinstance(e, CallMoved)][-1]
+    assert refused.outcome is MoveOutcome.REFUSED and refused.code == 488
+    assert MAY_DROP in refused.reason and refused.call_id == call.call_id
+    assert call.is_confirmed and call.sdp.negotiated == negotiated  # the old session stays
+
+
+def test_three_flaps_within_a_second_send_at_most_one_reinvite() -> None:
+    call, signaling, loop, peer = _confirmed()
+    follow, _, where = _follow(call, signaling, loop)
+    for step, (network, address) in enumerate([("b", NEW), ("a", OLD), ("b", NEW)] * 2):
+        loop.advance(step * 0.15)
+        where.address = address
+        follow.network_changed([address], network, routed=True)
+        if step == 0:
+            reinvite, handler = signaling.requests[-1]
+            handler.on_response(peer.answer(reinvite))
+
+    assert signaling.methods().count("INVITE") == 2  # the call's own and one follow
+    loop.advance(5.0)
+    assert signaling.methods().count("INVITE") == 2  # ended on the network followed to
+
+
+def test_a_network_without_route_is_reported_and_followed_once_a_route_returns() -> None:
+    call, signaling, loop, _ = _confirmed()
+    follow, events, where = _follow(call, signaling, loop)
+
+    follow.network_changed([], "nothing", routed=False)
+    follow.network_changed([], "nothing", routed=False)  # said once
+    assert signaling.methods() == ["INVITE"]
+    assert [e.state for e in events if isinstance(e, NetworkChanged)] == [NetworkState.NO_ROUTE]
+
+    where.address = OTHER
+    follow.network_changed([OTHER], "net-c", routed=True)
+    states = [e.state for e in events if isinstance(e, NetworkChanged)]
+    assert states == [NetworkState.NO_ROUTE, NetworkState.CONNECTED]
+    assert _c_line(signaling.requests[-1][0].body) == OTHER
