@@ -16,8 +16,8 @@ peer where we are now, whatever the peer speaks:
 Moves are folded by ``MoveGuard`` (at most one follow step per second), and a plain call whose
 announced address is still one of ours gets nothing: a second uplink coming up leaves the old
 one in use (make-before-break: the re-INVITE goes when the old address goes), and a link that
-flaps back leaves the peer on the address it was moved to. A network without a default route is reported
-once (``network.changed`` ``no_route``) and followed when a route comes back.
+flaps back leaves the peer on the address it was moved to. A network without a default route
+is reported once (``network.changed`` ``no_route``) and followed when a route comes back.
 """
 
 from __future__ import annotations
