@@ -117,8 +117,9 @@ class MoveFollow:
 
     def _flush(self, now: float) -> None:
         while self.guard.next_follow() is not None:
-            for call in list(self._calls.values()):
-                self.follow(call)
+            sent = [self.follow(call) for call in list(self._calls.values())]
+            if not any(sent):
+                self.guard.idle(now)
 
     def follow(self, call: FollowingCall) -> bool:
         """Tell ``call``'s peer our current address; False if there was nothing to do."""

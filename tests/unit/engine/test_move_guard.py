@@ -61,6 +61,16 @@ def test_after_a_quiet_hold_the_next_move_is_not_delayed() -> None:
     assert _follows(guard) == ["C"]
 
 
+def test_a_step_that_sent_nothing_does_not_hold_the_next_move_back() -> None:
+    guard = MoveGuard(hold=1.0)
+    guard.moved("AB", 0.0)  # a second uplink: nobody needed telling
+    assert _follows(guard) == ["AB"]
+    guard.idle(0.0)
+    guard.moved("B", 0.2)  # the first uplink goes: the real move
+
+    assert _follows(guard) == ["B"] and guard.get_timer() == pytest.approx(1.2)
+
+
 def test_every_row_of_the_table_is_reachable_and_nothing_else_is_allowed() -> None:
     assert set(TABLE) == {
         (GuardState.READY, GuardInput.MOVED),
@@ -69,6 +79,7 @@ def test_every_row_of_the_table_is_reachable_and_nothing_else_is_allowed() -> No
         (GuardState.HOLDING, GuardInput.HOLD_OVER),
         (GuardState.HOLDING_MOVED, GuardInput.HOLD_OVER),
         (GuardState.HOLDING_MOVED, GuardInput.HOLD_OVER_MOVED),
+        (GuardState.HOLDING, GuardInput.IDLE),
     }
     with pytest.raises(ValueError):
         MoveGuard(hold=-1.0)
