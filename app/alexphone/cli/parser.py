@@ -140,9 +140,9 @@ def _phone_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--media-encryption",
         default="optional",
-        metavar="off|optional|mandatory",
-        help="SRTP with SDES keys: optional answers SRTP and offers it over TLS; mandatory "
-        "refuses cleartext peers",
+        metavar="off|optional|mandatory|dtls",
+        help="SRTP: optional answers SDES and DTLS-SRTP and offers SDES over TLS; mandatory "
+        "refuses cleartext peers; dtls offers DTLS-SRTP and refuses anything else",
     )
 
 

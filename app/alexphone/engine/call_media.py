@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from alexphone.core.errors import AlexphoneError, ConfigError
 from alexphone.engine.call import Call
+from alexphone.engine.call_dtls import MEDIA_ENCRYPTION_FAILED, DtlsLink
 from alexphone.engine.events import (
     AudioDeviceChanged,
     AudioDevicesListed,
@@ -48,6 +49,8 @@ from alexphone.media.audio_processing import (
 )
 from alexphone.media.audio_spec import parse_audio_in, parse_audio_out
 from alexphone.media.codec import make_codec
+from alexphone.media.dtls import DtlsEndpoint
+from alexphone.media.dtls_certificate import DtlsCertificate
 from alexphone.media.processed_source import ProcessedSource, with_processing
 from alexphone.media.srtp import SrtpProtection
 from alexphone.media.stream import MediaStream, StreamStats
@@ -55,6 +58,7 @@ from alexphone.media.stream_driver import StreamDriver
 from alexphone.net.rtp_socket import RtpSocket
 from alexphone.net.task_set import TaskSet
 from alexphone.rtp.protection import CLEARTEXT, MediaProtection
+from alexphone.sdp.dtls import Fingerprint
 from alexphone.sdp.offer_answer import NegotiatedMedia
 
 log = logging.getLogger(__name__)
@@ -91,6 +95,7 @@ class _Running:
     moved_to: tuple[str, int] | None = None  # the ALEX-selected peer address
     local: tuple[str, int] | None = None  # our ALEX-selected address (e.g. the relayed one)
     srtp: SrtpProtection | None = None  # the call's SRTP stage, None for plain RTP
+    dtls: DtlsLink | None = None  # the DTLS-SRTP handshake, if the SDP agreed on it
 
 
 class MediaController:
@@ -108,6 +113,18 @@ class MediaController:
         self.processing_failed = False  # reported once; later calls go on without it
         self.sounds = SoundController(self.audio, emit)  # ringtone, ringback, test tone
         self.audio_in, self.audio_out = settings.audio_in, settings.audio_out  # may be switched
+        self._certificate: DtlsCertificate | None = None  # made on first use, kept for the run
+
+    def fingerprint(self) -> Fingerprint:
+        """Our DTLS certificate's a=fingerprint (the certificate is made on first use)."""
+        return self.certificate.fingerprint
+
+    @property
+    def certificate(self) -> DtlsCertificate:
+        """The phone's DTLS-SRTP certificate."""
+        if self._certificate is None:
+            self._certificate = DtlsCertificate.generate()
+        return self._certificate
 
     def on_call_changed(self, call: Call, state: CallState) -> None:
         """Follow a call's state: start on early media or confirmed, update on hold, stop on end."""
@@ -143,6 +160,8 @@ class MediaController:
     @staticmethod
     def _rekey(entry: _Running, negotiated: NegotiatedMedia) -> None:
         """Follow new SDES keys of a re-INVITE; SRTP is not turned on or off mid-call."""
+        if entry.dtls is not None:
+            return  # the DTLS association and its keys outlive a re-INVITE (RFC 5763 §5)
         if entry.srtp is not None and negotiated.srtp is not None:
             entry.srtp.rekey(negotiated.srtp)
         elif (entry.srtp is None) != (negotiated.srtp is None):
@@ -189,6 +208,9 @@ class MediaController:
         if entry.moved_to is not None:
             stream.move_to(entry.moved_to)
         driver.start(stream)
+        if entry.dtls is not None:
+            entry.dtls.move_to(stream.remote)
+            entry.dtls.start()
         self._announce(entry, stream)
         if self.settings.audio_levels:  # the GUI's meters
             self._levels(entry)
@@ -212,10 +234,35 @@ class MediaController:
         protection: MediaProtection = CLEARTEXT
         if negotiated.srtp is not None:  # RFC 3711: between the packetizer and the socket
             entry.srtp = protection = SrtpProtection(negotiated.srtp)
+        elif negotiated.dtls is not None:  # RFC 5764: keys from a handshake on this path
+            entry.dtls = self._dtls_link(entry, send_rtp, negotiated)
+            socket.on_dtls = entry.dtls.receive
+            protection = entry.dtls.protection
         socket.protection = protection
         return (
             _protected(send_rtp, protection.protect_rtp),
             _protected(send_rtcp, protection.protect_rtcp),
+        )
+
+    def _dtls_link(self, entry: _Running, send: _Send, negotiated: NegotiatedMedia) -> DtlsLink:
+        """The call's DTLS-SRTP handshake; its keys turn SRTP on, its failure ends the call."""
+        assert negotiated.dtls is not None
+
+        def keys(srtp: SrtpProtection) -> None:
+            entry.srtp = srtp
+            stream = entry.driver.stream if entry.driver is not None else None
+            if stream is not None:
+                self._announce(entry, stream)
+
+        def failed(reason: str) -> None:
+            log.warning("call %s: %s", entry.call.call_id, reason)
+            self.emit(ErrorReported(ErrorSource.MEDIA, f"call {entry.call.call_id}: {reason}"))
+            entry.call.hang_up(None, MEDIA_ENCRYPTION_FAILED)
+
+        endpoint = DtlsEndpoint(self.certificate, negotiated.dtls)
+        rtcp = negotiated.remote_rtcp
+        return DtlsLink(
+            endpoint, send, remote=negotiated.remote, peer_rtcp=rtcp, on_keys=keys, on_failed=failed
         )
 
     def _processed(
@@ -245,10 +292,17 @@ class MediaController:
                 _hostport(stream.remote),
                 entry.path,
                 MediaDirection(media.direction.value),
-                Encryption.SRTP if entry.srtp is not None else Encryption.NONE,
-                entry.srtp.suite.value if entry.srtp is not None else None,
+                *self._security(entry),
             )
         )
+
+    @staticmethod
+    def _security(entry: _Running) -> tuple[Encryption, str | None]:
+        """What call.media says of the call's encryption: kind and SRTP suite."""
+        suite = entry.srtp.suite.value if entry.srtp is not None else None
+        if entry.dtls is not None:
+            return Encryption.DTLS_SRTP, suite
+        return (Encryption.SRTP if entry.srtp is not None else Encryption.NONE), suite
 
     def _device_report(self, direction: DeviceKind) -> Callable[[str, str], None]:
         def report(device: str, reason: str) -> None:
@@ -294,6 +348,8 @@ class MediaController:
 
     def _stop(self, entry: _Running) -> None:
         entry.stopped = True
+        if entry.dtls is not None:
+            entry.dtls.close()
         if entry.driver is None:
             return  # still starting: _start finishes the job
         self.running.pop(entry.call.call_id, None)
@@ -314,6 +370,8 @@ class MediaController:
         if entry is None:
             return
         entry.path, entry.moved_to, entry.local = path, remote, local
+        if entry.dtls is not None:
+            entry.dtls.move_to(remote)
         stream = entry.driver.stream if entry.driver is not None else None
         if stream is not None:
             stream.move_to(remote)

@@ -72,6 +72,7 @@ class Encryption(Enum):
 
     NONE = "none"  # plain RTP
     SRTP = "srtp"  # SRTP with SDES keys from the SDP (RFC 3711, RFC 4568)
+    DTLS_SRTP = "dtls-srtp"  # SRTP with keys from a DTLS handshake on the media path (RFC 5764)
 
 
 class DeviceKind(Enum):
@@ -312,7 +313,8 @@ class CallMedia(Event):
     path: PathKind = PathKind.HOST
     direction: MediaDirection = MediaDirection.SENDRECV
     encryption: Encryption = Encryption.NONE
-    suite: str | None = None  # the SRTP crypto suite, e.g. AES_CM_128_HMAC_SHA1_80
+    suite: str | None = None  # the SRTP crypto suite, e.g. AES_CM_128_HMAC_SHA1_80; with
+    # dtls-srtp None until the handshake has given the keys
 
 
 @dataclass(frozen=True, slots=True)

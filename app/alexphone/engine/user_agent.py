@@ -305,7 +305,8 @@ class UserAgent:
         if address in ("0.0.0.0", "::"):
             address = self.stack.transport.sent_by(TransportKind.UDP, "192.0.2.1")[0]
         local = LocalMedia(address, port.port, codecs=self.settings.codecs, username="alexphone")
-        local = with_policy(local, self.settings.media_encryption, self.key_source)
+        policy, media = self.settings.media_encryption, self.media
+        local = with_policy(local, policy, self.key_source, media.fingerprint)
         return SdpSession(local, session_id=self.ids.cseq())
 
     def call_ended(self, call_id: str) -> None:

@@ -1,8 +1,9 @@
 """The media socket of one call: asyncio datagram endpoints on the reserved RTP/RTCP ports.
 
 Datagrams are sorted by their first bytes (RFC 7983 §7): RTP and RTCP go to the stream,
-STUN to an optional handler (connectivity checks run on the media socket), DTLS and the
-rest are counted and dropped. RTP and RTCP pass through the call's ``protection`` (SRTP
+STUN to an optional handler (connectivity checks run on the media socket), DTLS to another
+(the DTLS-SRTP handshake, RFC 5764 §5.1.2); without a handler, and for unknown first bytes, a
+datagram is counted and dropped. RTP and RTCP pass through the call's ``protection`` (SRTP
 unprotect, or the identity) first; what it refuses is dropped there and counted by it.
 RTCP is accepted on either port (RFC 5761 multiplexing or RFC 3550 port + 1). We always
 send RTP from the port we receive on (symmetric RTP, RFC 4961), so a peer behind NAT that
@@ -57,6 +58,7 @@ class RtpSocket:
         self.on_rtp = on_rtp
         self.on_rtcp = on_rtcp
         self.on_stun = on_stun
+        self.on_dtls: Receiver | None = None  # the call's DTLS-SRTP handshake, if it has one
         self.dropped = 0  # DTLS without a handler, unknown first bytes
         self.protection: MediaProtection = CLEARTEXT  # unprotects what arrives (RFC 3711)
         self.local: Address = ("", 0)
@@ -95,6 +97,8 @@ class RtpSocket:
                 self.on_rtcp(packet, addr)
         elif kind is PacketKind.STUN and self.on_stun is not None:
             self.on_stun(data, addr)
+        elif kind is PacketKind.DTLS and self.on_dtls is not None:
+            self.on_dtls(data, addr)
         else:
             self.dropped += 1
 

@@ -44,6 +44,7 @@ class MediaEncryption(Enum):
     OFF = "off"  # plain RTP; a=crypto in offers is ignored
     OPTIONAL = "optional"  # answer SDES with SRTP; offer it best-effort over TLS signaling
     MANDATORY = "mandatory"  # offer RTP/SAVP; refuse cleartext peers with 488
+    DTLS = "dtls"  # offer UDP/TLS/RTP/SAVP (DTLS-SRTP); refuse anything else with 488
 
 
 class CryptoSuite(Enum):

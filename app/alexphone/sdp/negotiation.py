@@ -118,10 +118,14 @@ class SdpSession:
         result = replace(result, sdp=self._stamp(result.sdp))
         self.remote = offer
         self.negotiated = result.media
-        if result.media.srtp is not None:  # our re-offers keep SRTP, in the peer's profile
+        if result.media.srtp is not None or result.media.dtls is not None:
+            # our re-offers keep the same keying, in the peer's profile
             proto = result.sdp.media[result.index].proto
             protos = (proto, *(p for p in self._local.protos if p != proto))
-            self._local = replace(self._local, protos=protos, offer_crypto=True)
+            if result.media.dtls is not None:  # no a=crypto beside it: its keys would leak
+                self._local = replace(self._local, protos=protos, crypto=(), offer_dtls=True)
+            else:
+                self._local = replace(self._local, protos=protos, offer_crypto=True)
         return result
 
     def _stamp(self, sdp: SessionDescription) -> SessionDescription:

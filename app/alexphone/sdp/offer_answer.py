@@ -12,6 +12,7 @@ flows from our point of view.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from alexphone.core.address import Address
@@ -25,6 +26,16 @@ from alexphone.sdp.crypto import (
     match_answer,
     parse_crypto_lines,
     supported_suites_text,
+)
+from alexphone.sdp.dtls import (
+    DTLS_PROTOS,
+    DtlsParams,
+    Fingerprint,
+    Setup,
+    answer_dtls,
+    applied_dtls,
+    dtls_attributes,
+    offers_dtls,
 )
 from alexphone.sdp.session import Connection, Media, Origin, SessionDescription, Timing
 
@@ -87,11 +98,21 @@ class LocalMedia:
     crypto: tuple[Crypto, ...] = ()  # our SDES keys (RFC 4568), one per suite; () = no SRTP
     crypto_required: bool = False  # offer RTP/SAVP and refuse cleartext streams
     offer_crypto: bool = True  # put a=crypto in offers (best effort on RTP/AVP unless required)
+    dtls: Fingerprint | None = None  # our DTLS certificate (RFC 5763); None = no DTLS-SRTP
+    dtls_required: bool = False  # offer UDP/TLS/RTP/SAVP and refuse streams without DTLS-SRTP
+    offer_dtls: bool = False  # a=fingerprint, a=setup:actpass in offers (best effort on RTP/AVP)
 
     @property
     def offer_proto(self) -> str:
-        """The m= profile of our offers: RTP/SAVP when SRTP is mandatory, else our first one."""
+        """The m= profile of our offers: UDP/TLS/RTP/SAVP or RTP/SAVP when mandatory, else ours."""
+        if self.dtls is not None and self.dtls_required:
+            return next((p for p in self.protos if p in DTLS_PROTOS), DTLS_PROTOS[0])
         return SAVP if self.crypto and self.crypto_required else self.protos[0]
+
+    @property
+    def offers_dtls(self) -> bool:
+        """Tell whether our offers carry a=fingerprint and a=setup:actpass."""
+        return self.dtls is not None and (self.offer_dtls or self.dtls_required)
 
     def __post_init__(self) -> None:
         if not self.codecs:
@@ -124,6 +145,7 @@ class NegotiatedMedia:
     telephone_event_rate: int | None = None
     remote_rtcp: Address | None = None
     srtp: SrtpKeys | None = None  # the SDES keys, None for plain RTP
+    dtls: DtlsParams | None = None  # DTLS-SRTP: the keys come from the handshake (RFC 5764)
 
     @property
     def remote_on_hold_address(self) -> bool:
@@ -141,10 +163,10 @@ class SdpAnswer:
 
 
 def _audio_media(
-    local: LocalMedia, port: int, codecs: list[Codec], proto: str, crypto: tuple[Crypto, ...] = ()
+    local: LocalMedia, port: int, codecs: list[Codec], proto: str, keys: Sequence[Attribute] = ()
 ) -> Media:
     """Build our audio m= section; ``codecs`` are written in order under their own PTs."""
-    attributes: list[Attribute] = [Attribute("crypto", str(c)) for c in crypto]
+    attributes: list[Attribute] = list(keys)  # a=crypto, or a=fingerprint and a=setup
     for codec in codecs:
         attributes.append(Attribute("rtpmap", str(codec.rtpmap())))
         if codec.fmtp:
@@ -179,7 +201,10 @@ def make_offer(
     if local.telephone_event is not None:
         codecs.append(local.telephone_event)
     offered = local.crypto if local.offer_crypto or local.crypto_required else ()
-    media = _audio_media(local, local.port, codecs, local.offer_proto, offered)
+    keys = [Attribute("crypto", str(c)) for c in offered]
+    if local.offers_dtls and local.dtls is not None:
+        keys += dtls_attributes(local.dtls, Setup.ACTPASS)  # RFC 5763 §5
+    media = _audio_media(local, local.port, codecs, local.offer_proto, keys)
     return _description(local, local.address, str(session_id), session_version, [media])
 
 
@@ -251,6 +276,27 @@ def _answer_srtp(
     return (), None  # best effort offered to a peer without SRTP, or none offered: plain RTP
 
 
+_Security = tuple[list[Attribute], SrtpKeys | None, DtlsParams | None]
+
+
+def _answer_security(offer: SessionDescription, media: Media, local: LocalMedia) -> _Security | str:
+    """Our key attributes for an offered stream and what they agree, or why we refuse it.
+
+    DTLS-SRTP wins over SDES when a best-effort offer carries both (its keys never travel)."""
+    if local.dtls is not None and offers_dtls(offer, media):
+        dtls = answer_dtls(offer, media, local.dtls)
+        if not isinstance(dtls, str):
+            return dtls[0], None, dtls[1]
+        if media.proto.upper() in DTLS_PROTOS or local.dtls_required:
+            return dtls
+    if local.dtls_required:
+        return f"DTLS-SRTP is mandatory here and the offer has none ({media.proto})"
+    srtp = _answer_srtp(media, local)
+    if isinstance(srtp, str):
+        return srtp
+    return [Attribute("crypto", str(c)) for c in srtp[0]], srtp[1], None
+
+
 def _answer_audio(
     offer: SessionDescription, media: Media, local: LocalMedia, address: str
 ) -> tuple[Media, NegotiatedMedia] | str:
@@ -259,9 +305,9 @@ def _answer_audio(
     pairs = _pairs(local, [c for c in offered if not c.is_telephone_event])
     if not pairs:
         return "no common codec"
-    srtp = _answer_srtp(media, local)
-    if isinstance(srtp, str):
-        return srtp
+    security = _answer_security(offer, media, local)
+    if isinstance(security, str):
+        return security
     event = _telephone_event(local, offered, pairs[0][1].clock_rate)
     # RFC 3264 §6.1: same payload type numbers as the offer; fmtp says what we receive
     answered = [theirs.with_payload_type(theirs.payload_type, ours.fmtp) for ours, theirs in pairs]
@@ -273,7 +319,7 @@ def _answer_audio(
         theirs_dir.receives and local.direction.sends, theirs_dir.sends and local.direction.receives
     )
     answer_local = replace(local, direction=ours_dir)
-    answer_media = _audio_media(answer_local, local.port, answered, media.proto, srtp[0])
+    answer_media = _audio_media(answer_local, local.port, answered, media.proto, security[0])
     remote = _endpoint(offer, media)
     negotiated = NegotiatedMedia(
         codec=pairs[0][1],
@@ -285,7 +331,8 @@ def _answer_audio(
         codecs=tuple(theirs for _, theirs in pairs),
         telephone_event_rate=event.clock_rate if event is not None else None,
         remote_rtcp=_remote_rtcp(media, remote),
-        srtp=srtp[1],
+        srtp=security[1],
+        dtls=security[2],
     )
     return answer_media, negotiated
 
@@ -303,7 +350,11 @@ def make_answer(
         (c.addr_type for m in offer.media if (c := offer.connection_of(m)) is not None), None
     )
     address = local.address_for(family)
-    protos = {p.upper() for p in local.protos} | ({SAVP} if local.crypto else set())
+    # a DTLS-only phone reads RTP/SAVP offers too, to say why it refuses them
+    protos = {p.upper() for p in local.protos} | (
+        {SAVP} if local.crypto or local.dtls_required else set()
+    )
+    protos |= set(DTLS_PROTOS) if local.dtls is not None else set()
     answered: list[Media] = []
     accepted: tuple[int, NegotiatedMedia] | None = None
     reasons: list[str] = []
@@ -363,7 +414,8 @@ def apply_answer(offer: SessionDescription, answer: SessionDescription) -> Negot
     if not audio:
         raise InvalidAnswerError(f"answer formats {' '.join(theirs.formats)} are none we offered")
     event = next((c for c in codecs if c.is_telephone_event), None)
-    srtp = _applied_srtp(ours, theirs)
+    dtls = _applied_dtls(ours, answer, theirs)
+    srtp = None if dtls is not None else _applied_srtp(ours, theirs)
     remote = _endpoint(answer, theirs)
     mine, peer = offer.direction_of(ours), _remote_direction(answer, theirs)
     return NegotiatedMedia(
@@ -377,6 +429,7 @@ def apply_answer(offer: SessionDescription, answer: SessionDescription) -> Negot
         telephone_event_rate=event.clock_rate if event is not None else None,
         remote_rtcp=_remote_rtcp(theirs, remote),
         srtp=srtp,
+        dtls=dtls,
     )
 
 
@@ -389,3 +442,15 @@ def _applied_srtp(ours: Media, theirs: Media) -> SrtpKeys | None:
     if keys is None and ours.proto.upper() == SAVP:
         raise InvalidAnswerError("the answer to our RTP/SAVP offer has no usable a=crypto")
     return keys
+
+
+def _applied_dtls(ours: Media, answer: SessionDescription, theirs: Media) -> DtlsParams | None:
+    """The DTLS-SRTP of the answer to our a=fingerprint offer; UDP/TLS offers require it."""
+    if ours.attribute("fingerprint") is None:
+        return None
+    agreed = applied_dtls(answer, theirs)
+    if isinstance(agreed, str):
+        raise InvalidAnswerError(agreed)
+    if agreed is None and ours.proto.upper() in DTLS_PROTOS:
+        raise InvalidAnswerError(f"the answer to our {ours.proto} offer has no a=fingerprint")
+    return agreed
