@@ -28,6 +28,10 @@ def request_of(args: argparse.Namespace) -> dict[str, object]:
         value = getattr(args, key, None)
         if value is not None:
             request[key] = value
+    if getattr(args, "end_others", False):
+        request["others"] = "end"
+    if getattr(args, "calls", None):
+        request["calls"] = list(args.calls)
     return request
 
 

@@ -81,14 +81,21 @@ def _ctl_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     commands = ctl.add_subparsers(dest="ctl_command", required=True, parser_class=_Parser)
     commands.add_parser("dial", help="call URI").add_argument("uri")
     for name, what in (
-        ("answer", "answer CALL (default: the only ringing incoming call)"),
+        ("answer", "answer CALL (default: the only ringing one), holding the calls up"),
         ("hangup", "end CALL (default: the only call)"),
-        ("hold", "put CALL on hold"),
-        ("resume", "take CALL off hold"),
+        ("hold", "put CALL (default: the only one not held) on hold"),
+        ("resume", "take CALL (default: the only held one) off hold, holding the others"),
+        ("swap", "hold the call we talk with and resume CALL (default: the one held last)"),
         ("mute", "stop sending the microphone in CALL"),
         ("unmute", "send the microphone again in CALL"),
     ):
-        commands.add_parser(name, help=what).add_argument("call", nargs="?")
+        command = commands.add_parser(name, help=what)
+        command.add_argument("call", nargs="?")
+    commands.choices["answer"].add_argument(
+        "--end-others", action="store_true", help="hang up the calls that are up instead"
+    )
+    merge = commands.add_parser("merge", help="join CALLs (default: every call up) in a conference")
+    merge.add_argument("calls", nargs="*", metavar="CALL")
     dtmf = commands.add_parser("dtmf", help="send DTMF DIGITS in CALL")
     dtmf.add_argument("call")
     dtmf.add_argument("digits")

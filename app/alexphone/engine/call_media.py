@@ -17,7 +17,6 @@ from alexphone.core.errors import AlexphoneError, ConfigError
 from alexphone.engine.call import Call
 from alexphone.engine.call_dtls import MEDIA_ENCRYPTION_FAILED, DtlsLink
 from alexphone.engine.events import (
-    AudioDeviceChanged,
     AudioDevicesListed,
     AudioLevel,
     CallMedia,
@@ -33,25 +32,13 @@ from alexphone.engine.events import (
     PathKind,
 )
 from alexphone.engine.settings import PhoneSettings
+from alexphone.engine.shared_audio import SharedAudio
 from alexphone.engine.sound import SoundController
-from alexphone.media.audio_device import (
-    DeviceSink,
-    DeviceSource,
-    PortAudio,
-    open_sink,
-    open_source,
-)
-from alexphone.media.audio_endpoint import AudioSink, AudioSource
-from alexphone.media.audio_processing import (
-    AudioProcessing,
-    ProcessingOptions,
-    ProcessingUnavailable,
-)
-from alexphone.media.audio_spec import parse_audio_in, parse_audio_out
+from alexphone.media.audio_device import PortAudio
+from alexphone.media.audio_spec import AudioSpec, parse_audio_in, parse_audio_out
 from alexphone.media.codec import make_codec
 from alexphone.media.dtls import DtlsEndpoint
 from alexphone.media.dtls_certificate import DtlsCertificate
-from alexphone.media.processed_source import ProcessedSource, with_processing
 from alexphone.media.srtp import SrtpProtection
 from alexphone.media.stream import MediaStream, StreamStats
 from alexphone.media.stream_driver import StreamDriver
@@ -99,7 +86,7 @@ class _Running:
 
 
 class MediaController:
-    """Runs one MediaStream per confirmed call."""
+    """Runs one MediaStream per confirmed call, all on the phone's one shared audio."""
 
     def __init__(
         self, settings: PhoneSettings, emit: Callable[[Event], None], rng: random.Random
@@ -110,9 +97,8 @@ class MediaController:
         self.running: dict[str, _Running] = {}
         self._tasks = TaskSet(log, "media start")
         self.audio = PortAudio()
-        self.processing_failed = False  # reported once; later calls go on without it
+        self.shared = SharedAudio(settings, self.audio, emit)  # one microphone, one speaker
         self.sounds = SoundController(self.audio, emit)  # ringtone, ringback, test tone
-        self.audio_in, self.audio_out = settings.audio_in, settings.audio_out  # may be switched
         self._certificate: DtlsCertificate | None = None  # made on first use, kept for the run
 
     def fingerprint(self) -> Fingerprint:
@@ -126,10 +112,21 @@ class MediaController:
             self._certificate = DtlsCertificate.generate()
         return self._certificate
 
+    @property
+    def audio_in(self) -> AudioSpec:
+        """The microphone calls use (``--audio-in``, or the one switched to)."""
+        return self.shared.audio_in
+
+    @property
+    def audio_out(self) -> AudioSpec:
+        """The speaker calls use (``--audio-out``, or the one switched to)."""
+        return self.shared.audio_out
+
     def on_call_changed(self, call: Call, state: CallState) -> None:
         """Follow a call's state: start on early media or confirmed, update on hold, stop on end."""
         entry = self.running.get(call.call_id)
         if state is CallState.ENDED:
+            self.shared.forget(call.call_id)
             if entry is not None:
                 self._stop(entry)
             return
@@ -176,10 +173,7 @@ class MediaController:
             if call.alex is not None:
                 call.alex.attach_media(socket)  # ALEX probes share the RTP port (RFC 7983)
             rate = make_codec(negotiated.codec).sample_rate
-            audio_in, audio_out = self.audio_in, self.audio_out
-            source = open_source(audio_in, rate, self.audio, self._device_report(DeviceKind.INPUT))
-            sink = open_sink(audio_out, rate, self.audio, self._device_report(DeviceKind.OUTPUT))
-            source, sink = self._processed(source, sink, rate)
+            source, sink = self.shared.join(call.call_id, rate)
         except (AlexphoneError, OSError) as exc:
             self.emit(ErrorReported(ErrorSource.MEDIA, f"call {call.call_id}: {exc}"))
             self.running.pop(call.call_id, None)
@@ -265,22 +259,6 @@ class MediaController:
             endpoint, send, remote=negotiated.remote, peer_rtcp=rtcp, on_keys=keys, on_failed=failed
         )
 
-    def _processed(
-        self, source: AudioSource, sink: AudioSink, rate: int
-    ) -> tuple[AudioSource, AudioSink]:
-        """Put echo cancellation and noise suppression on the capture path, if it is wanted."""
-        if self.processing_failed or not self.settings.echo_cancel.applies_to(self.audio_in):
-            return source, sink
-        try:
-            processing = AudioProcessing(rate, ProcessingOptions())
-        except ProcessingUnavailable as exc:
-            self.processing_failed = True
-            log.warning("no echo cancellation: %s", exc)
-            device = str(self.audio_in)
-            self.emit(AudioDeviceChanged(DeviceKind.INPUT, device, f"no echo cancellation: {exc}"))
-            return source, sink
-        return with_processing(source, sink, processing)
-
     def _announce(self, entry: _Running, stream: MediaStream) -> None:
         media: NegotiatedMedia = stream.media
         entry.announced = stream.remote
@@ -303,13 +281,6 @@ class MediaController:
         if entry.dtls is not None:
             return Encryption.DTLS_SRTP, suite
         return (Encryption.SRTP if entry.srtp is not None else Encryption.NONE), suite
-
-    def _device_report(self, direction: DeviceKind) -> Callable[[str, str], None]:
-        def report(device: str, reason: str) -> None:
-            """Announce that ``direction`` now uses ``device``."""
-            self.emit(AudioDeviceChanged(direction, device, reason))
-
-        return report
 
     def _stats(self, entry: _Running, stats: StreamStats) -> None:
         stream = entry.driver.stream if entry.driver is not None else None
@@ -419,19 +390,7 @@ class MediaController:
         if not spec.is_device:
             self.emit(ErrorReported(ErrorSource.AUDIO, f"{spec} is not a sound card"))
             return
-        if kind is DeviceKind.INPUT:
-            self.audio_in = spec
-        else:
-            self.audio_out = spec
-        for entry in self.running.values():
-            stream = entry.driver.stream if entry.driver is not None else None
-            if stream is None:
-                continue
-            endpoint = stream.source if kind is DeviceKind.INPUT else stream.sink
-            if isinstance(endpoint, ProcessedSource):
-                endpoint = endpoint.source
-            if isinstance(endpoint, DeviceSource | DeviceSink):
-                endpoint.switch(spec.device)
+        self.shared.switch(kind, spec)
 
     def list_devices(self) -> None:
         """Rescan the sound cards (only while no stream uses PortAudio) and announce them."""

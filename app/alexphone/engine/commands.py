@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 from alexphone.engine.events import DeviceKind
+
+
+class OtherCalls(Enum):
+    """What answering or placing a call does to the calls already up."""
+
+    HOLD = "hold"  # put them on hold (a desk phone's "Hold & answer")
+    END = "end"  # hang them up ("End & answer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,9 +24,10 @@ class PlaceCall:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """Accept the incoming call ``call_id``."""
+    """Accept the incoming call ``call_id``; the calls already up are held (or ended)."""
 
     call_id: str
+    others: OtherCalls = OtherCalls.HOLD
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +47,32 @@ class HangUp:
 
 @dataclass(frozen=True, slots=True)
 class Hold:
-    """Put the call on hold (re-INVITE with a=sendonly) or take it off (``on=False``)."""
+    """Put the call on hold (re-INVITE with a=sendonly); ``on=False`` is ``Resume``."""
 
     call_id: str
     on: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """Take call ``call_id`` off hold (re-INVITE with a=sendrecv), holding the others."""
+
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Swap:
+    """Hold the call we talk with and resume ``call_id`` (None: the call held last)."""
+
+    call_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Merge:
+    """Join calls into a local conference (empty: every call that is up); each party hears
+    us and the others, never itself."""
+
+    call_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +169,9 @@ Command = (
     | Decline
     | HangUp
     | Hold
+    | Resume
+    | Swap
+    | Merge
     | Mute
     | SendDtmf
     | ListAudioDevices

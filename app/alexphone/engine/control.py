@@ -11,8 +11,12 @@ command, a bad argument) gets an error reply and the connection stays open. Afte
 Requests (``call`` is optional where shown in brackets; without it the request means the
 only call, or for ``answer`` the only ringing incoming call)::
 
-    dial uri | answer [call] | hangup [call] | hold [call] | resume [call]
+    dial uri | answer [call] [others: hold|end] | hangup [call] | hold [call]
+    resume [call] | swap [call] | merge [calls: [call, ...]]
     mute [call] | unmute [call] | dtmf [call] digits | status | events
+
+``hold`` without a call means the only call not held, ``resume`` the only held one, ``swap``
+the call held last, ``merge`` every call that is up.
 
 :class:`Control` turns a line into the engine commands to submit and the reply to send; it
 learns which calls exist from the engine's ``call.state`` events (:meth:`Control.observe`).
@@ -32,9 +36,13 @@ from alexphone.engine.commands import (
     Command,
     HangUp,
     Hold,
+    Merge,
     Mute,
+    OtherCalls,
     PlaceCall,
+    Resume,
     SendDtmf,
+    Swap,
 )
 from alexphone.engine.events import CallChanged, CallState, Direction, Event
 
@@ -42,6 +50,8 @@ SOCKET_NAME = "ctl.sock"
 MAX_LINE = 8192  # bytes per request line; longer lines end the connection
 DTMF_DIGITS = frozenset("0123456789*#ABCDabcd")
 _RINGING = (CallState.CALLING, CallState.RINGING, CallState.EARLY)
+_NOT_HELD = frozenset({CallState.CONFIRMED})
+_HELD = frozenset({CallState.HELD})
 
 Reply = dict[str, object]
 
@@ -122,8 +132,14 @@ class Control:
             raise ControlError(f"unknown command {name!r}; known: {', '.join(COMMANDS)}")
         return Outcome(ok, (build(self, request),))
 
-    def call_for(self, request: dict[str, object], ringing: bool = False) -> str:
-        """Return the call a request names, or the only (ringing) call when it names none."""
+    def call_for(
+        self,
+        request: dict[str, object],
+        ringing: bool = False,
+        among: frozenset[CallState] | None = None,
+    ) -> str:
+        """Return the call a request names, or when it names none the only (ringing) call,
+        or the only call in one of the states ``among``."""
         call = _text(request, "call", required=False)
         if call:
             if call not in self.calls:
@@ -132,9 +148,12 @@ class Control:
         candidates = [
             c.call_id
             for c in self.calls.values()
-            if not ringing or (c.direction is Direction.IN and c.state in _RINGING)
+            if (not ringing or (c.direction is Direction.IN and c.state in _RINGING))
+            and (among is None or c.state in among)
         ]
         what = "ringing incoming call" if ringing else "call"
+        if among is not None:
+            what = " or ".join(f"{state.value} call" for state in among)
         if not candidates:
             raise ControlError(f"no {what}")
         if len(candidates) > 1:
@@ -155,6 +174,29 @@ def _dial(control: Control, request: dict[str, object]) -> Command:
     return PlaceCall(_text(request, "uri"))
 
 
+def _answer(control: Control, request: dict[str, object]) -> Command:
+    others = _text(request, "others", required=False) or OtherCalls.HOLD.value
+    try:
+        return Answer(control.call_for(request, ringing=True), OtherCalls(others))
+    except ValueError:
+        raise ControlError(f"others {others!r}: use hold or end") from None
+
+
+def _merge(control: Control, request: dict[str, object]) -> Command:
+    calls = request.get("calls", [])
+    if not isinstance(calls, list) or not all(isinstance(c, str) for c in calls):
+        raise ControlError("'calls' must be a list of call ids")
+    for call in calls:
+        if call not in control.calls:
+            raise ControlError(f"no call {call!r}")
+    return Merge(tuple(calls))
+
+
+def _swap(control: Control, request: dict[str, object]) -> Command:
+    call = _text(request, "call", required=False)
+    return Swap(control.call_for(request) if call else None)
+
+
 def _dtmf(control: Control, request: dict[str, object]) -> Command:
     digits = _text(request, "digits")
     if not set(digits) <= DTMF_DIGITS:
@@ -164,10 +206,12 @@ def _dtmf(control: Control, request: dict[str, object]) -> Command:
 
 _BUILDERS: dict[str, Callable[[Control, dict[str, object]], Command]] = {
     "dial": _dial,
-    "answer": lambda control, request: Answer(control.call_for(request, ringing=True)),
+    "answer": _answer,
     "hangup": lambda control, request: HangUp(control.call_for(request)),
-    "hold": lambda control, request: Hold(control.call_for(request)),
-    "resume": lambda control, request: Hold(control.call_for(request), on=False),
+    "hold": lambda control, request: Hold(control.call_for(request, among=_NOT_HELD)),
+    "resume": lambda control, request: Resume(control.call_for(request, among=_HELD)),
+    "swap": _swap,
+    "merge": _merge,
     "mute": lambda control, request: Mute(control.call_for(request)),
     "unmute": lambda control, request: Mute(control.call_for(request), on=False),
     "dtmf": _dtmf,

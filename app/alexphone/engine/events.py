@@ -27,6 +27,14 @@ class CallState(Enum):
     ENDED = "ended"
 
 
+class CallMode(Enum):
+    """How a call shares the phone's microphone and speaker with the other calls."""
+
+    ACTIVE = "active"  # we talk with it
+    HELD = "held"  # we put it on hold: it hears nothing and is not heard
+    CONFERENCE = "conference"  # merged: it also hears the other conference calls
+
+
 class TransferState(Enum):
     """Where a blind transfer (REFER, RFC 3515) stands, as a user sees it."""
 
@@ -241,6 +249,15 @@ class CallChanged(Event):
     state: CallState
     code: int | None = None
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CallModeChanged(Event):
+    """We put a call on hold, took it off hold, or merged it into the local conference."""
+
+    name: ClassVar[str] = "call.mode"
+    call_id: str
+    mode: CallMode
 
 
 @dataclass(frozen=True, slots=True)

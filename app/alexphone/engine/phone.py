@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import replace
 
-from alexphone.core.errors import ConfigError
+from alexphone.core.errors import ConfigError, LocalProtocolError
 from alexphone.core.ids import IdFactory
 from alexphone.engine.account_registration import AccountRegistration
 from alexphone.engine.account_trial import AccountTrials
@@ -24,13 +24,16 @@ from alexphone.engine.commands import (
     ListAudioDevices,
     ListCalls,
     LocateRegistrar,
+    Merge,
     Mute,
     PlaceCall,
     PlaySound,
     ReportStats,
+    Resume,
     SendDtmf,
     Shutdown,
     StopSound,
+    Swap,
     SwitchAudioDevice,
     TryAccount,
 )
@@ -57,6 +60,7 @@ from alexphone.engine.lan_discovery import LanDiscovery
 from alexphone.engine.move_follow import MoveFollow
 from alexphone.engine.settings import PhoneSettings
 from alexphone.engine.sip_stack import SipStack
+from alexphone.engine.switchboard import Switchboard
 from alexphone.engine.user_agent import UserAgent
 from alexphone.net.interfaces import InterfaceAddress
 from alexphone.net.network_monitor import NetworkMonitor
@@ -92,6 +96,7 @@ class Phone:
         self._trials: AccountTrials | None = None
         self._monitor: NetworkMonitor | None = None
         self.follow: MoveFollow | None = None  # calls follow a move (docs/ARCHITECTURE.md)
+        self.board: Switchboard | None = None  # hold, swap, conference among the calls
 
     async def run(self, on_started: Callable[[PhoneClient], None] | None = None) -> None:
         """Listen, register, obey commands; return after Shutdown and a clean goodbye."""
@@ -107,6 +112,7 @@ class Phone:
                 self.emit(ListenPortTaken(str(wanted), str(spec)))
         alex = self._alex_hub(stack) if self.settings.alex else None
         self.ua = UserAgent(self.settings, stack, self.emit, self.ids, alex)
+        self.board = Switchboard(self.ua.calls, self.ua.media.shared, self.emit)
         trials = self._trials = AccountTrials(self.ua, self.emit, self.ids)
         self.emit(UaReady(tuple(str(spec) for spec in bound), str(self.settings.profile)))
         self._list_alex_cache(self.ua, if_empty=False)
@@ -145,6 +151,8 @@ class Phone:
     def emit(self, event: Event) -> None:
         """Hand ``event`` to the face, after the engine's own records (history) took it."""
         self.history.observe(event)
+        if self.board is not None:
+            self.board.observe(event)
         self._emit(event)
 
     def _open_database(self) -> None:
@@ -215,24 +223,21 @@ class Phone:
 
     def execute(self, command: Command) -> None:
         """Carry out one command on the engine loop; failures become ``error`` events."""
-        ua = self.ua
-        if ua is None:
+        ua, board = self.ua, self.board
+        if ua is None or board is None:
             return
         match command:
             case PlaceCall(uri=text):
+                board.placing()
                 self._place_call(ua, text)
-            case Answer(call_id=call_id):
-                if (call := ua.calls.get(call_id)) is not None:
-                    call.answer()
             case Decline(call_id=call_id, busy=busy):
                 if (call := ua.calls.get(call_id)) is not None:
                     call.decline(busy)
             case HangUp(call_id=call_id):
                 if (call := ua.calls.get(call_id)) is not None:
                     call.hang_up()
-            case Hold(call_id=call_id, on=on):
-                if (call := ua.calls.get(call_id)) is not None:
-                    call.hold(on)
+            case Answer() | Hold() | Resume() | Swap() | Merge():
+                self._switch(board, command)
             case Mute(call_id=call_id, on=on):
                 ua.media.mute(call_id, on)
             case SendDtmf(call_id=call_id, digits=digits):
@@ -257,6 +262,23 @@ class Phone:
                 ua.media.switch_device(kind, device)
             case Shutdown():
                 self._stop.set()
+
+    def _switch(self, board: Switchboard, command: Answer | Hold | Resume | Swap | Merge) -> None:
+        """Answer, hold, resume, swap or merge calls; a refusal is one ``error`` event."""
+        try:
+            match command:
+                case Answer(call_id=call_id, others=others):
+                    board.answer(call_id, others)
+                case Hold(call_id=call_id, on=True):
+                    board.hold(call_id)
+                case Hold(call_id=call_id) | Resume(call_id=call_id):
+                    board.resume(call_id)
+                case Swap(call_id=call_id):
+                    board.swap(call_id)
+                case Merge(call_ids=call_ids):
+                    board.merge(call_ids)
+        except LocalProtocolError as exc:
+            self.emit(ErrorReported(ErrorSource.CALL, str(exc)))
 
     def _clear_alex_cache(self, ua: UserAgent, peer: str | None) -> None:
         """Forget one peer's cached paths (or all) and announce what the cache still holds."""

@@ -106,6 +106,31 @@ class ToneSource:
         """Nothing to release."""
 
 
+class BeepSource:
+    """The call-waiting cue: two short beeps of ``hz``, then a pause, over and over."""
+
+    PATTERN = ((0.2, True), (0.2, False), (0.2, True), (2.4, False))  # seconds, sounding
+    LEVEL = 0.1  # softer than speech: a reminder, not a ringer
+
+    def __init__(self, rate: int, hz: float = 440.0) -> None:
+        self.rate = rate
+        self._tone = ToneSource(rate, hz)
+        self._mask = np.concatenate(
+            [np.full(round(rate * seconds), on) for seconds, on in self.PATTERN]
+        )
+        self._at = 0
+
+    def read(self, samples: int) -> bytes:
+        """Return the next ``samples`` samples of the pattern."""
+        index = (self._at + np.arange(samples)) % self._mask.size
+        self._at = int((self._at + samples) % self._mask.size)
+        tone = to_samples(self._tone.read(samples)) * (self.LEVEL / TONE_LEVEL)
+        return to_pcm(np.where(self._mask[index], tone, 0.0))
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
 class WavSource:
     """Reads a WAV file (any rate, mono or stereo 16-bit), then silence after its end."""
 

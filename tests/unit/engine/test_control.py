@@ -6,7 +6,18 @@ import json
 
 import pytest
 
-from alexphone.engine.commands import Answer, HangUp, Hold, Mute, PlaceCall, SendDtmf
+from alexphone.engine.commands import (
+    Answer,
+    HangUp,
+    Hold,
+    Merge,
+    Mute,
+    OtherCalls,
+    PlaceCall,
+    Resume,
+    SendDtmf,
+    Swap,
+)
 from alexphone.engine.control import Control, Outcome, encode
 from alexphone.engine.events import CallChanged, CallState, Direction
 
@@ -31,7 +42,12 @@ def outgoing(call_id: str, state: CallState = CallState.CONFIRMED) -> CallChange
         ({"command": "answer", "call": "in1"}, Answer("in1")),
         ({"command": "hangup", "call": "out1"}, HangUp("out1")),
         ({"command": "hold", "call": "out1"}, Hold("out1")),
-        ({"command": "resume", "call": "out1"}, Hold("out1", on=False)),
+        ({"command": "resume", "call": "out1"}, Resume("out1")),
+        ({"command": "answer", "others": "end"}, Answer("in1", OtherCalls.END)),
+        ({"command": "swap"}, Swap(None)),
+        ({"command": "swap", "call": "out1"}, Swap("out1")),
+        ({"command": "merge"}, Merge(())),
+        ({"command": "merge", "calls": ["in1", "out1"]}, Merge(("in1", "out1"))),
         ({"command": "mute", "call": "in1"}, Mute("in1")),
         ({"command": "unmute", "call": "in1"}, Mute("in1", on=False)),
         ({"command": "dtmf", "call": "out1", "digits": "12#a"}, SendDtmf("out1", "12#A")),
@@ -53,7 +69,19 @@ def test_without_a_call_the_only_call_is_meant() -> None:
     control = Control()
     control.observe(outgoing("out1", CallState.CALLING))
     assert ask(control, id=1, command="hangup").commands == (HangUp("out1"),)
+    control.observe(outgoing("out1", CallState.CONFIRMED))
     assert ask(control, id=2, command="hold").commands == (Hold("out1"),)
+
+
+def test_with_two_calls_hold_means_the_one_up_and_resume_the_held_one() -> None:
+    control = Control()
+    control.observe(outgoing("a", CallState.HELD))
+    control.observe(outgoing("b", CallState.CONFIRMED))
+    assert ask(control, id=1, command="hold").commands == (Hold("b"),)
+    assert ask(control, id=2, command="resume").commands == (Resume("a"),)
+    control.observe(outgoing("b", CallState.HELD))
+    refused = ask(control, id=3, command="hold")
+    assert refused.commands == () and refused.reply["error"] == "no confirmed call"
 
 
 @pytest.mark.parametrize(
@@ -70,6 +98,9 @@ def test_without_a_call_the_only_call_is_meant() -> None:
         ((), {"command": "transfer", "call": "a", "uri": "sip:x@y"}, "not supported yet"),
         ((), {"command": "reboot"}, "unknown command 'reboot'; known: dial, answer"),
         ((), {}, "needs a command"),
+        ((outgoing("a"),), {"command": "merge", "calls": ["a", "zz"]}, "no call 'zz'"),
+        ((outgoing("a"),), {"command": "merge", "calls": "a"}, "'calls' must be a list"),
+        ((incoming("a"),), {"command": "answer", "others": "park"}, "use hold or end"),
     ],
 )
 def test_a_request_that_cannot_be_carried_out_gets_an_error_reply_and_no_command(

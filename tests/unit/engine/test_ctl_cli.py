@@ -52,6 +52,11 @@ def test_without_a_running_phone_ctl_says_so_and_exits_1(
         (("hangup", "c1"), {"command": "hangup", "call": "c1"}),
         (("dtmf", "c1", "123#"), {"command": "dtmf", "call": "c1", "digits": "123#"}),
         (("status", "--json"), {"command": "status"}),
+        (("answer", "--end-others"), {"command": "answer", "others": "end"}),
+        (("swap",), {"command": "swap"}),
+        (("resume", "c2"), {"command": "resume", "call": "c2"}),
+        (("merge", "c1", "c2"), {"command": "merge", "calls": ["c1", "c2"]}),
+        (("merge",), {"command": "merge"}),
     ],
 )
 def test_options_become_the_request(argv: tuple[str, ...], request_: dict[str, object]) -> None:

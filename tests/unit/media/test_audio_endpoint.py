@@ -10,6 +10,7 @@ import pytest
 
 from alexphone.core.errors import ConfigError
 from alexphone.media.audio_endpoint import (
+    BeepSource,
     NullSink,
     SilenceSource,
     ToneSource,
@@ -80,3 +81,12 @@ def test_factories_and_their_errors(tmp_path: Path) -> None:
         open_synthetic_source(parse_audio_in(f"file:{bad}"), 8000)
     with pytest.raises(ConfigError):
         open_synthetic_source(parse_audio_in("default"), 8000)
+
+
+def test_the_call_waiting_cue_is_two_soft_beeps_then_a_pause() -> None:
+    rate = 8000
+    cue = BeepSource(rate)
+    samples = np.frombuffer(b"".join(cue.read(160) for _ in range(150)), dtype="<i2")
+    on = np.abs(samples.astype(float)).reshape(-1, 160).max(axis=1) > 0  # per 20 ms
+    assert on[:10].all() and not on[10:20].any() and on[20:30].all() and not on[30:150].any()
+    assert np.abs(samples).max() < 0.11 * 32767  # softer than a tone source's 0.25
