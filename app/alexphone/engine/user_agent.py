@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from alexphone.alex.events import Role
-from alexphone.core.errors import ConfigError, ParseError, ProtocolError, TransportError
+from alexphone.core.errors import ParseError
 from alexphone.core.ids import IdFactory
 from alexphone.engine.alexcall.bypass import SignalingBypass
 from alexphone.engine.alexcall.hub import AlexHub, needs_gathering
@@ -21,12 +21,18 @@ from alexphone.engine.call import Call
 from alexphone.engine.call_media import MediaController
 from alexphone.engine.events import CallChanged, Direction, Event
 from alexphone.engine.media_security import over_tls, with_policy
+from alexphone.engine.message_factory import (
+    ACCEPTED_TYPES,
+    ALLOWED_METHODS,
+    SUPPORTED,
+    MessageFactory,
+)
+from alexphone.engine.request_sender import RequestSender
 from alexphone.engine.response_handler import ResponseHandler
-from alexphone.engine.server_location import FailoverHandler, ServerLocator
+from alexphone.engine.server_location import ServerLocator
 from alexphone.engine.settings import PhoneSettings
-from alexphone.engine.sip_stack import Destination, SipStack, contact_address
+from alexphone.engine.sip_stack import Destination, SipStack
 from alexphone.engine.transfer import Transfers
-from alexphone.net.core_driver import CoreDriver
 from alexphone.net.media_family import add_ipv6_pair
 from alexphone.net.media_port import MediaPort
 from alexphone.net.task_set import TaskSet
@@ -34,33 +40,22 @@ from alexphone.net.transport import Flow, TransportKind
 from alexphone.sdp.negotiation import SdpSession
 from alexphone.sdp.offer_answer import LocalMedia
 from alexphone.sip.auth import DigestClient, DigestCredentials
-from alexphone.sip.dialog import Dialog, needs_sips_contact, next_hop
-from alexphone.sip.headers import CSeq, NameAddress, Via
+from alexphone.sip.dialog import Dialog
+from alexphone.sip.headers import NameAddress
 from alexphone.sip.invite_events import SessionRole
 from alexphone.sip.invite_session import InviteSession
-from alexphone.sip.message import Headers, Request, Response, make_response
-from alexphone.sip.retransmitter import TwoHundredRetransmitter
+from alexphone.sip.message import Request, Response, make_response
 from alexphone.sip.transaction import (
     AckReceived,
     RequestReceived,
-    ResponseReceived,
     StrayResponseReceived,
     TransactionEvent,
     TransactionId,
-    TransactionTerminated,
-    TransactionTimedOut,
-    TransportFailed,
 )
 from alexphone.sip.uri import SipUri, Uri
 from alexphone.sip.validation import check_request
 
 log = logging.getLogger(__name__)
-_CallSeq = tuple[str, int]  # (Call-ID, CSeq number): the 2xx an ACK acknowledges
-_CORE_METHODS = ("INVITE", "ACK", "CANCEL", "BYE", "OPTIONS")  # RFC 3261
-ALLOWED_METHODS = frozenset((*_CORE_METHODS, "UPDATE", "INFO", "REFER"))  # 3311, 6086, 3515
-# Only what we implement (RFC 3261 §20.37): no "timer" (RFC 4028), no "replaces" (RFC 3891).
-SUPPORTED: frozenset[str] = frozenset()
-ACCEPTED_TYPES = frozenset({"application/sdp"})
 MAX_CALLS = 8
 
 
@@ -82,23 +77,20 @@ class UserAgent:
         self.alex = alex  # None: no ALEX (--no-alex)
         self.supported = SUPPORTED | {"alex"} if alex is not None else SUPPORTED
         self.calls: dict[str, Call] = {}
-        self._handlers: dict[TransactionId, ResponseHandler] = {}
-        self._sources: dict[TransactionId, Flow] = {}
         self._flows_by_call: dict[str, Flow] = {}
-        account = settings.account
-        self._digest = (
-            DigestClient(DigestCredentials(account.auth_username, account.password), ids)
-            if account is not None and account.password is not None
-            else None
-        )
         self._by_invite_tid: dict[TransactionId, Call] = {}
-        self._retransmitters: dict[_CallSeq, CoreDriver[TwoHundredRetransmitter]] = {}
         self._tasks = TaskSet(log, "user agent task")
         self._loop = asyncio.get_running_loop()
+        self.messages = MessageFactory(
+            settings, stack, ids, self.supported, self._flows_by_call.get
+        )
+        self.locator = ServerLocator(settings.dns_server, emit, self._loop.time)
+        self.sender = RequestSender(
+            stack, self.messages, self.locator, _digest_client(settings, ids), self._no_ack
+        )
         self.rng = random.Random()  # 491 retry delays (RFC 3261 §14.1)
         self.key_source: Callable[[int], bytes] = secrets.token_bytes  # SDES master keys
         self.media = MediaController(settings, emit, random.Random())
-        self.locator = ServerLocator(settings.dns_server, emit, self._loop.time)
         self.bypass = SignalingBypass(self.send_request, self._loop.call_later)
         self.transfers = Transfers(self, emit, self._loop.call_later)  # REFER (RFC 3515)
         regather = self._regather if alex is not None and needs_gathering(settings) else None
@@ -106,85 +98,34 @@ class UserAgent:
             self, self.calls, emit, regather
         )  # ALEX consent lost, mobility
 
-    # -- identity ---------------------------------------------------------------------------
+    # -- messages (built by MessageFactory, sent by RequestSender) ---------------------------
     def local_aor(self) -> NameAddress:
         """Return our From address: the account's AoR, else user@our address."""
-        account = self.settings.account
-        if account is not None:
-            uri: SipUri = SipUri(
-                host=account.aor.host,
-                user=account.aor.user,
-                port=account.aor.port,
-                scheme=account.aor.scheme,
-            )
-        else:
-            spec = (self.stack.transport.listeners or list(self.settings.listen))[0]
-            host = spec.host if spec.host not in ("0.0.0.0", "::") else "localhost"
-            uri = SipUri(host=host, user=self.settings.user, port=spec.port)
-        return NameAddress(uri, display_name=self.settings.display_name)
+        return self.messages.local_aor()
 
     def contact_for(self, destination: Destination, secure: bool = False) -> NameAddress:
         """Return our Contact for messages toward ``destination`` (a sips: URI if ``secure``)."""
-        sent_by = self.stack.transport.sent_by(destination.kind, destination.address[0])
-        user = self.settings.account.aor.user if self.settings.account else self.settings.user
-        return contact_address(user, sent_by, destination.kind, secure)
+        return self.messages.contact_for(destination, secure)
 
-    # -- building requests ------------------------------------------------------------------
     def new_request(self, method: str, request_uri: SipUri, to: NameAddress) -> Request:
         """Build an out-of-dialog request (§8.1.1); Via and Contact are added when sent."""
-        headers = Headers()
-        headers.add("Max-Forwards", "70")
-        headers.add("From", str(self.local_aor().with_tag(self.ids.tag())))
-        headers.add("To", str(to))
-        headers.add("Call-ID", self.ids.call_id("alexphone"))
-        headers.add("CSeq", str(CSeq(self.ids.cseq(), method)))
-        proxy = self.settings.proxy
-        if proxy is not None:  # §8.1.2: a pre-loaded route to the outbound proxy
-            headers.add("Route", f"<{proxy.with_params(lr=None)}>")
-        headers.add("Allow", ", ".join(sorted(ALLOWED_METHODS)))
-        if self.supported:
-            headers.add("Supported", ", ".join(sorted(self.supported)))
-        headers.add("User-Agent", self.settings.user_agent)
-        return Request(method, request_uri, headers)
+        return self.messages.new_request(method, request_uri, to)
 
     def prepare_in_dialog(self, dialog: Dialog, method: str, cseq: int | None = None) -> Request:
         """Build an in-dialog request (Via comes when sent); ACK carries the INVITE's CSeq."""
-        request = dialog.create_request(method, cseq=cseq)
-        if method in ("INVITE", "UPDATE"):
-            request.headers.add("Allow", ", ".join(sorted(ALLOWED_METHODS)))
-        return request
+        return self.messages.prepare_in_dialog(dialog, method, cseq)
 
     def finish_response(self, response: Response) -> Response:
-        """Add Contact (for 2xx/1xx to dialog-creating requests), Allow, Supported."""
-        if response.cseq.method in ("INVITE", "UPDATE") and 100 < response.status < 300:
-            flow = self._flow_for(response)
-            call = self.calls.get(response.call_id)
-            invite = call.session.invite if call is not None else None
-            if flow is not None:
-                secure = invite is not None and needs_sips_contact(invite)
-                contact = self.contact_for(Destination(flow.kind, flow.remote), secure)
-                response.headers.set("Contact", str(contact))
-        response.headers.set("Allow", ", ".join(sorted(ALLOWED_METHODS)))
-        if self.supported:
-            response.headers.set("Supported", ", ".join(sorted(self.supported)))
-        response.headers.set("Server", self.settings.user_agent)
+        """Complete a response with our headers, and our ALEX items where a restart needs them."""
+        call = self.calls.get(response.call_id)
+        self.messages.finish_response(response, call.session.invite if call is not None else None)
         self.restart.announce(response)
         return response
 
-    def _flow_for(self, response: Response) -> Flow | None:
-        return self._flows_by_call.get(response.call_id)
-
     def authorize(self, request: Request, response: Response) -> Request | None:
-        """Answer a 401/407 challenge with our account's credentials (§22.2), None if we can't."""
-        if self._digest is None:
-            return None
-        try:
-            return self._digest.authorize(request, response)
-        except ProtocolError as exc:
-            log.info("cannot answer challenge: %s", exc)
-            return None
+        """Answer a 401/407 challenge with our account's credentials, None if we can't."""
+        return self.sender.authorize(request, response)
 
-    # -- sending ----------------------------------------------------------------------------
     def send_request(
         self, request: Request, handler: ResponseHandler, destination: Destination | None = None
     ) -> None:
@@ -192,103 +133,28 @@ class UserAgent:
         call = self.calls.get(request.call_id) if destination is None else None
         if call is not None and self.bypass.route(call, request, handler):
             return  # docs/ALEX.md "Signaling bypass"
-        self._tasks.spawn(self._send_request(request, handler, destination))
-
-    async def _send_request(
-        self, request: Request, handler: ResponseHandler, destination: Destination | None
-    ) -> None:
-        try:  # no route, or no listener of the URI's transport: the request fails here
-            dest = destination or await self.resolve(next_hop(request))
-            plan = self.locator.plan(dest)
-            if len(plan) > 1 and request.method not in ("CANCEL", "ACK"):
-                handler = FailoverHandler(handler, self.locator, plan, self._fail_over(request))
-                dest = plan[0]
-            self._start_client(request, handler, dest)
-        except (ConfigError, TransportError) as exc:
-            handler.on_failure(503, str(exc))
-
-    def _start_client(self, request: Request, handler: ResponseHandler, dest: Destination) -> None:
-        if "Via" not in request.headers:
-            self._add_via(request, dest)
-        if (
-            request.method in ("INVITE", "UPDATE", "SUBSCRIBE", "NOTIFY")
-            and "Contact" not in request.headers
-        ):
-            contact = self.contact_for(dest, needs_sips_contact(request))
-            request.headers.add("Contact", str(contact))
-        tid = self.stack.start_client(request, dest)
-        self._handlers[tid] = handler
-
-    def _fail_over(self, first: Request) -> Callable[[Destination, FailoverHandler], None]:
-        """Return how to resend ``first`` to another destination (RFC 3263 §4.3)."""
-        added_contact = "Contact" not in first.headers
-
-        def resend(dest: Destination, handler: FailoverHandler) -> None:
-            # §4.3: the same request with a new Via branch, i.e. a new client transaction
-            request = Request(first.method, first.uri, first.headers.copy(), first.body)
-            request.headers.remove("Via")
-            if added_contact:
-                request.headers.remove("Contact")
-            self._start_client(request, handler, dest)
-
-        return resend
+        self.sender.send(request, handler, destination)
 
     def send_ack(self, ack: Request) -> None:
         """Send the ACK for a 2xx straight to the next hop (§13.2.2.4)."""
-        self._tasks.spawn(self._send_ack(ack))
-
-    async def _send_ack(self, ack: Request) -> None:
-        try:
-            dest = await self.resolve(next_hop(ack))
-        except (ConfigError, TransportError) as exc:
-            log.info("cannot send ACK: %s", exc)
-            return
-        self._add_via(ack, dest)
-        self.stack.send_stateless(ack, dest)
-
-    def _add_via(self, request: Request, dest: Destination) -> None:
-        """Put our Via on top: sent-by toward ``dest``, rport asked for (RFC 3581 §3)."""
-        host, port = self.stack.transport.sent_by(dest.kind, dest.address[0])
-        params = (("rport", None), ("branch", self.ids.branch()))
-        request.headers.prepend("Via", str(Via(dest.kind.value.upper(), host, port, params)))
+        self.sender.send_ack(ack)
 
     def respond(self, transaction_id: TransactionId, response: Response) -> None:
         """Answer a server transaction."""
-        self.stack.respond(transaction_id, response)
+        self.sender.respond(transaction_id, response)
 
     def send_2xx_reliably(self, response: Response, transaction_id: TransactionId) -> None:
         """Send a 2xx to an INVITE and keep re-sending it until the ACK (§13.3.1.4)."""
-        flow = self._sources.get(transaction_id)
-        self.stack.respond(transaction_id, response)
-        if flow is None:
-            return
-        retransmitter = TwoHundredRetransmitter(
-            response, flow, self.stack.now(), reliable=flow.kind is not TransportKind.UDP
-        )
-        key = (response.call_id, response.cseq.seq)
-        old = self._retransmitters.pop(key, None)
-        if old is not None:
-            old.close()
-        driver = CoreDriver(retransmitter, lambda now: self._flush_2xx(key, retransmitter))
-        self._retransmitters[key] = driver
-        driver.transmit()
+        self.sender.send_2xx_reliably(response, transaction_id)
 
-    def _flush_2xx(self, key: _CallSeq, retransmitter: TwoHundredRetransmitter) -> None:
-        while (out := retransmitter.next_output()) is not None:
-            assert isinstance(out.destination, Flow)
-            self.stack.send_stateless(out.message, out.destination)
-        if retransmitter.next_event() is not None:  # no ACK within 64·T1: end with BYE
-            self._retransmitters.pop(key, None)
-            call = self.calls.get(key[0])
-            if call is not None:
-                call.hang_up(408, "No ACK for 2xx")
+    def _no_ack(self, call_id: str) -> None:
+        call = self.calls.get(call_id)
+        if call is not None:
+            call.hang_up(408, "No ACK for 2xx")
 
-    # -- resolving --------------------------------------------------------------------------
     async def resolve(self, uri: Uri) -> Destination:
         """Turn a next-hop URI into the first destination to try (RFC 3263, numeric direct)."""
-        if not isinstance(uri, SipUri):
-            raise ConfigError(f"cannot send to a {uri.scheme}: URI")
-        return (await self.locator.destinations(uri))[0]
+        return await self.sender.resolve(uri)
 
     # -- calls ------------------------------------------------------------------------------
     def media_port(self) -> MediaPort:
@@ -378,10 +244,6 @@ class UserAgent:
     def on_transaction_event(self, event: TransactionEvent) -> None:
         """Dispatch one event of the transaction layer."""
         match event:
-            case ResponseReceived(transaction_id=tid, response=response):
-                handler = self._handlers.get(tid)
-                if handler is not None:
-                    handler.on_response(response)
             case RequestReceived():
                 self._on_request(event)
             case AckReceived(request=ack):
@@ -390,36 +252,22 @@ class UserAgent:
                 call = self.calls.get(response.call_id)
                 if call is not None and 200 <= response.status < 300:
                     call.on_stray_2xx(response)
-            case TransactionTimedOut(transaction_id=tid):
-                self._fail(tid, 408, "Request Timeout")
-            case TransportFailed(transaction_id=tid):
-                self._fail(tid, 503, "Service Unavailable (transport error)")
-            case TransactionTerminated(transaction_id=tid):
-                self._handlers.pop(tid, None)
-                self._sources.pop(tid, None)
-
-    def _fail(self, tid: TransactionId, status: int, reason: str) -> None:
-        handler = self._handlers.pop(tid, None)
-        if handler is not None:
-            handler.on_failure(status, reason)
+            case _:
+                self.sender.on_client_event(event)
 
     def _on_ack(self, ack: Request) -> None:
+        self.sender.ack_received(ack)
         try:
-            key = (ack.call_id, ack.cseq.seq)
+            call = self.calls.get(ack.call_id)
         except ParseError:
             return
-        driver = self._retransmitters.pop(key, None)
-        if driver is not None:
-            driver.core.ack_received()
-            driver.close()
-        call = self.calls.get(key[0])
         if call is not None:
             call.on_ack(ack)
 
     def _on_request(self, event: RequestReceived) -> None:
         request, tid = event.request, event.transaction_id
         if isinstance(event.source, Flow):
-            self._sources[tid] = event.source
+            self.sender.remember_source(tid, event.source)
             if request.method == "INVITE":
                 self._flows_by_call[request.headers.get("Call-ID") or ""] = event.source
         error = check_request(
@@ -498,3 +346,11 @@ class UserAgent:
         """End every call."""
         for call in list(self.calls.values()):
             call.hang_up()
+
+
+def _digest_client(settings: PhoneSettings, ids: IdFactory) -> DigestClient | None:
+    """The account's digest answerer, None without an account password."""
+    account = settings.account
+    if account is None or account.password is None:
+        return None
+    return DigestClient(DigestCredentials(account.auth_username, account.password), ids)

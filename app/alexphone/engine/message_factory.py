@@ -1,0 +1,101 @@
+"""Our side of every message: who we are (From, Contact) and the headers we add (§8.1.1)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from alexphone.core.ids import IdFactory
+from alexphone.engine.settings import PhoneSettings
+from alexphone.engine.sip_stack import Destination, SipStack, contact_address
+from alexphone.net.transport import Flow
+from alexphone.sip.dialog import Dialog, needs_sips_contact
+from alexphone.sip.headers import CSeq, NameAddress
+from alexphone.sip.message import Headers, Request, Response
+from alexphone.sip.uri import SipUri
+
+_CORE_METHODS = ("INVITE", "ACK", "CANCEL", "BYE", "OPTIONS")  # RFC 3261
+ALLOWED_METHODS = frozenset((*_CORE_METHODS, "UPDATE", "INFO", "REFER"))  # 3311, 6086, 3515
+# Only what we implement (RFC 3261 §20.37): no "timer" (RFC 4028), no "replaces" (RFC 3891).
+SUPPORTED: frozenset[str] = frozenset()
+ACCEPTED_TYPES = frozenset({"application/sdp"})
+
+
+class MessageFactory:
+    """Builds our requests and completes our responses; sends nothing."""
+
+    def __init__(
+        self,
+        settings: PhoneSettings,
+        stack: SipStack,
+        ids: IdFactory,
+        supported: frozenset[str],
+        flow_of_call: Callable[[str], Flow | None],
+    ) -> None:
+        self.settings = settings
+        self.stack = stack
+        self.ids = ids
+        self.supported = supported
+        self._flow_of_call = flow_of_call  # where a call's INVITE came from: our Contact toward it
+
+    def local_aor(self) -> NameAddress:
+        """Return our From address: the account's AoR, else user@our address."""
+        account = self.settings.account
+        if account is not None:
+            uri: SipUri = SipUri(
+                host=account.aor.host,
+                user=account.aor.user,
+                port=account.aor.port,
+                scheme=account.aor.scheme,
+            )
+        else:
+            spec = (self.stack.transport.listeners or list(self.settings.listen))[0]
+            host = spec.host if spec.host not in ("0.0.0.0", "::") else "localhost"
+            uri = SipUri(host=host, user=self.settings.user, port=spec.port)
+        return NameAddress(uri, display_name=self.settings.display_name)
+
+    def contact_for(self, destination: Destination, secure: bool = False) -> NameAddress:
+        """Return our Contact for messages toward ``destination`` (a sips: URI if ``secure``)."""
+        sent_by = self.stack.transport.sent_by(destination.kind, destination.address[0])
+        user = self.settings.account.aor.user if self.settings.account else self.settings.user
+        return contact_address(user, sent_by, destination.kind, secure)
+
+    def new_request(self, method: str, request_uri: SipUri, to: NameAddress) -> Request:
+        """Build an out-of-dialog request (§8.1.1); Via and Contact are added when sent."""
+        headers = Headers()
+        headers.add("Max-Forwards", "70")
+        headers.add("From", str(self.local_aor().with_tag(self.ids.tag())))
+        headers.add("To", str(to))
+        headers.add("Call-ID", self.ids.call_id("alexphone"))
+        headers.add("CSeq", str(CSeq(self.ids.cseq(), method)))
+        proxy = self.settings.proxy
+        if proxy is not None:  # §8.1.2: a pre-loaded route to the outbound proxy
+            headers.add("Route", f"<{proxy.with_params(lr=None)}>")
+        headers.add("Allow", ", ".join(sorted(ALLOWED_METHODS)))
+        if self.supported:
+            headers.add("Supported", ", ".join(sorted(self.supported)))
+        headers.add("User-Agent", self.settings.user_agent)
+        return Request(method, request_uri, headers)
+
+    def prepare_in_dialog(self, dialog: Dialog, method: str, cseq: int | None = None) -> Request:
+        """Build an in-dialog request (Via comes when sent); ACK carries the INVITE's CSeq."""
+        request = dialog.create_request(method, cseq=cseq)
+        if method in ("INVITE", "UPDATE"):
+            request.headers.add("Allow", ", ".join(sorted(ALLOWED_METHODS)))
+        return request
+
+    def finish_response(self, response: Response, invite: Request | None = None) -> Response:
+        """Add Contact (for 2xx/1xx to dialog-creating requests), Allow, Supported, Server.
+
+        ``invite`` is the call's INVITE: a sips: one gets a sips: Contact (RFC 3261 §12.1.1).
+        """
+        if response.cseq.method in ("INVITE", "UPDATE") and 100 < response.status < 300:
+            flow = self._flow_of_call(response.call_id)
+            if flow is not None:
+                secure = invite is not None and needs_sips_contact(invite)
+                contact = self.contact_for(Destination(flow.kind, flow.remote), secure)
+                response.headers.set("Contact", str(contact))
+        response.headers.set("Allow", ", ".join(sorted(ALLOWED_METHODS)))
+        if self.supported:
+            response.headers.set("Supported", ", ".join(sorted(self.supported)))
+        response.headers.set("Server", self.settings.user_agent)
+        return response
