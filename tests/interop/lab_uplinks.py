@@ -1,0 +1,135 @@
+"""A routed lab for moves between uplinks, and the far end's view of a handoff (tcpdump).
+
+Topology (no NAT, so a plain SIP peer can reach whatever address we announce):
+
+    m (the mover) ── eth0 10.0.1.2 ──┐
+                  ╌╌ eth1 10.0.2.2 ╌╌┤ rt (router, 10.0.1.1 / 10.0.2.1 / 10.0.9.1)
+                                     └── br9 ── srv 10.0.9.2 (Kamailio)
+                                              └─ peer 10.0.9.3 (baresip, or another phone)
+
+``add_uplink`` brings eth1 up with its own default route (a worse metric while eth0 lives),
+``drop_uplink`` takes a link down (its routes go with it, as when Wi-Fi goes off).
+
+``Capture`` runs tcpdump on every interface of a namespace; ``handoff`` reads it back: the
+last RTP packet between the peer and our old address, the first with our new one, and what
+the peer sent to the old address after that (lost to the move).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+from lab import Host, Lab, Process
+
+_PACKET = re.compile(
+    r"^(\d+\.\d+) .*?IP (\d+\.\d+\.\d+\.\d+)\.(\d+) > (\d+\.\d+\.\d+\.\d+)\.(\d+): UDP"
+)
+SIP_PORT = 5060
+
+
+@dataclass(frozen=True, slots=True)
+class Uplinks:
+    """The namespaces of the routed lab."""
+
+    router: Host
+    mover: Host  # on eth0 at first
+    server: Host
+    peer: Host
+
+
+def uplinks_topology(lab: Lab) -> Uplinks:
+    """Build the routed lab of the module doc; the mover starts on eth0 (10.0.1.2)."""
+    router = Host(lab.namespace("rt"), "10.0.9.1", "")
+    lab.sysctl(router.ns, "net.ipv4.ip_forward=1")
+    lab.bridge(router.ns, "br9")
+    lab.address(router.ns, "br9", "10.0.9.1/24")
+    hosts = []
+    for role, ip in (("srv", "10.0.9.2"), ("peer", "10.0.9.3")):
+        host = Host(lab.namespace(role), ip, "")
+        lab.veth(host.ns, "eth0", router.ns, f"p-{role}", master="br9")
+        lab.address(host.ns, "eth0", f"{ip}/24")
+        lab.ip(host.ns, "route", "add", "default", "via", "10.0.9.1")
+        hosts.append(host)
+    mover = Host(lab.namespace("m"), "10.0.1.2", "")
+    net = Uplinks(router, mover, hosts[0], hosts[1])
+    add_uplink(lab, net, "eth0", lan=1, metric=0)
+    return net
+
+
+def add_uplink(lab: Lab, net: Uplinks, name: str = "eth1", lan: int = 2, metric: int = 200) -> str:
+    """Give the mover a new uplink on 10.0.<lan>.0/24 with a default route; its address."""
+    lab.veth(net.mover.ns, name, net.router.ns, f"p-m{lan}")
+    lab.address(net.router.ns, f"p-m{lan}", f"10.0.{lan}.1/24")
+    address = f"10.0.{lan}.2"
+    lab.address(net.mover.ns, name, f"{address}/24")
+    gateway = ["via", f"10.0.{lan}.1", "dev", name, "metric", str(metric)]
+    lab.ip(net.mover.ns, "route", "add", "default", *gateway)
+    return address
+
+
+def drop_uplink(lab: Lab, net: Uplinks, name: str = "eth0") -> None:
+    """Take the mover's link down: its address stops working and its routes go."""
+    lab.ip(net.mover.ns, "link", "set", name, "down")
+
+
+class Capture:
+    """tcpdump of UDP (SIP left out) on every interface of ``ns``, with timestamps."""
+
+    def __init__(self, lab: Lab, ns: str, name: str, seconds: float = 120.0) -> None:
+        self.path = lab.workdir / f"{name}.tcpdump.txt"
+        argv = ["tcpdump", "-i", "any", "-n", "-tt", "-l", "-q"]
+        argv += [f"udp and not port {SIP_PORT}"]
+        self.process: Process = lab.spawn(ns, argv, self.path, timeout=seconds)
+        deadline = time.monotonic() + 10
+        while "listening on" not in self.text() and time.monotonic() < deadline:
+            time.sleep(0.05)  # tcpdump says so on stderr once it captures
+
+    def text(self) -> str:
+        """What tcpdump wrote so far."""
+        return self.path.read_text(errors="replace") if self.path.exists() else ""
+
+    def stop(self) -> list[tuple[float, str, str]]:
+        """Stop tcpdump; every packet as (time, source ip, destination ip)."""
+        self.process.stop()
+        packets = []
+        for line in self.text().splitlines():
+            match = _PACKET.match(line)
+            if match is not None:
+                packets.append((float(match[1]), match[2], match[4]))
+        return packets
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """One direction of a move, as seen in a capture."""
+
+    last_old: float  # the last packet with our old address
+    first_new: float  # the first with our new address
+    new_packets: int  # packets with our new address
+
+    @property
+    def gap_ms(self) -> float:
+        """From the last packet on the old path to the first on the new one."""
+        return (self.first_new - self.last_old) * 1000
+
+
+def handoff(
+    packets: list[tuple[float, str, str]], old: str, new: str, peer: str, *, to_peer: bool
+) -> Handoff:
+    """The handoff between ``peer`` and us (old -> new address), one direction."""
+
+    def ours(source: str, destination: str, address: str) -> bool:
+        pair = (address, peer) if to_peer else (peer, address)
+        return (source, destination) == pair
+
+    old_times = [t for t, s, d in packets if ours(s, d, old)]
+    new_times = [t for t, s, d in packets if ours(s, d, new)]
+    assert old_times and new_times, (old, new, peer, to_peer, len(packets))
+    return Handoff(max(old_times), min(new_times), len(new_times))
+
+
+def sent_after(packets: list[tuple[float, str, str]], source: str, to: str, since: float) -> int:
+    """Packets ``source`` sent to ``to`` after ``since`` (lost when ``to`` is gone)."""
+    return sum(1 for t, s, d in packets if s == source and d == to and t > since)
