@@ -75,12 +75,6 @@ def _is(kind: type[Event]) -> Callable[[object], bool]:
     return lambda event: isinstance(event, kind)
 
 
-@pytest.mark.xfail(
-    reason="known bug: in about half the runs the window's first trial registration never ends "
-    "(no AccountTried, not even after TRIAL_TIMEOUT); the engine-level trial against the same "
-    "Kamailio (test_account_trial_kamailio.py) does not hang",
-    strict=False,
-)
 def test_assistant_tries_the_account_at_kamailio_and_saves_it(
     lab: Lab, qtbot: QtBot, tmp_path: Path
 ) -> None:

@@ -6,12 +6,18 @@ the bridge lives in the GUI thread, so Qt queues every event to it and the
 GUI's one dispatcher sees them in order. Commands go the other way through
 the engine's ``PhoneClient``, the only thread-safe engine object. Exceptions
 never cross: a crash becomes the ``failed`` signal carrying its text.
+
+A command given while the engine is still starting (it reports ``ua.ready`` before it
+has started LAN discovery and its registration, and only then hands out its client) is
+kept and handed over, in order, the moment the client exists; dropping it would leave
+the user waiting for an answer that never comes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import traceback
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -23,6 +29,7 @@ from alexphone.engine.commands import Command, Shutdown
 from alexphone.engine.events import Event
 
 log = logging.getLogger(__name__)
+EARLY_COMMANDS = 256  # commands kept for an engine that is still starting
 
 EngineRunner = Callable[
     [Callable[[Event], None], Callable[[PhoneClient], None]], Coroutine[Any, Any, None]
@@ -61,7 +68,8 @@ class EngineThread(QThread):
         self._runner = runner
         self._bridge = bridge
         self.client: PhoneClient | None = None
-        self._stop_requested = False
+        self._lock = threading.Lock()  # submit (GUI thread) against _started (engine thread)
+        self._early: list[Command] = []
 
     def run(self) -> None:
         """Run the engine to completion (Qt calls this in the new thread)."""
@@ -73,13 +81,25 @@ class EngineThread(QThread):
             self.failed.emit(text)
 
     def _started(self, client: PhoneClient) -> None:
-        self.client = client
-        if self._stop_requested:  # the window closed while the engine was starting
-            client.submit(Shutdown())
+        with self._lock:
+            early, self._early = self._early, []
+            for command in early:  # Shutdown among them if the window closed meanwhile
+                client.submit(command)
+            self.client = client
         self._bridge.client_ready.emit(client)
 
     def submit(self, command: Command) -> None:
-        """Hand ``command`` to the engine; dropped if it has not started or has stopped."""
+        """Hand ``command`` to the engine, or keep it until the starting engine takes commands.
+
+        Dropped once the engine has stopped, or never started.
+        """
+        with self._lock:
+            if self.client is None and self.isRunning():
+                if len(self._early) < EARLY_COMMANDS:
+                    self._early.append(command)
+                else:
+                    log.warning("engine still starting: %s dropped", type(command).__name__)
+                return
         if self.client is not None and self.isRunning():
             self.client.submit(command)
 
@@ -87,6 +107,5 @@ class EngineThread(QThread):
         """Ask the engine to say goodbye and stop; True if it stopped within ``timeout_ms``."""
         if not self.isRunning():
             return True
-        self._stop_requested = True
         self.submit(Shutdown())
         return self.wait(timeout_ms)

@@ -102,7 +102,6 @@ class MainWindow(QMainWindow):
         self.engine: EngineThread | None = None
         self.ringer = Ringer(context.sounds, self.submit, context.profile, self)
         self.incoming_dialogs: dict[str, IncomingDialog] = {}
-        self.pending_dial: str | None = None
         self.settings_dialog: SettingsDialog | None = None
         self._build()
         self._connect()
@@ -225,7 +224,6 @@ class MainWindow(QMainWindow):
         self.tray.toggle_requested.connect(self.toggle_visible)
         self.tray.dial_last_requested.connect(self.place_call)
         self.tray.quit_requested.connect(self.close)
-        self.bridge.client_ready.connect(self._client_ready)
         self.settings_action.triggered.connect(self.open_settings)
         self.first_run_action.triggered.connect(self.open_first_run)
         self.restart_action.triggered.connect(self.restart_engine)
@@ -261,9 +259,6 @@ class MainWindow(QMainWindow):
     def place_call(self, uri: str) -> None:
         """Call ``uri`` (already checked), or as soon as the engine is up."""
         self.tray.set_last_dialled(uri)
-        if self.engine is not None and self.engine.client is None:
-            self.pending_dial = uri
-            return
         self.submit(PlaceCall(uri))
 
     def launched(self, uri: str) -> None:
@@ -283,11 +278,6 @@ class MainWindow(QMainWindow):
             self.showNormal()
             self.raise_()
             self.activateWindow()
-
-    def _client_ready(self) -> None:
-        if self.pending_dial is not None:
-            uri, self.pending_dial = self.pending_dial, None
-            self.submit(PlaceCall(uri))
 
     def _engine_failed(self, text: str) -> None:
         last = text.strip().splitlines()[-1] if text.strip() else "unknown error"
