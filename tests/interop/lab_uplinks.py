@@ -17,6 +17,7 @@ the peer sent to the old address after that (lost to the move).
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ _PACKET = re.compile(
     r"^(\d+\.\d+) .*?IP (\d+\.\d+\.\d+\.\d+)\.(\d+) > (\d+\.\d+\.\d+\.\d+)\.(\d+): UDP"
 )
 SIP_PORT = 5060
+# RTP version 2 without RTCP's payload types (RFC 5761 §4): no checks, no consent, no RTCP
+RTP_ONLY = "udp[8] & 0xc0 == 0x80 and (udp[9] & 0x7f < 64 or udp[9] & 0x7f > 95)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,18 +72,30 @@ def add_uplink(lab: Lab, net: Uplinks, name: str = "eth1", lan: int = 2, metric:
     return address
 
 
+def raise_uplink(lab: Lab, net: Uplinks, name: str, lan: int, metric: int) -> str:
+    """Bring the mover's uplink ``name`` (10.0.<lan>.0/24) up again, or for the first time,
+    with a default route of ``metric``; its address."""
+    done = lab.run(net.mover.ns, ["ip", "link", "show", name], check=False)
+    if done.returncode != 0:
+        return add_uplink(lab, net, name, lan, metric)
+    lab.ip(net.mover.ns, "link", "set", name, "up")
+    gateway = ["via", f"10.0.{lan}.1", "dev", name, "metric", str(metric)]
+    lab.ip(net.mover.ns, "route", "replace", "default", *gateway)
+    return f"10.0.{lan}.2"
+
+
 def drop_uplink(lab: Lab, net: Uplinks, name: str = "eth0") -> None:
     """Take the mover's link down: its address stops working and its routes go."""
     lab.ip(net.mover.ns, "link", "set", name, "down")
 
 
 class Capture:
-    """tcpdump of UDP (SIP left out) on every interface of ``ns``, with timestamps."""
+    """tcpdump of RTP (no SIP, STUN or RTCP) on every interface of ``ns``, with timestamps."""
 
     def __init__(self, lab: Lab, ns: str, name: str, seconds: float = 120.0) -> None:
         self.path = lab.workdir / f"{name}.tcpdump.txt"
         argv = ["tcpdump", "-i", "any", "-n", "-tt", "-l", "-q"]
-        argv += [f"udp and not port {SIP_PORT}"]
+        argv += [f"udp and not port {SIP_PORT} and {RTP_ONLY}"]
         self.process: Process = lab.spawn(ns, argv, self.path, timeout=seconds)
         deadline = time.monotonic() + 10
         while "listening on" not in self.text() and time.monotonic() < deadline:
@@ -128,6 +143,18 @@ def handoff(
     new_times = [t for t, s, d in packets if ours(s, d, new)]
     assert old_times and new_times, (old, new, peer, to_peer, len(packets))
     return Handoff(max(old_times), min(new_times), len(new_times))
+
+
+def longest_silence(
+    packets: list[tuple[float, str, str]], peer: str, start: float, end: float, *, to_peer: bool
+) -> float:
+    """The longest wait (ms) within [start, end] between RTP packets of one direction
+    (to ``peer`` from any address of ours, or back): the silence the far end hears."""
+    chosen = sorted(
+        t for t, s, d in packets if start < t < end and (d == peer if to_peer else s == peer)
+    )
+    stamps = [start, *chosen, end]
+    return max(b - a for a, b in itertools.pairwise(stamps)) * 1000
 
 
 def sent_after(packets: list[tuple[float, str, str]], source: str, to: str, since: float) -> int:

@@ -173,3 +173,40 @@ def test_baresip_follows_the_answering_phone(
     assert ended["call_id"] == confirmed["call_id"] and ended.get("code") in (None, 200), ended
     check(result, make_first=make_first, row="mover answers")
     alice.stop()
+
+
+def _reinvites(kamailio: Kamailio) -> int:
+    return sum(1 for line in kamailio.events() if line.startswith("LAB-REQUEST INVITE "))
+
+
+def test_a_link_flapping_three_times_within_a_second_sends_at_most_one_reinvite(
+    lab: Lab, uplinks: tuple[Uplinks, Kamailio, Baresip]
+) -> None:
+    net, kamailio, bob = uplinks
+    add_uplink(lab, net)  # a second uplink, so each flap of eth0 is a move to eth1 and back
+    alice = alice_phone(lab, net)
+    alice.start_call(f"sip:bob@{DOMAIN}", "--timeout", "30", duration=10)
+    alice.wait_event("call.media", timeout=20)
+    bob.wait_event("CALL_ESTABLISHED", timeout=10)
+    time.sleep(1.0)
+    before, mark = _reinvites(kamailio), alice.mark()
+
+    started = time.monotonic()
+    for _ in range(3):  # three flaps within a second
+        drop_uplink(lab, net)
+        time.sleep(0.1)
+        lab.ip(net.mover.ns, "link", "set", "eth0", "up")
+        lab.ip(net.mover.ns, "route", "replace", "default", "via", "10.0.1.1", "dev", "eth0")
+        time.sleep(0.15)
+    flapped = time.monotonic() - started
+    at_alice = Capture(lab, net.mover.ns, "at-alice-after")
+    time.sleep(3.0)  # beyond the guard's hold: a trailing re-INVITE would have gone by now
+    heard = at_alice.stop()
+
+    assert flapped < 1.0, flapped
+    assert _reinvites(kamailio) - before <= 1, kamailio.events()[-8:]
+    moves = [e for e in alice.events.snapshot()[mark:] if e.get("event") == "call.moved"]
+    assert sum(1 for e in moves if e["outcome"] == "offered") <= 1, moves
+    assert sum(1 for _, s, _ in heard if s == net.peer.ipv4) >= 100  # bob's audio still comes
+    assert alice.wait_exit(20) == 0, alice.stderr_tail()
+    print(f"flapping link: {len(moves)} call.moved, {_reinvites(kamailio) - before} re-INVITE")

@@ -132,3 +132,36 @@ def test_an_offer_wanting_rtcp_checks_is_answered_without_ice(tmp_path: Path) ->
         muxed.close()
 
     asyncio.run(scenario())
+
+
+def test_an_ice_restart_renews_our_credentials_and_checks_the_peers_new_ones(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        session = _session(tmp_path, Role.CONTROLLING)
+        session.peer_headers(Headers(), final=True)
+        assert session.adopt_ice(ICE_OFFER.encode())
+        session.confirmed()
+        before = session.credentials
+
+        session.renew(keep_gathered=False)  # a move: RFC 8445 §9, new ufrag/pwd
+        ours = session.with_ice(_offer()).media[0]
+        assert session.credentials.ufrag != before.ufrag
+        assert ours.attribute("ice-ufrag") == session.credentials.ufrag
+        assert {c.flow for c in session.candidates} == {"m0.1"}  # still no sip flow
+        answer = ICE_OFFER.replace("Ab12", "Cd34").replace("abcdefghijkl", "zyxwvutsrqpo")
+        answer = answer.replace("10.77.0.12 7078 typ host", "10.77.0.13 7080 typ host")
+
+        assert session.restart_ice(answer.encode())
+
+        assert session.peer_credentials is not None and session.peer_credentials.ufrag == "Cd34"
+        assert ("10.77.0.13", 7080) in {c.address for c in session.remote_candidates}
+        for _ in range(50):  # bounded: the pacer sends the first check within one Ta
+            if session.probes:
+                break
+            await asyncio.sleep(0.02)
+        assert session.probes > 0  # checking toward the new candidates at once
+        assert not session.restart_ice(PLAIN_OFFER.encode())  # an answer without ICE
+        session.close()
+
+    asyncio.run(scenario())
