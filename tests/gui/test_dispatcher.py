@@ -8,11 +8,15 @@ from alexphone.engine.events import (
     AlexPairChanged,
     AlexSelected,
     CallChanged,
+    CallMoved,
     CallState,
     CheckState,
     Direction,
     Flow,
     ListenPortTaken,
+    MoveOutcome,
+    NetworkChanged,
+    NetworkState,
     PathKind,
     SipMessageLogged,
     UaReady,
@@ -85,4 +89,21 @@ def test_a_moved_listen_port_is_said_on_the_status_line(tmp_path: Path) -> None:
     assert lines == [
         "Listening on udp:0.0.0.0:40123 (udp:0.0.0.0:5060 is in use by another program)",
         "Listening on udp:0.0.0.0:5060",
+    ]
+
+
+def test_a_lost_network_and_a_refused_move_are_said_on_the_status_line(tmp_path: Path) -> None:
+    dispatcher = _dispatcher(tmp_path)
+    lines: list[str] = []
+    dispatcher.status_changed.connect(lines.append)
+
+    dispatcher.dispatch(NetworkChanged(NetworkState.NO_ROUTE, ()))
+    dispatcher.dispatch(NetworkChanged(NetworkState.CONNECTED, ("10.0.2.2",)))
+    dispatcher.dispatch(CallMoved("c1", MoveOutcome.FOLLOWED, "10.0.2.2", 200))
+    dispatcher.dispatch(CallMoved("c1", MoveOutcome.REFUSED, "10.0.2.2", 488, "may drop"))
+
+    assert lines == [
+        "No network: calls resume when a connection returns",
+        "Network connected: calls follow",
+        "Network changed: may drop",
     ]

@@ -22,6 +22,7 @@ from alexphone.engine.events import (
     CacheOutcome,
     CallChanged,
     CallMedia,
+    CallMoved,
     CallState,
     CallStats,
     DeviceKind,
@@ -30,6 +31,9 @@ from alexphone.engine.events import (
     ErrorReported,
     Event,
     ListenPortTaken,
+    MoveOutcome,
+    NetworkChanged,
+    NetworkState,
     PeerAdded,
     PeerRemoved,
     RegistrationChanged,
@@ -112,6 +116,12 @@ class EventDispatcher(QObject):
                 self.registration_changed.emit(account, state.value)
             case ErrorReported(where=where, message=message):
                 self.error_reported.emit(where, message)
+            case CallMoved(outcome=MoveOutcome.REFUSED, reason=reason):
+                self.status_changed.emit(f"Network changed: {reason}")
+            case NetworkChanged(state=NetworkState.NO_ROUTE):
+                self.status_changed.emit("No network: calls resume when a connection returns")
+            case NetworkChanged(state=NetworkState.CONNECTED):
+                self.status_changed.emit("Network connected: calls follow")
             case CallMedia(call_id=call_id, codec=codec, local=local, remote=remote, path=path):
                 media = (call_id, codec, local, remote, path, event.encryption, event.suite)
                 self._updated(self.calls.apply_media(*media))
