@@ -37,6 +37,7 @@ from alexphone.sip.message import Request, Response
 
 log = logging.getLogger(__name__)
 OFFER_RETRY = 1.0  # seconds: a follow waits for our other offer's answer (e.g. a hold)
+RESTART_RETRY = 0.25  # seconds: a move during a restart restarts again after it
 WILDCARDS = ("0.0.0.0", "::", "")
 MAY_DROP = "the peer kept the old session: the call may drop"
 
@@ -117,25 +118,38 @@ class MoveFollow:
 
     def _flush(self, now: float) -> None:
         while self.guard.next_follow() is not None:
-            sent = [self.follow(call) for call in list(self._calls.values())]
-            if not any(sent):
-                self.guard.idle(now)
+            moved = [self.follow(call) for call in list(self._calls.values())]
+            if not any(moved):
+                self.guard.idle(now)  # nobody lost the address its peer sends to
 
     def follow(self, call: FollowingCall) -> bool:
-        """Tell ``call``'s peer our current address; False if there was nothing to do."""
+        """Tell ``call``'s peer our current address (restart its checks, or re-INVITE);
+        True if the address its peer sent to is gone, so the peer had to be told."""
         if not call.is_confirmed or call.dialog is None:
             return False
         address = self._local_address() if call.port.host in WILDCARDS else call.port.host
         moved = address != call.sdp.local.address and not self._still_ours(call)
         if moved:
             call.sdp.update_local(replace(call.sdp.local, address=address))
+        # a call that runs checks restarts on every move: a new uplink is checked before
+        # the old one goes (make-before-break)
         if self._restart.restart(call, "local addresses changed", keep_gathered=False):
             self._emit(CallMoved(call.call_id, MoveOutcome.OFFERED, address))
-            return True
-        if not moved or (call.alex is not None and call.alex.active):
-            return False  # nothing new to say, or the restart is already under way
-        self._reoffer(call)
-        return True
+        elif call.alex is not None and call.alex.active:
+            if moved:  # a restart is still under way: restart again once it is settled
+                self._later(RESTART_RETRY, call, self.follow)
+        elif moved:
+            self._reoffer(call)
+        return moved
+
+    def _later(
+        self, delay: float, call: FollowingCall, step: Callable[[FollowingCall], object]
+    ) -> None:
+        def run() -> None:
+            if self._calls.get(call.call_id) is call and call.is_confirmed:
+                step(call)
+
+        self._loop.call_at(self._loop.time() + delay, run)
 
     def _still_ours(self, call: FollowingCall) -> bool:
         """Tell whether the address the peer sends to is still one of ours (a second uplink
@@ -150,15 +164,11 @@ class MoveFollow:
             return reinvite
 
         if not call.reoffer(build, lambda reinvite: _FollowOutcome(self, call), replace=False):
-            self._loop.call_at(self._loop.time() + OFFER_RETRY, lambda: self._retry(call))
+            self._later(OFFER_RETRY, call, self._reoffer)
             return
         self.reinvites += 1
         log.info("call %s: re-INVITE to follow us to %s", call.call_id, call.sdp.local.address)
         self._emit(CallMoved(call.call_id, MoveOutcome.OFFERED, call.sdp.local.address))
-
-    def _retry(self, call: FollowingCall) -> None:
-        if self._calls.get(call.call_id) is call and call.is_confirmed:
-            self._reoffer(call)
 
     def outcome(self, call: FollowingCall, code: int, reason: str) -> None:
         """The follow re-INVITE of ``call`` ended with ``code``."""

@@ -7,8 +7,9 @@ few times within a second, and each report would send every call's peer a re-INV
 guard turns reports into *follow* steps:
 
 - the first report after a quiet period is followed at once (a real move is never delayed);
-- a follow step that had nothing to send (no call, or every peer already reaches us: a second
-  uplink came up) holds nothing back, so the real move that follows is not delayed;
+- a follow step in which no call lost the address its peer sends to (no call, or a second
+  uplink came up beside the first) holds nothing back, so the real move that follows is not
+  delayed;
 - reports within ``hold`` seconds of a follow are folded: when the hold ends, the calls follow
   once more only if the network then differs from the one they last followed to, so a flap
   that ends where it began costs no second re-INVITE.
@@ -42,7 +43,7 @@ class GuardInput(Enum):
     MOVED = "moved"  # the monitor reported a new network
     HOLD_OVER = "hold_over"  # the hold ended and the network is the one followed last
     HOLD_OVER_MOVED = "hold_over_moved"  # the hold ended on another network than followed
-    IDLE = "idle"  # the step just taken sent nothing to any peer
+    IDLE = "idle"  # no call lost its address in the step just taken
 
 
 # (state, input) -> (next state, follow now?)
@@ -89,7 +90,7 @@ class MoveGuard:
         self._step(GuardInput.HOLD_OVER_MOVED if moved else GuardInput.HOLD_OVER, now)
 
     def idle(self, now: float) -> None:
-        """The step just taken sent nothing: do not hold the next move back."""
+        """No call lost its address in the step just taken: do not hold the next move back."""
         self._step(GuardInput.IDLE, now)
         self._due = None
 

@@ -174,3 +174,40 @@ def test_a_network_without_route_is_reported_and_followed_once_a_route_returns()
     states = [e.state for e in events if isinstance(e, NetworkChanged)]
     assert states == [NetworkState.NO_ROUTE, NetworkState.CONNECTED]
     assert _c_line(signaling.requests[-1][0].body) == OTHER
+
+
+class BusyRestart:
+    """A call with checks whose first restart is refused (one is still under way)."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def restart(self, call: RestartingCall, why: str, *, keep_gathered: bool = True) -> bool:
+        self.asked += 1
+        return self.asked > 1
+
+
+class Checking:
+    active = True
+
+
+def test_a_move_during_a_restart_restarts_again_once_it_is_settled() -> None:
+    call, signaling, loop, _ = _confirmed()
+    call.alex = Checking()  # type: ignore[assignment]
+    events: list[Event] = []
+    restart = BusyRestart()
+    follow = MoveFollow(
+        signaling,
+        {call.call_id: call},
+        restart,
+        Moving(),
+        events.append,
+        loop=loop,  # type: ignore[arg-type]
+    )
+
+    follow.network_changed([NEW], "net-b", routed=True)
+    assert restart.asked == 1 and _moves(events) == []
+    loop.advance(0.3)
+
+    assert restart.asked == 2 and _moves(events) == [MoveOutcome.OFFERED]
+    assert signaling.methods() == ["INVITE"]  # the restart sends its own re-INVITE
