@@ -78,8 +78,8 @@ def test_ctl_dials_sends_dtmf_and_hangs_up(lab: Lab, flat_lan: list[Host]) -> No
     sent = ctl(phone, "dtmf", call_id, "12#")
     assert sent.returncode == 0, sent.stderr
 
-    refused = ctl(phone, "transfer", call_id, f"sip:other@{callee.ipv4}")
-    assert (refused.returncode, refused.stderr) == (1, "alexphone: transfer is not supported yet\n")
+    refused = ctl(phone, "transfer", call_id, "--consult", "nosuch")
+    assert (refused.returncode, refused.stderr) == (1, "alexphone: no call 'nosuch' to consult\n")
     with socket.socket(socket.AF_UNIX) as raw:  # garbage gets an error line; the link stays
         raw.settimeout(10)
         raw.connect(str(path))

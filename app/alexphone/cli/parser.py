@@ -99,9 +99,15 @@ def _ctl_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     dtmf = commands.add_parser("dtmf", help="send DTMF DIGITS in CALL")
     dtmf.add_argument("call")
     dtmf.add_argument("digits")
-    transfer = commands.add_parser("transfer", help="transfer CALL to URI (not supported yet)")
+    transfer = commands.add_parser(
+        "transfer", help="transfer CALL to URI, or to the party of call CONSULT (attended)"
+    )
     transfer.add_argument("call")
-    transfer.add_argument("uri")
+    target = transfer.add_mutually_exclusive_group(required=True)
+    target.add_argument("uri", nargs="?", help="blind: the transferee calls URI")
+    target.add_argument(
+        "--consult", metavar="CALL", help="attended: CALL is our call with the target"
+    )
     for name, what in (("status", "the calls in progress"), ("events", "stream the events")):
         commands.add_parser(name, help=what).add_argument(
             "--json", action="store_true", help="print JSON lines"

@@ -76,6 +76,19 @@ class Merge:
 
 
 @dataclass(frozen=True, slots=True)
+class Transfer:
+    """Transfer call ``call_id`` (RFC 5589): blind to ``target``, or attended to ``consult``.
+
+    Attended: ``consult`` names our call with the target (the consultation); the
+    transferee is asked to call that party with a Replaces naming it (RFC 5589 §7).
+    """
+
+    call_id: str
+    target: str = ""
+    consult: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Shutdown:
     """End every call, unregister, and stop the engine."""
 
@@ -174,6 +187,7 @@ Command = (
     | Merge
     | Mute
     | SendDtmf
+    | Transfer
     | ListAudioDevices
     | ClearAlexCache
     | ReportStats

@@ -14,6 +14,7 @@ only call, or for ``answer`` the only ringing incoming call)::
     dial uri | answer [call] [others: hold|end] | hangup [call] | hold [call]
     resume [call] | swap [call] | merge [calls: [call, ...]]
     mute [call] | unmute [call] | dtmf [call] digits | status | events
+    transfer [call] (uri | consult)      -- blind to uri, or attended to call consult
 
 ``hold`` without a call means the only call not held, ``resume`` the only held one, ``swap``
 the call held last, ``merge`` every call that is up.
@@ -43,6 +44,7 @@ from alexphone.engine.commands import (
     Resume,
     SendDtmf,
     Swap,
+    Transfer,
 )
 from alexphone.engine.events import CallChanged, CallState, Direction, Event
 
@@ -125,8 +127,6 @@ class Control:
             return Outcome({**ok, "calls": [call.to_json() for call in self.calls.values()]})
         if name == "events":
             return Outcome(ok, subscribe=True)
-        if name == "transfer":
-            raise ControlError("transfer is not supported yet")
         build = _BUILDERS.get(name)
         if build is None:
             raise ControlError(f"unknown command {name!r}; known: {', '.join(COMMANDS)}")
@@ -204,6 +204,19 @@ def _dtmf(control: Control, request: dict[str, object]) -> Command:
     return SendDtmf(control.call_for(request), digits.upper())
 
 
+def _transfer(control: Control, request: dict[str, object]) -> Command:
+    call = control.call_for(request)
+    uri = _text(request, "uri", required=False)
+    consult = _text(request, "consult", required=False)
+    if bool(uri) == bool(consult):
+        raise ControlError("transfer needs either 'uri' (blind) or 'consult' (attended)")
+    if consult and consult not in control.calls:
+        raise ControlError(f"no call {consult!r} to consult")
+    if consult == call:
+        raise ControlError("a call cannot be transferred to itself")
+    return Transfer(call, uri, consult or None)
+
+
 _BUILDERS: dict[str, Callable[[Control, dict[str, object]], Command]] = {
     "dial": _dial,
     "answer": _answer,
@@ -215,5 +228,6 @@ _BUILDERS: dict[str, Callable[[Control, dict[str, object]], Command]] = {
     "mute": lambda control, request: Mute(control.call_for(request)),
     "unmute": lambda control, request: Mute(control.call_for(request), on=False),
     "dtmf": _dtmf,
+    "transfer": _transfer,
 }
-COMMANDS = (*_BUILDERS, "transfer", "status", "events")
+COMMANDS = (*_BUILDERS, "status", "events")

@@ -36,12 +36,22 @@ class CallMode(Enum):
 
 
 class TransferState(Enum):
-    """Where a blind transfer (REFER, RFC 3515) stands, as a user sees it."""
+    """Where a transfer (REFER, RFC 3515; Replaces, RFC 3891) stands, as a user sees it."""
 
-    REQUESTED = "requested"
-    TRYING = "trying"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
+    REQUESTED = "requested"  # a REFER was sent or received
+    ACCEPTED = "accepted"  # the transferee took our REFER (202)
+    TRYING = "trying"  # the transferee is calling the target
+    SUCCEEDED = "succeeded"  # the target answered the transferee
+    FAILED = "failed"  # refused, or the call to the target failed
+    REPLACED = "replaced"  # the target's side: a call with Replaces took this call's place
+
+
+class TransferRole(Enum):
+    """Our part in a transfer (RFC 5589 §2)."""
+
+    TRANSFEROR = "transferor"  # we sent the REFER
+    TRANSFEREE = "transferee"  # we were asked to call the target
+    TARGET = "target"  # the transferee called us, replacing our consultation call
 
 
 class MoveOutcome(Enum):
@@ -152,6 +162,7 @@ class ErrorSource(Enum):
     MDNS = "mdns"
     SOUND = "sound"  # a ring or test tone could not play
     PROFILE = "profile"  # the profile's database is unusable
+    TRANSFER = "transfer"  # a transfer could not start
 
 
 class CacheOutcome(Enum):
@@ -262,12 +273,13 @@ class CallModeChanged(Event):
 
 @dataclass(frozen=True, slots=True)
 class CallTransferred(Event):
-    """A transfer of ``call_id`` to ``target`` moved on (RFC 5589 §6 blind transfer)."""
+    """A transfer of ``call_id`` to ``target`` moved on (RFC 5589), in our ``role``."""
 
     name: ClassVar[str] = "call.transfer"
     call_id: str
     target: str
     state: TransferState
+    role: TransferRole = TransferRole.TRANSFEREE
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,10 +14,12 @@ from alexphone.sip.message import Headers, Request, Response
 from alexphone.sip.uri import SipUri
 
 _CORE_METHODS = ("INVITE", "ACK", "CANCEL", "BYE", "OPTIONS")  # RFC 3261
-ALLOWED_METHODS = frozenset((*_CORE_METHODS, "UPDATE", "INFO", "REFER"))  # 3311, 6086, 3515
-# Only what we implement (RFC 3261 §20.37): no "timer" (RFC 4028), no "replaces" (RFC 3891).
-SUPPORTED: frozenset[str] = frozenset()
+# UPDATE (RFC 3311), INFO (6086), REFER and the NOTIFYs of its subscription (3515)
+ALLOWED_METHODS = frozenset((*_CORE_METHODS, "UPDATE", "INFO", "REFER", "NOTIFY"))
+# Only what we implement (RFC 3261 §20.37): Replaces (RFC 3891), no "timer" (RFC 4028).
+SUPPORTED: frozenset[str] = frozenset({"replaces"})
 ACCEPTED_TYPES = frozenset({"application/sdp"})
+NOTIFY_TYPES = frozenset({"message/sipfrag"})  # a refer subscription's bodies (RFC 3420)
 
 
 class MessageFactory:

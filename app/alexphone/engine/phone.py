@@ -35,6 +35,7 @@ from alexphone.engine.commands import (
     StopSound,
     Swap,
     SwitchAudioDevice,
+    Transfer,
     TryAccount,
 )
 from alexphone.engine.device_watch import DeviceWatch
@@ -61,6 +62,7 @@ from alexphone.engine.move_follow import MoveFollow
 from alexphone.engine.settings import PhoneSettings
 from alexphone.engine.sip_stack import SipStack
 from alexphone.engine.switchboard import Switchboard
+from alexphone.engine.transferor import TransferRefused
 from alexphone.engine.user_agent import UserAgent
 from alexphone.net.interfaces import InterfaceAddress
 from alexphone.net.network_monitor import NetworkMonitor
@@ -113,6 +115,7 @@ class Phone:
         alex = self._alex_hub(stack) if self.settings.alex else None
         self.ua = UserAgent(self.settings, stack, self.emit, self.ids, alex)
         self.board = Switchboard(self.ua.calls, self.ua.media.shared, self.emit)
+        self.ua.transferor.holds = self.board  # a transfer holds through the switchboard
         trials = self._trials = AccountTrials(self.ua, self.emit, self.ids)
         self.emit(UaReady(tuple(str(spec) for spec in bound), str(self.settings.profile)))
         self._list_alex_cache(self.ua, if_empty=False)
@@ -242,6 +245,8 @@ class Phone:
                 ua.media.mute(call_id, on)
             case SendDtmf(call_id=call_id, digits=digits):
                 ua.media.send_dtmf(call_id, digits)
+            case Transfer():
+                self._transfer(ua, command)
             case ListAudioDevices():
                 ua.media.list_devices()
             case ClearAlexCache(peer=peer):
@@ -279,6 +284,22 @@ class Phone:
                     board.merge(call_ids)
         except LocalProtocolError as exc:
             self.emit(ErrorReported(ErrorSource.CALL, str(exc)))
+
+    def _transfer(self, ua: UserAgent, command: Transfer) -> None:
+        """REFER a call blind or attended; a transfer that cannot start is one ``error``."""
+        call = ua.calls.get(command.call_id)
+        try:
+            if call is None:
+                raise TransferRefused(f"no call {command.call_id!r}")
+            if command.consult is None:
+                ua.transferor.transfer(call, self._target(command.target))
+                return
+            consult = ua.calls.get(command.consult)
+            if consult is None:
+                raise TransferRefused(f"no call {command.consult!r} to consult")
+            ua.transferor.transfer(call, None, consult)
+        except (ConfigError, TransferRefused) as exc:
+            self.emit(ErrorReported(ErrorSource.TRANSFER, str(exc)))
 
     def _clear_alex_cache(self, ua: UserAgent, peer: str | None) -> None:
         """Forget one peer's cached paths (or all) and announce what the cache still holds."""

@@ -31,7 +31,7 @@ from alexphone.sip.uri import SipUri, Uri
 
 log = logging.getLogger(__name__)
 _CallSeq = tuple[str, int]  # (Call-ID, CSeq number): the 2xx an ACK acknowledges
-_CONTACT_METHODS = ("INVITE", "UPDATE", "SUBSCRIBE", "NOTIFY")
+_CONTACT_METHODS = ("INVITE", "UPDATE", "SUBSCRIBE", "NOTIFY", "REFER")  # REFER: RFC 3515 §2.4.1
 
 
 class RequestSender:

@@ -26,6 +26,7 @@ from alexphone.sip.refer import (
     parse_refer,
 )
 from alexphone.sip.refer import TransferState as Sub
+from alexphone.sip.replaces import Replaces
 from alexphone.sip.transaction import TransactionId
 from alexphone.sip.uri import SipUri
 
@@ -42,7 +43,9 @@ _SHOWN = {
 class Transferee(Signaling, Protocol):
     """What a transfer needs from the user agent beyond a call's signaling."""
 
-    def place_call(self, target: SipUri, referred_by: str | None = None) -> Call:
+    def place_call(
+        self, target: SipUri, referred_by: str | None = None, replaces: Replaces | None = None
+    ) -> Call:
         """Start an outgoing call to ``target`` (naming who referred us, RFC 3892)."""
 
 
@@ -88,7 +91,7 @@ class Transfers:
         subscription = ReferSubscription(referral)
         transfer = _Transfer(call, subscription)
         self._emit(transfer)
-        new = self.ua.place_call(referral.target, referral.referred_by)
+        new = self.ua.place_call(referral.target, referral.referred_by, referral.replaces)
         self._by_new_call[new.call_id] = transfer
         self._feed(transfer, TransferInput.STARTED)
 

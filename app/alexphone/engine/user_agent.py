@@ -24,15 +24,18 @@ from alexphone.engine.media_security import over_tls, with_policy
 from alexphone.engine.message_factory import (
     ACCEPTED_TYPES,
     ALLOWED_METHODS,
+    NOTIFY_TYPES,
     SUPPORTED,
     MessageFactory,
 )
+from alexphone.engine.replacement import Replacements, ReplacesRefused
 from alexphone.engine.request_sender import RequestSender
 from alexphone.engine.response_handler import ResponseHandler
 from alexphone.engine.server_location import ServerLocator
 from alexphone.engine.settings import PhoneSettings
 from alexphone.engine.sip_stack import Destination, SipStack
 from alexphone.engine.transfer import Transfers
+from alexphone.engine.transferor import Transferor
 from alexphone.net.media_family import add_ipv6_pair
 from alexphone.net.media_port import MediaPort
 from alexphone.net.task_set import TaskSet
@@ -45,6 +48,7 @@ from alexphone.sip.headers import NameAddress
 from alexphone.sip.invite_events import SessionRole
 from alexphone.sip.invite_session import InviteSession
 from alexphone.sip.message import Request, Response, make_response
+from alexphone.sip.replaces import Replaces
 from alexphone.sip.transaction import (
     AckReceived,
     RequestReceived,
@@ -93,6 +97,8 @@ class UserAgent:
         self.media = MediaController(settings, emit, random.Random())
         self.bypass = SignalingBypass(self.send_request, self._loop.call_later)
         self.transfers = Transfers(self, emit, self._loop.call_later)  # REFER (RFC 3515)
+        self.transferor = Transferor(self, emit, self._loop.call_later)  # our REFERs
+        self.replacements = Replacements(self.calls, emit)  # INVITE with Replaces (RFC 3891)
         regather = self._regather if alex is not None and needs_gathering(settings) else None
         self.restart = ChecksRestart(
             self, self.calls, emit, regather
@@ -181,15 +187,21 @@ class UserAgent:
         self._flows_by_call.pop(call_id, None)
         self.bypass.forget(call_id)
         self.restart.forget(call_id)
+        self.replacements.forget(call_id)
         for tid in [t for t, c in self._by_invite_tid.items() if c.call_id == call_id]:
             del self._by_invite_tid[tid]
 
-    def place_call(self, target: SipUri, referred_by: str | None = None) -> Call:
-        """Start an outgoing call to ``target`` (naming who referred us, RFC 3892)."""
+    def place_call(
+        self, target: SipUri, referred_by: str | None = None, replaces: Replaces | None = None
+    ) -> Call:
+        """Start an outgoing call to ``target`` (naming who referred us, RFC 3892, and the
+        dialog it replaces at the target, RFC 3891)."""
         to = NameAddress(replace(target, params=()) if target.params else target)
         invite = self.new_request("INVITE", target, to)
         if referred_by is not None:
             invite.headers.add("Referred-By", referred_by)
+        if replaces is not None:
+            invite.headers.add("Replaces", str(replaces))
         session = InviteSession(SessionRole.UAC, self.rng, invite=invite)
         call = Call(self, self._emit_call, Direction.OUT, str(target), session)
         call.on_media_change = self.media.media_changed
@@ -236,6 +248,7 @@ class UserAgent:
     def _emit_call(self, event: CallChanged) -> None:
         self.emit(event)
         self.transfers.on_call_changed(event)
+        self.transferor.on_call_changed(event)
         call = self.calls.get(event.call_id)
         if call is not None:
             self.media.on_call_changed(call, event.state)
@@ -274,7 +287,7 @@ class UserAgent:
             request,
             allowed_methods=ALLOWED_METHODS,
             supported_extensions=self.supported,
-            accepted_types=ACCEPTED_TYPES,
+            accepted_types=NOTIFY_TYPES if request.method == "NOTIFY" else ACCEPTED_TYPES,
         )
         if error is not None:
             self.respond(tid, error)
@@ -290,6 +303,8 @@ class UserAgent:
             self.restart.peer_request(call, request)
             if request.method == "REFER":  # RFC 3515: the transfer, beside the INVITE session
                 self.transfers.refer_received(call, tid, request)
+                return
+            if self.transferor.notify_received(call, tid, request):  # our REFER's progress
                 return
             call.on_request(tid, request)
             return
@@ -324,8 +339,16 @@ class UserAgent:
         if len(self.calls) >= MAX_CALLS:
             self.respond(tid, make_response(request, 486, "Busy Here", to_tag=self.ids.tag()))
             return
+        try:
+            replaced = self.replacements.check(request)
+        except ReplacesRefused as exc:
+            response = make_response(request, exc.status, exc.reason, to_tag=self.ids.tag())
+            self.respond(tid, response)
+            return
         session = InviteSession(SessionRole.UAS, self.rng, invite=request, to_tag=self.ids.tag())
         call = Call(self, self._emit_call, Direction.IN, str(request.from_.uri), session, tid)
+        if replaced is not None:
+            self.replacements.adopt(call, replaced)
         call.on_media_change = self.media.media_changed
         self._start_alex(call, Role.CONTROLLED, str(request.from_.uri))
         self.calls[call.call_id] = call
@@ -336,8 +359,10 @@ class UserAgent:
             self._offer(call)
 
     def _offer(self, call: Call) -> None:
-        """Ring (180 with our ALEX items) and arm auto-answer."""
+        """Ring (180 with our ALEX items) and arm auto-answer; a replacing call is answered."""
         call.offered()
+        if self.replacements.offered(call):
+            return
         delay = self.settings.auto_answer
         if delay is not None and call.call_id in self.calls:
             self._loop.call_later(delay, call.answer)

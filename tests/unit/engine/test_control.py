@@ -17,6 +17,7 @@ from alexphone.engine.commands import (
     Resume,
     SendDtmf,
     Swap,
+    Transfer,
 )
 from alexphone.engine.control import Control, Outcome, encode
 from alexphone.engine.events import CallChanged, CallState, Direction
@@ -51,6 +52,11 @@ def outgoing(call_id: str, state: CallState = CallState.CONFIRMED) -> CallChange
         ({"command": "mute", "call": "in1"}, Mute("in1")),
         ({"command": "unmute", "call": "in1"}, Mute("in1", on=False)),
         ({"command": "dtmf", "call": "out1", "digits": "12#a"}, SendDtmf("out1", "12#A")),
+        (
+            {"command": "transfer", "call": "out1", "uri": "sip:carol@192.0.2.3"},
+            Transfer("out1", "sip:carol@192.0.2.3"),
+        ),
+        ({"command": "transfer", "call": "in1", "consult": "out1"}, Transfer("in1", "", "out1")),
     ],
 )
 def test_a_request_becomes_one_command_and_an_ok_reply_with_its_id(
@@ -95,7 +101,15 @@ def test_with_two_calls_hold_means_the_one_up_and_resume_the_held_one() -> None:
         ((outgoing("a"),), {"command": "dtmf", "call": "a"}, "'digits' must be"),
         ((), {"command": "dial"}, "'uri' must be a non-empty string"),
         ((), {"command": "dial", "uri": 5}, "'uri' must be a non-empty string"),
-        ((), {"command": "transfer", "call": "a", "uri": "sip:x@y"}, "not supported yet"),
+        ((), {"command": "transfer", "call": "a", "uri": "sip:x@y"}, "no call 'a'"),
+        ((outgoing("a"),), {"command": "transfer", "call": "a"}, "either 'uri' (blind) or"),
+        (
+            (outgoing("a"), outgoing("b")),
+            {"command": "transfer", "call": "a", "uri": "sip:x@y", "consult": "b"},
+            "either 'uri' (blind) or",
+        ),
+        ((outgoing("a"),), {"command": "transfer", "call": "a", "consult": "zz"}, "no call 'zz'"),
+        ((outgoing("a"),), {"command": "transfer", "consult": "a"}, "to itself"),
         ((), {"command": "reboot"}, "unknown command 'reboot'; known: dial, answer"),
         ((), {}, "needs a command"),
         ((outgoing("a"),), {"command": "merge", "calls": ["a", "zz"]}, "no call 'zz'"),

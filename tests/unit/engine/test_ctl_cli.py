@@ -25,6 +25,8 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
         ("ctl", "reboot"),
         ("ctl", "hangup", "c1", "c2"),
         ("ctl", "status", "--yaml"),
+        ("ctl", "transfer", "c1"),  # neither a URI nor --consult
+        ("ctl", "transfer", "c1", "sip:carol@h", "--consult", "c2"),  # both
     ],
 )
 def test_wrong_arguments_print_one_line_and_exit_2(
@@ -57,6 +59,11 @@ def test_without_a_running_phone_ctl_says_so_and_exits_1(
         (("resume", "c2"), {"command": "resume", "call": "c2"}),
         (("merge", "c1", "c2"), {"command": "merge", "calls": ["c1", "c2"]}),
         (("merge",), {"command": "merge"}),
+        (("transfer", "c1", "sip:c@h"), {"command": "transfer", "call": "c1", "uri": "sip:c@h"}),
+        (
+            ("transfer", "c1", "--consult", "c2"),
+            {"command": "transfer", "call": "c1", "consult": "c2"},
+        ),
     ],
 )
 def test_options_become_the_request(argv: tuple[str, ...], request_: dict[str, object]) -> None:

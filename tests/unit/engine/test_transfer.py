@@ -9,6 +9,7 @@ from pathlib import Path
 from phone_pair import RunningPhone, run, settings_for
 
 from alexphone.engine.events import CallState, CallTransferred, TransferState
+from alexphone.sip.headers import NameAddress
 from alexphone.sip.message import Request, Response
 from alexphone.sip.parser import parse
 
@@ -27,14 +28,16 @@ class Transferor:
         self.phone = phone  # host:port
         self.to = f"<sip:bob@{phone}>"
         self.cseq = 1
+        self.call_id = "transfer-1"
+        self.from_tag = "a1"
 
     def send(self, method: str, *extra: str, body: str = "", cseq: int | None = None) -> None:
         lines = [
             f"{method} sip:bob@{self.phone} SIP/2.0",
             f"Via: SIP/2.0/UDP 127.0.0.1:{self.port};rport;branch=z9hG4bK{method}{self.cseq}",
-            f"From: <sip:alice@127.0.0.1:{self.port}>;tag=a1",
+            f"From: <sip:alice@127.0.0.1:{self.port}>;tag={self.from_tag}",
             f"To: {self.to}",
-            "Call-ID: transfer-1",
+            f"Call-ID: {self.call_id}",
             f"CSeq: {cseq or self.cseq} {method}",
             f"Contact: <sip:alice@127.0.0.1:{self.port}>",
             "Max-Forwards: 70",
@@ -104,6 +107,55 @@ def test_bad_refer_to_gets_400_and_an_unreachable_target_a_failure_notify(
             ]
             original = [e for e in bob.log.calls() if e.call_id == "transfer-1"]
             assert original[-1].state is CallState.CONFIRMED  # the call is not lost
+        finally:
+            alice.sock.close()
+            await bob.stop()
+
+    run(scenario())
+
+
+def test_what_names_no_dialog_of_ours_gets_481_and_other_events_489(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        bob = await RunningPhone(settings_for(tmp_path / "b", auto_answer=0.0)).start()
+        assert bob.listen is not None
+        alice = Transferor(f"127.0.0.1:{bob.listen.port}")
+        try:
+            alice.send("REFER", "Refer-To: <sip:carol@127.0.0.1>")  # outside any dialog
+            outside = await alice.receive()
+            assert isinstance(outside, Response) and outside.status == 481
+            await alice.call()
+            bob_tag = NameAddress.parse(alice.to).tag
+            assert bob_tag is not None
+            alice.cseq = 2
+            alice.send("NOTIFY", "Event: presence", "Subscription-State: active")
+            other = await alice.receive()
+            assert isinstance(other, Response) and other.status == 489
+            alice.cseq = 3
+            alice.send("NOTIFY", "Event: refer", "Subscription-State: active")
+            unasked = await alice.receive()  # we sent no REFER
+            assert isinstance(unasked, Response) and unasked.status == 481
+            replacing = Transferor(f"127.0.0.1:{bob.listen.port}")
+            replacing.call_id, replacing.from_tag = "replacing-1", "r1"
+            try:
+                for replaces, status in (
+                    ("nosuch;to-tag=x;from-tag=y", 481),  # no such dialog
+                    (f"transfer-1;to-tag=a1;from-tag={bob_tag}", 481),  # tags swapped
+                    (f"transfer-1;to-tag={bob_tag};from-tag=a1;early-only", 486),  # confirmed
+                    ("transfer-1;to-tag=", 400),
+                ):
+                    replacing.cseq += 1
+                    replacing.send(
+                        "INVITE", f"Replaces: {replaces}", "Content-Type: application/sdp", body=SDP
+                    )
+                    for _ in range(5):  # skip a retransmitted answer to the last INVITE
+                        answer = await replacing.receive()
+                        if answer.cseq.seq == replacing.cseq:
+                            break
+                    assert isinstance(answer, Response) and answer.status == status, replaces
+            finally:
+                replacing.sock.close()
+            original = [e for e in bob.log.calls() if e.call_id == "transfer-1"]
+            assert original[-1].state is CallState.CONFIRMED  # none of that touched the call
         finally:
             alice.sock.close()
             await bob.stop()
