@@ -199,6 +199,7 @@ class MediaController:
             complexity=self.settings.complexity,
         )
         entry.driver = driver
+        stream.awaiting_keys = entry.dtls is not None and entry.srtp is None
         if entry.moved_to is not None:
             stream.move_to(entry.moved_to)
         driver.start(stream)
@@ -246,6 +247,7 @@ class MediaController:
             entry.srtp = srtp
             stream = entry.driver.stream if entry.driver is not None else None
             if stream is not None:
+                stream.awaiting_keys = False
                 self._announce(entry, stream)
 
         def failed(reason: str) -> None:

@@ -154,6 +154,9 @@ class MediaStream:
         self.remote_rtcp: Address = media.remote_rtcp or (media.remote[0], media.remote[1] + 1)
         self.latched = False
         self.muted = False
+        # DTLS-SRTP before its handshake ends: nothing can be sent, so a file or tone source
+        # waits (its first words are not lost) and a microphone's frames are read and dropped
+        self.awaiting_keys = False
         self.last_received: float | None = None
         self.dtmf_received: deque[str] = deque()
         self._decoders: dict[int, _Decoder] = {}
@@ -232,11 +235,13 @@ class MediaStream:
     # -- the 20 ms tick ---------------------------------------------------------------------
     def tick(self, now: float) -> None:
         """Run one frame period: capture and send, then play out."""
-        for _ in range(self._frames_captured()):
+        waits = self.awaiting_keys and not isinstance(self.source, CapturingSource)
+        for _ in range(0 if waits else self._frames_captured()):
             samples = self.encoder.frame_samples
             pcm = self.source.read(samples)
             self.input_level.feed(pcm)
-            if self.sending and not self._send_dtmf_packet(now):
+            sends = self.sending and not self.awaiting_keys
+            if sends and not self._send_dtmf_packet(now):
                 self._send_audio(bytes(len(pcm)) if self.muted else pcm, now)
             self.timestamp = (self.timestamp + round(self.clock_rate * FRAME_SECONDS)) % (1 << 32)
         if self.receiving:

@@ -178,6 +178,28 @@ def test_mute_sends_silence_and_hold_stops_sending() -> None:
     assert pair.a.stats().sent == sent
 
 
+class CountingSource(SilenceSource):
+    """Silence that counts the frames read from it."""
+
+    reads = 0
+
+    def read(self, samples: int) -> bytes:
+        self.reads += 1
+        return super().read(samples)
+
+
+def test_a_stream_awaiting_dtls_keys_sends_nothing_and_its_file_source_waits() -> None:
+    pair = Pair(PCMU)
+    source = CountingSource(8000)
+    pair.a.source = source
+    pair.a.awaiting_keys = True
+    pair.run(0.5)
+    assert pair.sent == 0 and pair.a.stats().sent == 0 and source.reads == 0
+    pair.a.awaiting_keys = False
+    pair.run(0.2)
+    assert pair.sent == source.reads == 10
+
+
 def test_rtcp_reports_give_rtt_and_loss() -> None:
     pair = Pair(PCMU, drop=lambda n: n % 10 == 0)
     pair.run(1.0)
