@@ -3,7 +3,9 @@
 A REFER in a confirmed call is answered 202; we call the Refer-To target and NOTIFY the
 transferor of that call's progress (100 Trying, then its final status line). Once the
 target answered, the transferor normally ends the original call with BYE (RFC 5589 §6.1);
-if it has not after ``BYE_GRACE`` seconds, we end it ourselves.
+if it has not after ``BYE_GRACE`` seconds, we end it ourselves. A flood of REFERs is
+answered 503 with Retry-After: each dialog has a token bucket (``REFER_RATE``, a burst of
+``REFER_BURST``), takes one transfer at a time, and at most ``MAX_TRANSFERS`` run at once.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Protocol
 from alexphone.engine.call import Call
 from alexphone.engine.events import CallChanged, CallState, CallTransferred, Event, TransferState
 from alexphone.engine.signaling import Signaling
+from alexphone.net.rate_limit import TokenBucket
 from alexphone.sip.message import Request, make_response
 from alexphone.sip.refer import (
     SIPFRAG_TYPE,
@@ -32,6 +35,10 @@ from alexphone.sip.uri import SipUri
 
 log = logging.getLogger(__name__)
 BYE_GRACE = 5.0  # seconds we leave the transferor to BYE the original call
+REFER_RATE = 0.5  # REFERs a second one dialog may send us, after a burst of REFER_BURST
+REFER_BURST = 3.0
+MAX_TRANSFERS = 4  # calls to targets under way at once, over all dialogs
+RETRY_AFTER = 2  # seconds, in the 503 answering a REFER over the limits
 _SHOWN = {
     Sub.ACCEPTED: TransferState.REQUESTED,
     Sub.TRYING: TransferState.TRYING,
@@ -63,11 +70,14 @@ class Transfers:
         ua: Transferee,
         emit: Callable[[Event], None],
         call_later: Callable[[float, Callable[[], None]], object],
+        clock: Callable[[], float],
     ) -> None:
         self.ua = ua
         self.emit = emit
         self.call_later = call_later
+        self.clock = clock
         self._by_new_call: dict[str, _Transfer] = {}
+        self._buckets: dict[str, TokenBucket] = {}  # per dialog (Call-ID): a REFER flood
 
     def refer_received(self, call: Call, tid: TransactionId, request: Request) -> None:
         """Answer a REFER in ``call``'s dialog: 202 and a call to the target, or a 4xx."""
@@ -81,11 +91,30 @@ class Transfers:
             return
         try:
             referral = parse_refer(request)
+            self._admit(call)
         except ReferRefused as exc:
-            self.ua.respond(tid, make_response(request, exc.status, exc.reason))
+            response = make_response(request, exc.status, exc.reason)
+            if exc.status == 503:  # RFC 3261 §21.5.4: when to try again
+                response.headers.set("Retry-After", str(RETRY_AFTER))
+            self.ua.respond(tid, response)
             return
         self.ua.respond(tid, self.ua.finish_response(make_response(request, 202, "Accepted")))
         self._start(call, referral)
+
+    def _admit(self, call: Call) -> None:
+        """Refuse (503) a REFER over the limits: one transfer per call, a few a second."""
+        now = self.clock()
+        bucket = self._buckets.get(call.call_id)
+        if bucket is None:
+            bucket = TokenBucket(REFER_RATE, REFER_BURST, REFER_BURST, now)
+            self._buckets[call.call_id] = bucket
+        if not bucket.take(now):
+            raise ReferRefused(503, "Service Unavailable (too many REFERs)")
+        under_way = [t.original for t in self._by_new_call.values()]
+        if call in under_way:
+            raise ReferRefused(503, "Service Unavailable (a transfer is under way)")
+        if len(under_way) >= MAX_TRANSFERS:
+            raise ReferRefused(503, "Service Unavailable (too many transfers)")
 
     def _start(self, call: Call, referral: Referral) -> None:
         subscription = ReferSubscription(referral)
@@ -97,6 +126,8 @@ class Transfers:
 
     def on_call_changed(self, event: CallChanged) -> None:
         """Follow the calls we placed for a transfer; NOTIFY and report their outcome."""
+        if event.state is CallState.ENDED:
+            self._buckets.pop(event.call_id, None)
         transfer = self._by_new_call.get(event.call_id)
         if transfer is None:
             return

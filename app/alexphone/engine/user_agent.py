@@ -96,7 +96,7 @@ class UserAgent:
         self.key_source: Callable[[int], bytes] = secrets.token_bytes  # SDES master keys
         self.media = MediaController(settings, emit, random.Random())
         self.bypass = SignalingBypass(self.send_request, self._loop.call_later)
-        self.transfers = Transfers(self, emit, self._loop.call_later)  # REFER (RFC 3515)
+        self.transfers = Transfers(self, emit, self._loop.call_later, self._loop.time)
         self.transferor = Transferor(self, emit, self._loop.call_later)  # our REFERs
         self.replacements = Replacements(self.calls, emit)  # INVITE with Replaces (RFC 3891)
         regather = self._regather if alex is not None and needs_gathering(settings) else None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from phone_pair import RunningPhone, run, settings_for
 
-from alexphone.engine.events import CallState, CallTransferred, TransferState
+from alexphone.engine.events import CallState, CallTransferred, Direction, TransferState
 from alexphone.sip.headers import NameAddress
 from alexphone.sip.message import Request, Response
 from alexphone.sip.parser import parse
@@ -156,6 +156,42 @@ def test_what_names_no_dialog_of_ours_gets_481_and_other_events_489(tmp_path: Pa
                 replacing.sock.close()
             original = [e for e in bob.log.calls() if e.call_id == "transfer-1"]
             assert original[-1].state is CallState.CONFIRMED  # none of that touched the call
+        finally:
+            alice.sock.close()
+            await bob.stop()
+
+    run(scenario())
+
+
+def test_a_flood_of_refers_is_refused_503_with_retry_after_and_the_call_stays(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        bob = await RunningPhone(settings_for(tmp_path / "b", auto_answer=0.0)).start()
+        assert bob.listen is not None
+        alice = Transferor(f"127.0.0.1:{bob.listen.port}")
+        try:
+            await alice.call()
+            for cseq in range(2, 12):  # ten REFERs at once, each to a target that fails at once
+                alice.cseq = cseq
+                alice.send("REFER", "Refer-To: <sip:carol@127.0.0.1:9;transport=tcp>")
+            answers: dict[int, Response] = {}
+            for _ in range(60):
+                message = await alice.receive()
+                if isinstance(message, Response) and message.cseq.method == "REFER":
+                    answers[message.cseq.seq] = message
+                if len(answers) == 10:
+                    break
+            statuses = [answers[cseq].status for cseq in sorted(answers)]
+            admitted = statuses.count(202)  # the bucket's burst, fewer if one was under way
+            assert statuses[0] == 202 and 1 <= admitted <= 3, statuses
+            assert statuses.count(503) == 10 - admitted, statuses
+            refused = [answers[c] for c in answers if answers[c].status == 503]
+            assert all(r.headers.get("Retry-After") == "2" for r in refused)
+            started = [e for e in bob.log.calls() if e.direction is Direction.OUT]
+            assert len({e.call_id for e in started}) == admitted  # one call per admitted REFER
+            original = [e for e in bob.log.calls() if e.call_id == "transfer-1"]
+            assert original[-1].state is CallState.CONFIRMED
         finally:
             alice.sock.close()
             await bob.stop()
