@@ -6,7 +6,9 @@
 #
 # Needs the project .venv (make venv) and dpkg-deb; installs PyInstaller into the .venv.
 # Environment: PYTHON (default .venv/bin/python), BUILD_DIR (default build/deb),
-# DEB_COMPRESSION (gzip|xz|zstd|none, default xz).
+# DEB_COMPRESSION (gzip|xz|zstd|none, default xz), DEB_VERSION (the package version, default
+# the project's), REUSE_BUNDLE=1 (package the PyInstaller bundle already in BUILD_DIR again,
+# e.g. to make a higher version for an upgrade test, instead of running PyInstaller).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -29,15 +31,20 @@ command -v dpkg-deb >/dev/null || { echo "build_deb.sh: dpkg-deb is missing (apt
 [ -x "$PYTHON" ] || { echo "build_deb.sh: no $PYTHON (run 'make venv' first)" >&2; exit 1; }
 "$PYTHON" -m PyInstaller --version >/dev/null 2>&1 || "$PYTHON" -m pip install -q "pyinstaller>=6.10"
 
-VERSION="$("$PYTHON" -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["project"]["version"])' "$ROOT/pyproject.toml")"
+PROJECT_VERSION="$("$PYTHON" -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["project"]["version"])' "$ROOT/pyproject.toml")"
+VERSION="${DEB_VERSION:-$PROJECT_VERSION}"
 ARCH="$(dpkg --print-architecture)"
 STAGE="$BUILD_DIR/alexphone_${VERSION}_${ARCH}"
 DEB="$OUTDIR/alexphone_${VERSION}_${ARCH}.deb"
 
-rm -rf "$BUILD_DIR"
-mkdir -p "$BUILD_DIR"
-"$PYTHON" -m PyInstaller --noconfirm --clean --log-level WARN \
-    --distpath "$BUILD_DIR/dist" --workpath "$BUILD_DIR/work" "$ROOT/installers/alexphone.spec"
+if [ "${REUSE_BUNDLE:-}" = 1 ] && [ -x "$BUILD_DIR/dist/alexphone/alexphone" ]; then
+    rm -rf "$BUILD_DIR"/alexphone_*
+else
+    rm -rf "$BUILD_DIR"
+    mkdir -p "$BUILD_DIR"
+    "$PYTHON" -m PyInstaller --noconfirm --clean --log-level WARN \
+        --distpath "$BUILD_DIR/dist" --workpath "$BUILD_DIR/work" "$ROOT/installers/alexphone.spec"
+fi
 
 install -d "$STAGE/DEBIAN" "$STAGE/opt" "$STAGE/usr/bin" "$STAGE/usr/share/applications"
 cp -a "$BUILD_DIR/dist/alexphone" "$STAGE/opt/alexphone"
