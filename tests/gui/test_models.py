@@ -105,6 +105,20 @@ def test_call_model_says_whether_the_audio_is_encrypted() -> None:
     )
 
 
+def test_call_model_says_when_dtls_verified_the_keys() -> None:
+    calls = CallModel()
+    calls.apply_state(CallChanged("c1", Direction.OUT, "sip:b@x", CallState.CONFIRMED), 1.0)
+    shaking = calls.apply_media("c1", "PCMU/8000", "a:1", "b:2", PathKind.HOST,
+                                Encryption.DTLS_SRTP, None)  # fmt: skip
+    assert shaking is not None and "DTLS handshake" in shaking.security_words
+    assert "\N{LOCK}" not in shaking.security_words  # not encrypted yet: no lock
+    keyed = calls.apply_media("c1", "PCMU/8000", "a:1", "b:2", PathKind.HOST,
+                              Encryption.DTLS_SRTP, "AEAD_AES_128_GCM")  # fmt: skip
+    assert keyed is not None and keyed.security_words == (
+        "\N{LOCK} Encrypted (AES-128-GCM); keys verified by DTLS fingerprint"
+    )
+
+
 def test_pair_model_highlights_the_selected_pair(qtmodeltester: ModelTester) -> None:
     pairs = PairModel()
     qtmodeltester.check(pairs, force_py=True)

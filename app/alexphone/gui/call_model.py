@@ -79,7 +79,11 @@ class CallInfo:
             return ""
         if self.encryption is Encryption.NONE:
             return "Not encrypted"
+        if self.encryption is Encryption.DTLS_SRTP and self.suite is None:
+            return "Securing the audio (DTLS handshake)\N{HORIZONTAL ELLIPSIS}"
         suite = SUITE_WORDS.get(self.suite or "", self.suite or "SRTP")
+        if self.encryption is Encryption.DTLS_SRTP:
+            return f"\N{LOCK} Encrypted ({suite}); keys verified by DTLS fingerprint"
         return f"\N{LOCK} Encrypted ({suite}); keys exchanged in the call setup"
 
     def state_words(self) -> str:
