@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -65,3 +68,24 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     reason = item.stash.get(_BLOCKED, None)
     if reason is not None:
         pytest.fail(f"{reason} (CI=true: interop tests must run, not skip)", pytrace=False)
+
+
+@pytest.fixture
+def read_only_dir(tmp_path: Path) -> Iterator[Path]:
+    """An empty directory nobody can write in, root included: a read-only tmpfs when run as
+    root (root ignores mode bits), else mode 0555. Unmounted or opened again afterwards."""
+    path = tmp_path / "read-only"
+    path.mkdir()
+    if os.geteuid() == 0:
+        mount = ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(path)]
+        subprocess.run(mount, check=True)
+        try:
+            yield path
+        finally:
+            subprocess.run(["umount", str(path)], check=True)
+    else:
+        path.chmod(0o555)
+        try:
+            yield path
+        finally:
+            path.chmod(0o755)

@@ -31,12 +31,42 @@ from alexphone.engine.settings import (
 )
 from alexphone.store.config import AppConfig, load_config
 from alexphone.store.credentials import PasswordStore
+from alexphone.store.profile_check import (
+    ProfileNotice,
+    check_config,
+    check_writable,
+    set_aside_config,
+)
 
 
 def gui_settings(args: argparse.Namespace) -> PhoneSettings:
-    """Settings for the desktop app: the options, then the profile's config.toml for the rest."""
+    """Settings for the desktop app: the options, then the profile's config.toml for the rest.
+
+    A config.toml that cannot be used counts as absent (``prepare_gui`` said so at start).
+    """
     base = settings_from(args)
-    config = load_config(base.profile)
+    try:
+        return _with_config(args, base, load_config(base.profile))
+    except ConfigError:
+        return _with_config(args, base, AppConfig())
+
+
+def prepare_gui(args: argparse.Namespace) -> tuple[PhoneSettings, list[ProfileNotice]]:
+    """The window's settings and what is wrong with its profile, the broken files set aside.
+
+    A bad option is a ConfigError (exit status 2); a bad profile never is.
+    """
+    base = settings_from(args)
+    found = (check_writable(base.profile), check_config(base.profile))
+    notices = [notice for notice in found if notice is not None]
+    try:
+        return _with_config(args, base, load_config(base.profile)), notices
+    except ConfigError as exc:  # valid TOML, but a value the phone cannot take
+        notices.append(set_aside_config(base.profile, str(exc)))
+        return _with_config(args, base, AppConfig()), notices
+
+
+def _with_config(args: argparse.Namespace, base: PhoneSettings, config: AppConfig) -> PhoneSettings:
     changes: dict[str, object] = {
         "mdns": config.network.lan_discovery and not args.no_mdns,
         "log_sip": True,  # the window has a SIP log view
@@ -106,7 +136,7 @@ def run_gui(args: argparse.Namespace) -> int:
         print(f"alexphone: the desktop app needs PySide6 ({exc})", file=sys.stderr)
         return 1
     try:
-        settings = gui_settings(args)
+        settings, notices = prepare_gui(args)
     except ConfigError as exc:
         print(f"alexphone: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -119,4 +149,5 @@ def run_gui(args: argparse.Namespace) -> int:
 
         return run
 
-    return run_app(settings.profile, runner, dial_check(settings), args.uri)
+    texts = [notice.text for notice in notices]
+    return run_app(settings.profile, runner, dial_check(settings), args.uri, texts)

@@ -41,6 +41,7 @@ from alexphone.engine.settings import (
     echo_cancel_option,
     sip_uri_option,
 )
+from alexphone.store.profile_check import check_writable
 
 DTMF_DIGITS = "0123456789*#ABCDabcd"
 
@@ -151,9 +152,21 @@ def _run(
         loop = asyncio.get_running_loop()
         server = ControlServer(socket_path(settings.profile)) if control else None
 
+        ready: list[PhoneClient] = []
+        stop_asked: list[int] = []
+
+        def stop(number: int) -> None:  # also while starting: Shutdown goes once the phone can
+            stop_asked.append(number)
+            for client in ready:
+                client.submit(Shutdown())
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop, sig)
+
         def on_started(client: PhoneClient) -> None:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, client.submit, Shutdown())
+            ready.append(client)
+            if stop_asked:
+                client.submit(Shutdown())
             if timeout is not None:
                 loop.call_later(timeout, client.submit, Shutdown())
             if server is not None:
@@ -184,8 +197,14 @@ def _run(
 
 
 def run_daemon(args: argparse.Namespace) -> int:
-    """Run ``daemon`` until SIGINT/SIGTERM, serving ``alexphone ctl``; exit status 0."""
-    _run(settings_from(args), printer(args.json), None, None, control=True)
+    """Run ``daemon`` until SIGINT/SIGTERM, serving ``alexphone ctl``; exit status 0.
+
+    In a profile that cannot be written there is no control socket; the engine's ``error``
+    event (where=profile) says so and how to fix it.
+    """
+    settings = settings_from(args)
+    writable = check_writable(settings.profile) is None
+    _run(settings, printer(args.json), None, None, control=writable)
     return 0
 
 

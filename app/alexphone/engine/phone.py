@@ -71,8 +71,8 @@ from alexphone.sip.message import Message
 from alexphone.sip.transaction import TransactionEvent
 from alexphone.sip.uri import SipUri
 from alexphone.store.alex_cache import AlexCacheStore
-from alexphone.store.database import DATABASE_NAME, open_database
 from alexphone.store.history import HistoryStore
+from alexphone.store.profile_check import open_profile_database
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE = 3.0
@@ -103,8 +103,7 @@ class Phone:
     async def run(self, on_started: Callable[[PhoneClient], None] | None = None) -> None:
         """Listen, register, obey commands; return after Shutdown and a clean goodbye."""
         loop = asyncio.get_running_loop()
-        self.settings.profile.mkdir(parents=True, exist_ok=True)
-        self._open_database()
+        self._open_database()  # creates the profile directory if it can
         tap = self._log_sip if self.settings.log_sip else None
         stack = SipStack(self._on_transaction_event, tls=self.settings.tls, on_wire=tap)
         fallback = self.settings.listen_fallback
@@ -160,11 +159,11 @@ class Phone:
 
     def _open_database(self) -> None:
         """Open the profile's database: call history and the ALEX cache (both optional)."""
-        try:
-            self._db = open_database(self.settings.profile / DATABASE_NAME)
-        except ConfigError as exc:  # history and cache are records: calls work without them
-            self.emit(ErrorReported(ErrorSource.PROFILE, f"no call history or ALEX cache: {exc}"))
-            return
+        # a newer or broken file is set aside, an unwritable profile gets one in memory:
+        # history and cache are records, calls work without them
+        self._db, notice = open_profile_database(self.settings.profile)
+        if notice is not None:
+            self.emit(ErrorReported(ErrorSource.PROFILE, notice.text))
         self.history = CallHistory(HistoryStore(self._db))
 
     def _alex_hub(self, stack: SipStack) -> AlexHub:

@@ -18,7 +18,7 @@ from alexphone.gui.main_window import MainWindow, WindowContext
 from alexphone.gui.single_instance import InstanceServer, hand_over
 from alexphone.gui.style import apply_style
 from alexphone.gui.window_models import WindowModels
-from alexphone.store.database import DATABASE_NAME, open_database
+from alexphone.store.profile_check import open_profile_database
 
 ICON_SIZES = (16, 32, 48, 64, 128, 256)
 LOG_NAME = "alexphone.log"
@@ -46,10 +46,13 @@ def load_icon(resources: Path | None) -> QIcon:
     return icon
 
 
-def _log_to_profile(profile: Path) -> Path:
-    profile.mkdir(parents=True, exist_ok=True)
+def _log_to_profile(profile: Path) -> Path | None:
     path = profile / LOG_NAME
-    handler = logging.FileHandler(path, encoding="utf-8")
+    try:
+        profile.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:  # an unwritable profile: its notice says so; the log stays on stderr
+        return None
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.setLevel(logging.INFO)
     root = logging.getLogger()
@@ -70,8 +73,13 @@ def build_window(
     runner: Callable[[], EngineRunner],
     check: DialCheck,
     argv: Sequence[str] = (),
+    notices: Sequence[str] = (),
 ) -> tuple[QApplication, MainWindow]:
-    """Create (or reuse) the QApplication and the main window for ``profile``, not shown yet."""
+    """Create (or reuse) the QApplication and the main window for ``profile``, not shown yet.
+
+    ``notices`` (what was wrong with the profile) and the database's own are shown in the
+    window; a newer or broken database is set aside and a fresh one used.
+    """
     app = application(argv)
     app.setApplicationName("Alexphone")
     app.setDesktopFileName("alexphone")
@@ -79,20 +87,31 @@ def build_window(
     resources = resources_dir()
     icon = load_icon(resources)
     app.setWindowIcon(icon)
+    database, notice = open_profile_database(profile)
+    if notice is not None and notice.text not in notices:  # an unwritable profile: said once
+        notices = [*notices, notice.text]
+    for text in notices:
+        print(f"alexphone: {text}", file=sys.stderr)
     context = WindowContext(
         profile=profile,
-        database=open_database(profile / DATABASE_NAME),
+        database=database,
         runner=runner,
         check=check,
         icon=icon,
         sounds=resources / "sounds" if resources is not None else None,
         log_path=_log_to_profile(profile),
     )
-    return app, MainWindow(context, WindowModels.build(context.database))
+    window = MainWindow(context, WindowModels.build(context.database))
+    window.show_profile_notices(notices)
+    return app, window
 
 
 def run_gui(
-    profile: Path, runner: Callable[[], EngineRunner], check: DialCheck, dial: str | None = None
+    profile: Path,
+    runner: Callable[[], EngineRunner],
+    check: DialCheck,
+    dial: str | None = None,
+    notices: Sequence[str] = (),
 ) -> int:
     """Show the window, start the engine, dial ``dial`` if given; return the exit status.
 
@@ -101,12 +120,17 @@ def run_gui(
     application()
     if hand_over(profile, dial):
         return 0
-    app, window = build_window(profile, runner, check)
+    windows: list[MainWindow] = []  # the window, once there is one to close
+    asked: list[int] = []  # signals that came while it was being built
+    for number in (signal.SIGINT, signal.SIGTERM):  # close cleanly: unregister, BYE
+        signal.signal(number, lambda n, _f: windows[0].close() if windows else asked.append(n))
+    app, window = build_window(profile, runner, check, notices=notices)
+    windows.append(window)
+    if asked:
+        return 0
     instance = InstanceServer(profile, window)
     instance.launched.connect(window.launched)
     instance.listen()
-    for number in (signal.SIGINT, signal.SIGTERM):  # close cleanly: unregister, BYE
-        signal.signal(number, lambda _n, _f: window.close())
     wake = QTimer(app)  # Python runs signal handlers only when the interpreter gets control
     wake.timeout.connect(lambda: None)
     wake.start(250)
@@ -114,7 +138,7 @@ def run_gui(
     window.start_engine()
     if dial:
         window.launched(dial)
-    elif window.needs_first_run():
+    elif window.needs_first_run() and not notices:  # a broken profile is not a new one
         window.open_first_run()
     status = app.exec()
     instance.close()

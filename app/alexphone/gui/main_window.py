@@ -8,7 +8,7 @@ the window owns the engine thread. Every command the user gives goes through
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
         self.ringer = Ringer(context.sounds, self.submit, context.profile, self)
         self.incoming_dialogs: dict[str, IncomingDialog] = {}
         self.settings_dialog: SettingsDialog | None = None
+        self.profile_notice: QMessageBox | None = None
         self._build()
         self._connect()
         self._refresh_completions()
@@ -334,6 +335,18 @@ class MainWindow(QMainWindow):
     def _audio_problem(self, text: str) -> None:
         self.banner.setText(f"{text} Pick another device in Phone → Accounts & settings → Audio.")
         self.banner.show()
+
+    def show_profile_notices(self, notices: Sequence[str]) -> None:
+        """Say what was wrong with the profile (files set aside, defaults used), once."""
+        if not notices:
+            return
+        self.banner.setText("\n".join(notices))
+        self.banner.show()
+        box = QMessageBox(QMessageBox.Icon.Warning, "Alexphone", "Your profile needs a look.")
+        box.setInformativeText("\n\n".join(notices))
+        box.setParent(self, box.windowFlags())
+        self.profile_notice = box
+        box.open()
 
     def _error_reported(self, where: ErrorSource, message: str) -> None:
         if where is ErrorSource.CALL:

@@ -100,6 +100,28 @@ def parse_config(text: str) -> AppConfig:
     return AppConfig(**sections)
 
 
+def unknown_keys(text: str) -> tuple[str, ...]:
+    """Name the sections and keys of TOML ``text`` this version does not know (``audio.volume``).
+
+    ConfigError if the text is not TOML.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config: {exc}") from None
+    known = {
+        item.name: type(getattr(AppConfig(), item.name)) for item in dataclasses.fields(AppConfig)
+    }
+    found: list[str] = []
+    for name, table in data.items():
+        if name not in known:
+            found.append(name)
+        elif isinstance(table, dict):
+            keys = {item.name for item in dataclasses.fields(known[name])}
+            found.extend(f"{name}.{key}" for key in table if key not in keys)
+    return tuple(found)
+
+
 def load_config(profile: Path) -> AppConfig:
     """Read ``config.toml`` from the profile; defaults when there is none."""
     path = profile / CONFIG_NAME

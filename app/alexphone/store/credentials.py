@@ -13,10 +13,15 @@ PASSWORD_FILE = "password"
 
 
 def _keyring() -> ModuleType | None:
+    """The keyring module if it has a working backend (a headless box often has none)."""
     try:
-        return importlib.import_module("keyring")
+        module = importlib.import_module("keyring")
+        fail = importlib.import_module("keyring.backends.fail")
     except ImportError:
         return None
+    if isinstance(module.get_keyring(), fail.Keyring):
+        return None  # every call would raise NoKeyringError: use the 0600 file instead
+    return module
 
 
 class PasswordStore:

@@ -43,17 +43,45 @@ MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+class DatabaseTooNew(ConfigError):
+    """The database was written by a newer Alexphone: its schema ``version`` is unknown here."""
+
+    def __init__(self, message: str, version: int) -> None:
+        super().__init__(message)
+        self.version = version
+
+
 def open_database(path: Path) -> sqlite3.Connection:
     """Open (creating or upgrading) the database at ``path``; ConfigError if it is unusable."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         connection = sqlite3.connect(path, isolation_level=None)
+    except sqlite3.DatabaseError as exc:
+        raise ConfigError(f"database {path}: {exc}") from None
+    try:
+        version = schema_version(connection)
+        if version > SCHEMA_VERSION:  # before any write: the newer program's file stays as it is
+            raise DatabaseTooNew(
+                f"database schema {version} is newer than this Alexphone ({SCHEMA_VERSION})",
+                version,
+            )
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")  # WAL: durable up to the last checkpoint
         connection.execute("PRAGMA foreign_keys=ON")
         migrate(connection)
     except sqlite3.DatabaseError as exc:
+        connection.close()
         raise ConfigError(f"database {path}: {exc}") from None
+    except ConfigError:
+        connection.close()
+        raise
+    return connection
+
+
+def open_memory_database() -> sqlite3.Connection:
+    """Open an empty database in memory, for a profile that cannot be written."""
+    connection = sqlite3.connect(":memory:", isolation_level=None)
+    migrate(connection)
     return connection
 
 
@@ -67,8 +95,8 @@ def migrate(connection: sqlite3.Connection) -> None:
     """Apply every migration the database has not seen yet, each in its own transaction."""
     version = schema_version(connection)
     if version > SCHEMA_VERSION:
-        raise ConfigError(
-            f"database schema {version} is newer than this Alexphone ({SCHEMA_VERSION})"
+        raise DatabaseTooNew(
+            f"database schema {version} is newer than this Alexphone ({SCHEMA_VERSION})", version
         )
     for step in range(version, SCHEMA_VERSION):
         connection.execute("BEGIN IMMEDIATE")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+import pytest
+
 from alexphone.store.credentials import PasswordStore
 
 
@@ -25,3 +27,18 @@ def test_wider_existing_file_is_narrowed(tmp_path: Path) -> None:
     assert stat.S_IMODE(store.file.stat().st_mode) == 0o600
     store.delete("sip:a@b")
     assert not store.file.exists()
+
+
+def test_a_keyring_without_a_backend_falls_back_to_the_file(tmp_path: Path) -> None:
+    keyring = pytest.importorskip("keyring")
+    from keyring.backends import fail
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())  # as on a headless box: the module, no backend
+    try:
+        store = PasswordStore(tmp_path)
+        store.set("sip:alice@example.com", "pw")
+        assert store.get("sip:alice@example.com") == "pw"
+        assert store.backend.startswith("file ")
+    finally:
+        keyring.set_keyring(previous)
