@@ -6,6 +6,7 @@ import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before pytest-qt creates the QApplication
 
+import gc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,6 +22,21 @@ from alexphone.store.credentials import PasswordStore
 from alexphone.store.database import open_database
 
 WAIT_MS = 5000
+
+
+@pytest.fixture(autouse=True)
+def collect_in_the_gui_thread() -> Iterator[None]:
+    """Collect each test's garbage here, in the GUI thread, with automatic collection off.
+
+    Left to the automatic collector, a cycle holding a closed window's widgets may be
+    collected in a later test's engine thread, which crashes Qt (gui/collector.py).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    yield
+    gc.collect()
+    if enabled:
+        gc.enable()
 
 
 @pytest.fixture

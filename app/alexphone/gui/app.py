@@ -13,6 +13,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from alexphone.gui.bridge import EngineRunner
+from alexphone.gui.collector import GuiThreadCollector
 from alexphone.gui.dial_box import DialCheck
 from alexphone.gui.main_window import MainWindow, WindowContext
 from alexphone.gui.single_instance import InstanceServer, hand_over
@@ -83,6 +84,8 @@ def build_window(
     app = application(argv)
     app.setApplicationName("Alexphone")
     app.setDesktopFileName("alexphone")
+    if app.findChild(GuiThreadCollector) is None:
+        GuiThreadCollector(app)
     apply_style(app)
     resources = resources_dir()
     icon = load_icon(resources)
