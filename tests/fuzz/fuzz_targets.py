@@ -18,6 +18,8 @@ from alexphone.alex.candidate import Candidate, CandidateType
 from alexphone.alex.items import AlexSession, format_item, parse_item, read_alex
 from alexphone.core.errors import ParseError
 from alexphone.core.ids import IdFactory
+from alexphone.media.dtls import DtlsEndpoint, HandshakeFailed
+from alexphone.media.dtls_certificate import DtlsCertificate
 from alexphone.media.srtp import SrtpProtection
 from alexphone.rtp.demux import classify
 from alexphone.rtp.dtmf import DtmfEvent
@@ -33,6 +35,7 @@ from alexphone.rtp.rtcp_packet import (
     serialize_compound,
 )
 from alexphone.sdp.crypto import CryptoSuite, SrtpKeys, local_crypto, parse_crypto_lines
+from alexphone.sdp.dtls import DtlsParams, DtlsRole, Fingerprint, answer_dtls, offers_dtls
 from alexphone.sdp.session import SessionDescription
 from alexphone.sip.message import Headers, Request
 from alexphone.sip.parser import StreamFramer, parse
@@ -75,7 +78,12 @@ SDP_SEEDS = (
     + b";inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj|2^20|2:32 KDR=1 UNENCRYPTED_SRTCP\r\n",
     b"v=0\r\no=- 0 0 IN IP6 ::1\r\ns= \r\nc=IN IP6 ::1\r\nt=0 0\r\nm=audio 0 RTP/AVP 0\r\n"
     b"m=video 5000/2 RTP/AVP 31\r\na=inactive\r\nr=1 2 3\r\n",
+    b"v=0\r\no=- 1 2 IN IP4 192.0.2.7\r\ns=-\r\nc=IN IP4 192.0.2.7\r\nt=0 0\r\n"
+    b"a=setup:actpass\r\na=fingerprint:SHA-256 "
+    + ":".join(f"{b:02X}" for b in range(32)).encode()
+    + b"\r\nm=audio 7000 UDP/TLS/RTP/SAVPF 0\r\na=rtpmap:0 PCMU/8000\r\na=setup:active\r\n",
 )
+_OUR_FINGERPRINT = Fingerprint("sha-256", bytes(32))
 
 _INVITE = (
     "INVITE sip:bob@biloxi.example.com;transport=udp SIP/2.0\r\n"
@@ -160,6 +168,8 @@ def decode_sdp(data: bytes) -> object:
         with contextlib.suppress(ParseError):
             for crypto in parse_crypto_lines(media.attributes_named("crypto")):
                 _ = (crypto.known_suite, str(crypto))
+        if offers_dtls(sdp, media):  # a reason string is a refusal, never an exception
+            _ = answer_dtls(sdp, media, _OUR_FINGERPRINT)
     again = SessionDescription.parse(bytes(sdp))
     assert again == sdp, "SDP does not round-trip"
     return sdp
@@ -314,9 +324,42 @@ class SrtpDecoder:
         return decode_rtcp(plain) if rtcp else decode_rtp(plain)
 
 
+class DtlsDecoder:
+    """DTLS datagrams into a fresh server endpoint (OpenSSL underneath): the handshake goes
+    on or fails (a refusal, reported here as ParseError), the endpoint never raises."""
+
+    def __init__(self) -> None:
+        self.client_cert, self.server_cert = DtlsCertificate.generate(), DtlsCertificate.generate()
+
+    def _endpoint(self, role: DtlsRole) -> DtlsEndpoint:
+        mine, theirs = self.client_cert, self.server_cert
+        if role is DtlsRole.SERVER:
+            mine, theirs = theirs, mine
+        return DtlsEndpoint(mine, DtlsParams(role, (theirs.fingerprint,)))
+
+    def seeds(self) -> tuple[bytes, ...]:
+        """A ClientHello, and a server's first flight as a client receives it."""
+        client, server = self._endpoint(DtlsRole.CLIENT), self._endpoint(DtlsRole.SERVER)
+        server.start(0.0)
+        client.start(0.0)
+        hello = client.datagrams_to_send()
+        for datagram in hello:
+            server.receive_datagram(datagram, 0.0)
+        return (*hello, *server.datagrams_to_send())
+
+    def __call__(self, data: bytes) -> object:
+        server = self._endpoint(DtlsRole.SERVER)
+        server.start(0.0)
+        server.receive_datagram(data, 0.0)
+        event = server.next_event()
+        if isinstance(event, HandshakeFailed):
+            raise ParseError(event.reason)
+        return server.datagrams_to_send()
+
+
 def all_targets() -> dict[str, Target]:
     """Every decoder under fuzz, by name."""
-    srtp = SrtpDecoder()
+    srtp, dtls = SrtpDecoder(), DtlsDecoder()
     return {
         t.name: t
         for t in (
@@ -327,6 +370,7 @@ def all_targets() -> dict[str, Target]:
             Target("rtp", RTP_SEEDS, False, decode_rtp),
             Target("rtcp", RTCP_SEEDS, False, decode_rtcp),
             Target("srtp", srtp.seeds(), False, srtp),
+            Target("dtls", dtls.seeds(), False, dtls),
         )
     }
 

@@ -136,7 +136,7 @@ class DtlsEndpoint:
     ) -> None:
         self.role = params.role
         self.state = DtlsState.NEW
-        self.dropped = 0  # records OpenSSL refused after the handshake
+        self.dropped = 0  # datagrams refused, records OpenSSL refused after the handshake
         self._fingerprints = params.fingerprints
         self._timeout = handshake_timeout
         self._deadline: float | None = None
@@ -162,7 +162,11 @@ class DtlsEndpoint:
         """Take one DTLS datagram from the peer."""
         if self.state not in (DtlsState.HANDSHAKING, DtlsState.CONNECTED):
             return
-        self._conn.bio_write(data)
+        try:
+            self._conn.bio_write(data)
+        except SSL.Error:  # an empty datagram: OpenSSL's memory BIO refuses it (found by fuzzing)
+            self.dropped += 1
+            return
         if self.state is DtlsState.HANDSHAKING:
             self._handshake(now)
         else:
