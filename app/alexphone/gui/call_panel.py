@@ -204,6 +204,26 @@ class CallPanel(QFrame):
             self.input_meter.set_db(input_db)
             self.output_meter.set_db(output_db)
 
+    def answer(self) -> None:
+        """Answer the call shown if it rings for us (the Answer button or its shortcut)."""
+        if self.call is not None and self.answer_button.isVisibleTo(self):
+            self._request(self.answer_requested)
+
+    def hang_up(self) -> None:
+        """Hang up (or decline) the call shown, if it is still going."""
+        if self.call is not None and self.call.active:
+            self._request(self.hang_up_requested)
+
+    def toggle_mute(self) -> None:
+        """Mute or unmute the call shown, as its Mute button would."""
+        if self.call is not None and self.mute_button.isVisibleTo(self):
+            self.mute_button.click()
+
+    def toggle_hold(self) -> None:
+        """Hold or resume the call shown, as its Hold button would."""
+        if self.call is not None and self.hold_button.isVisibleTo(self):
+            self.hold_button.click()
+
     def _refresh_timer(self) -> None:
         if self.call is not None:
             self.timer_label.setText(format_duration(self.call.elapsed(self._clock())) or "0:00")

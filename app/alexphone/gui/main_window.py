@@ -51,6 +51,7 @@ from alexphone.gui.first_run import FirstRunWizard
 from alexphone.gui.incoming_dialog import IncomingDialog
 from alexphone.gui.ringer import Ringer
 from alexphone.gui.settings_dialog import SettingsDialog
+from alexphone.gui.shortcuts import install_shortcuts
 from alexphone.gui.side_tabs import SideTabs
 from alexphone.gui.sip_log_view import SipLogView
 from alexphone.gui.tray import PhoneTray
@@ -105,6 +106,7 @@ class MainWindow(QMainWindow):
         self.settings_dialog: SettingsDialog | None = None
         self.profile_notice: QMessageBox | None = None
         self._build()
+        self.shortcuts = install_shortcuts(self, self.call_panel, self.dial_box)
         self._connect()
         self._refresh_completions()
 
