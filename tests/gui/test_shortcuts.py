@@ -39,9 +39,7 @@ def _press(qtbot: QtBot, window: MainWindow, key: Qt.Key, command: Command) -> N
     assert sent.args == [command]
 
 
-def test_answer_mute_hold_and_hang_up_by_keyboard(
-    qtbot: QtBot, make_window: WindowFactory
-) -> None:
+def test_answer_mute_hold_and_hang_up_by_keyboard(qtbot: QtBot, make_window: WindowFactory) -> None:
     window = _shown(qtbot, make_window)
     remote = "sip:carol@example.com"
     window.bridge.forward(CallChanged("c-1", Direction.IN, remote, CallState.RINGING))
