@@ -94,9 +94,27 @@ class ToneSource:
         self.rate = rate
         self.hz = hz
         self._phase = 0.0
+        self._period = 0  # an integer frequency repeats exactly every rate/gcd(rate, hz) samples
+        self._at = 0  # where in that period the next sample is
+        self._table = b""  # whole periods, synthesised once, enough for a 100 ms read
+        if hz > 0 and float(hz).is_integer():
+            self._period = rate // math.gcd(rate, int(hz))
+            repeats = -(-(self._period + rate // 10) // self._period)
+            self._table = self._synth(self._period * repeats)
+            self._phase = 0.0
 
     def read(self, samples: int) -> bytes:
         """Return the next ``samples`` samples of the tone, phase-continuous."""
+        if not self._period:
+            return self._synth(samples)
+        at = self._at
+        self._at = (at + samples) % self._period
+        if at + samples <= len(self._table) // 2:
+            return self._table[2 * at : 2 * (at + samples)]
+        self._phase = 2 * math.pi * self.hz * at / self.rate
+        return self._synth(samples)
+
+    def _synth(self, samples: int) -> bytes:
         step = 2 * math.pi * self.hz / self.rate
         phases = self._phase + step * np.arange(samples)
         self._phase = float((self._phase + step * samples) % (2 * math.pi))

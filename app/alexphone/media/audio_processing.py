@@ -138,20 +138,22 @@ class AudioProcessing:
     def process_capture(self, pcm: bytes) -> bytes:
         """Return ``pcm`` (captured, 16-bit LE mono at ``rate``) cleaned, same length."""
         wanted = len(pcm) // 2
-        self._capture = np.concatenate((self._capture, _to_work(self._to_work, pcm)))
-        whole = self._capture.size - self._capture.size % self.frame
+        near = _to_work(self._to_work, pcm)
+        if self._capture.size:
+            near = np.concatenate((self._capture, near))
+        whole = near.size - near.size % self.frame
+        self._capture = near[whole:]
         if whole:
-            near, self._capture = self._capture[:whole], self._capture[whole:]
-            cleaned = self._processor.process(near, self._take_render(whole))
+            cleaned = self._processor.process(near[:whole], self._take_render(whole))
             if self._from_work.passthrough:
                 back = np.asarray(cleaned, np.int16)  # already 16-bit samples
             else:
                 back = _int16(self._from_work.process(cleaned.astype(np.float64)))
-            self._out = np.concatenate((self._out, back))
+            self._out = np.concatenate((self._out, back)) if self._out.size else back
         chunk, self._out = self._out[:wanted], self._out[wanted:]
         if chunk.size < wanted:
             chunk = np.concatenate((chunk, np.zeros(wanted - chunk.size, np.int16)))
-        return chunk.astype("<i2").tobytes()
+        return chunk.astype("<i2", copy=False).tobytes()
 
     def _take_render(self, count: int) -> Pcm16 | None:
         if not self.options.echo_cancel:

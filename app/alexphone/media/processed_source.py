@@ -70,6 +70,8 @@ class ProcessedSource:
         self.tap = tap
         self.processing = processing
         self.capture_latency = capture_latency
+        # resolved once: an isinstance check against a runtime Protocol is slow per frame
+        self._backlog = source.available if isinstance(source, CapturingSource) else None
 
     def read(self, samples: int) -> bytes:
         """Return ``samples`` processed samples (16-bit LE mono at ``rate``)."""
@@ -81,7 +83,7 @@ class ProcessedSource:
 
     def available(self) -> int | None:
         """Return what the wrapped microphone captured and not read (None: no clock of its own)."""
-        return self.source.available() if isinstance(self.source, CapturingSource) else None
+        return self._backlog() if self._backlog is not None else None
 
     def close(self) -> None:
         """Close the wrapped source."""

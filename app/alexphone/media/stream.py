@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -61,6 +62,7 @@ DEVICE_LEAD = 0.060
 MAX_REFILL = 10  # frames written to a device in one tick at most (after a long stall)
 ADJUST_TICKS = 25  # a microphone's drift is followed by one frame more or less at most this often
 SILENCE_DB = -100.0
+_Reading = Callable[[], int | None]  # a device's count of samples waiting
 
 
 class RmsLevel:
@@ -176,6 +178,11 @@ class MediaStream:
         self.fec_recovered = 0
         self.input_level = RmsLevel()  # what the microphone captured (even when muted)
         self.output_level = RmsLevel()  # what we played
+        # what the endpoints can tell, looked up when they change: an isinstance check against
+        # a runtime Protocol costs about 18 µs, too much for every frame
+        self._endpoints: tuple[AudioSource, AudioSink] | None = None
+        self._backlog: _Reading | None = None
+        self._queued: _Reading | None = None
 
     def _make_encoder(self, codec: Codec) -> AudioCodec:
         encoder: AudioCodec
@@ -251,9 +258,10 @@ class MediaStream:
         """Frames to send this tick: one, or (a microphone on its own clock) 0 or 2 now and
         then, so a whole frame is always there to read and the backlog stays under 3."""
         self._since_adjust += 1
-        if not isinstance(self.source, CapturingSource) or self._since_adjust < ADJUST_TICKS:
+        backlog = self._clocks()[0]
+        if backlog is None or self._since_adjust < ADJUST_TICKS:
             return 1
-        available = self.source.available()
+        available = backlog()
         if available is None:
             return 1
         ready = available / self.encoder.frame_samples
@@ -304,9 +312,23 @@ class MediaStream:
             self._dtmf_gap = DTMF_GAP_FRAMES
         return True
 
+    def _clocks(self) -> tuple[_Reading | None, _Reading | None]:
+        """(the microphone's backlog, the device FIFO's fill) where the endpoints have them."""
+        source, sink = self.source, self.sink
+        known = self._endpoints
+        if known is None or known[0] is not source or known[1] is not sink:
+            self._endpoints = (source, sink)
+            self._backlog = source.available if isinstance(source, CapturingSource) else None
+            self._queued = sink.queued if isinstance(sink, BufferedSink) else None
+        return self._backlog, self._queued
+
+    def _sink_queued(self) -> int | None:
+        queued = self._clocks()[1]
+        return queued() if queued is not None else None
+
     def _play(self, now: float) -> None:
         frame = round(self.sink.rate * FRAME_SECONDS)
-        queued = self.sink.queued() if isinstance(self.sink, BufferedSink) else None
+        queued = self._sink_queued()
         if queued is not None:
             self._origin = None
             for _ in range(MAX_REFILL):
@@ -321,7 +343,7 @@ class MediaStream:
 
     def _arrival_clock(self, now: float) -> float | None:
         """Where the playout clock ideally stands at loop time ``now`` (see ``_play``)."""
-        queued = self.sink.queued() if isinstance(self.sink, BufferedSink) else None
+        queued = self._sink_queued()
         if queued is not None:
             # what the device has consumed, plus the lead we refill to: independent of
             # when the loop last ran its tick

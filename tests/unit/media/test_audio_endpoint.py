@@ -39,6 +39,17 @@ def test_tone_is_phase_continuous_at_the_asked_frequency() -> None:
     assert np.max(np.abs(np.diff(samples))) < 2 * np.pi * 1000 / 8000 * 8192 * 1.01
 
 
+@pytest.mark.parametrize("hz", [440, 600, 440.5])
+def test_tone_is_the_same_sine_whatever_the_read_sizes(hz: float) -> None:
+    # integer frequencies come from a table of whole periods; any read size joins up
+    source = ToneSource(48000, hz)
+    sizes = [960] * 30 + [7, 48000, 960, 13] * 3
+    got = np.concatenate([to_samples(source.read(n)) for n in sizes])
+    want = np.rint(np.sin(2 * np.pi * hz / 48000 * np.arange(got.size)) * 0.25 * 32767)
+    assert got.size == sum(sizes)
+    assert np.max(np.abs(got - want)) <= 1
+
+
 def test_silence_and_null() -> None:
     assert SilenceSource(8000).read(160) == bytes(320)
     sink = NullSink(8000)
