@@ -83,4 +83,4 @@ def test_ctrl_l_goes_to_the_dial_box(qtbot: QtBot, make_window: WindowFactory) -
 
     assert QApplication.focusWidget() is window.dial_box.edit
     assert window.dial_box.edit.selectedText() == "sip:bob@example.com"
-    assert [a.text() for a in window.menuBar().actions()] == ["&Phone", "&Call"]
+    assert [a.text() for a in window.menuBar().actions()][:2] == ["&Phone", "&Call"]

@@ -46,6 +46,7 @@ from alexphone.gui.bridge import EngineRunner, EngineThread, EventBridge
 from alexphone.gui.call_model import CallInfo
 from alexphone.gui.call_panel import CallPanel
 from alexphone.gui.contact_dialog import ContactDialog
+from alexphone.gui.contact_files import ContactFiles
 from alexphone.gui.dial_box import DialBox, DialCheck
 from alexphone.gui.first_run import FirstRunWizard
 from alexphone.gui.incoming_dialog import IncomingDialog
@@ -107,6 +108,7 @@ class MainWindow(QMainWindow):
         self.profile_notice: QMessageBox | None = None
         self._build()
         self.shortcuts = install_shortcuts(self, self.call_panel, self.dial_box)
+        self.contact_files = ContactFiles(self, self.contacts, models.contact_store)
         self._connect()
         self._refresh_completions()
 
@@ -231,6 +233,8 @@ class MainWindow(QMainWindow):
         self.first_run_action.triggered.connect(self.open_first_run)
         self.restart_action.triggered.connect(self.restart_engine)
         self.history.modelReset.connect(self._refresh_completions)
+        self.contact_files.contacts_imported.connect(lambda _n: self._refresh_completions())
+        self.contact_files.said.connect(lambda text: self.statusBar().showMessage(text, 10000))
 
     # -- engine ------------------------------------------------------------------------------
 
