@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -69,7 +70,7 @@ def _bob(lab: Lab, net: Uplinks, peer: str) -> Baresip | Alexphone:
 
 
 def _alice(lab: Lab, net: Uplinks, plain: bool) -> Alexphone:
-    args = ["--no-alex"] if plain else []
+    args = ["-v", "--no-alex"] if plain else ["-v"]
     alice = Alexphone(
         lab, net.mover.ns, "alice", listen=["udp:0.0.0.0:5060"], audio_in="tone:440",
         audio_out="null", args=args,
@@ -99,7 +100,7 @@ def _moves(lab: Lab, net: Uplinks, moves: int, make_first: bool) -> list[tuple[f
     return done
 
 
-def _row(peer: str, make_first: bool, moves: int) -> dict[str, Any]:
+def _row(peer: str, make_first: bool, moves: int, keep: Path | None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-handoff-") as tmp:
         lab = Lab(Path(tmp))
         try:
@@ -121,6 +122,8 @@ def _row(peer: str, make_first: bool, moves: int) -> dict[str, Any]:
             alice.stop()
         finally:
             lab.close()
+            if keep is not None:  # the processes' logs and captures, for a closer look
+                shutil.copytree(tmp, keep / f"{peer}-{'mbb' if make_first else 'bbm'}")
     peer_ip = net.peer.ipv4
     gaps_bob, gaps_alice, lost = [], [], []
     for moved_at, old in done:
@@ -134,6 +137,10 @@ def _row(peer: str, make_first: bool, moves: int) -> dict[str, Any]:
         **_summary("gap_at_bob_ms", gaps_bob),
         **_summary("gap_at_alice_ms", gaps_alice),
         **_summary("lost", [float(n) for n in lost]),
+        "per_move": [
+            {"at": round(m, 3), "gap_at_bob_ms": round(b), "gap_at_alice_ms": round(a), "lost": n}
+            for (m, _), b, a, n in zip(done, gaps_bob, gaps_alice, lost, strict=True)
+        ],
     }
 
 
@@ -155,9 +162,10 @@ def main() -> None:
     parser.add_argument("--moves", type=int, default=10)
     parser.add_argument("--rows", nargs="+", default=list(ROWS), choices=list(ROWS))
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--keep", type=Path, help="copy the lab's logs and captures here")
     args = parser.parse_args()
     for name in args.rows:
-        result = _row(*ROWS[name], args.moves)
+        result = _row(*ROWS[name], args.moves, args.keep)
         if args.json:
             print(json.dumps(result), flush=True)
             continue
