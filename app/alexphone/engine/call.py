@@ -149,15 +149,16 @@ class Call:
         """End the call by whatever its state allows: CANCEL, BYE or a final response."""
         self._feed(lambda now: self.session.hang_up(now, code, reason))
 
-    def hold(self, on: bool) -> None:
-        """Send a re-INVITE that holds (a=sendonly) or resumes (a=sendrecv) the call."""
+    def hold(self, on: bool) -> bool:
+        """Send a re-INVITE that holds (a=sendonly) or resumes (a=sendrecv) the call; False
+        if it cannot go now (an offer of ours still waits for its answer)."""
 
         def build(dialog: Dialog) -> Request:
             reinvite = self.signaling.prepare_in_dialog(dialog, "INVITE")
             self.attach_sdp(reinvite, self.sdp.hold() if on else self.sdp.unhold())
             return reinvite
 
-        self.reoffer(build, lambda reinvite: _ReinviteOutcome(self, reinvite))
+        return self.reoffer(build, lambda reinvite: _ReinviteOutcome(self, reinvite))
 
     def reoffer(
         self, build: BuildReoffer, handler: ReofferHandler, *, replace: bool = True

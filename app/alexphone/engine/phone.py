@@ -113,7 +113,7 @@ class Phone:
                 self.emit(ListenPortTaken(str(wanted), str(spec)))
         alex = self._alex_hub(stack) if self.settings.alex else None
         self.ua = UserAgent(self.settings, stack, self.emit, self.ids, alex)
-        self.board = Switchboard(self.ua.calls, self.ua.media.shared, self.emit)
+        self.board = Switchboard(self.ua.calls, self.ua.media.shared, self.emit, loop.call_soon)
         self.ua.transferor.holds = self.board  # a transfer holds through the switchboard
         trials = self._trials = AccountTrials(self.ua, self.emit, self.ids)
         self.emit(UaReady(tuple(str(spec) for spec in bound), str(self.settings.profile)))

@@ -20,6 +20,7 @@ from alexphone.core.errors import LocalProtocolError
 from alexphone.engine.commands import OtherCalls
 from alexphone.engine.events import (
     CallChanged,
+    CallMedia,
     CallMode,
     CallModeChanged,
     CallState,
@@ -70,8 +71,8 @@ class Line(Protocol):
         """Tell whether the call is up."""
         ...
 
-    def hold(self, on: bool) -> None:
-        """Send the re-INVITE that holds (or resumes) the call."""
+    def hold(self, on: bool) -> bool:
+        """Send the re-INVITE that holds (or resumes) the call; False if it cannot go now."""
         ...
 
     def answer(self) -> None:
@@ -99,15 +100,21 @@ class Switchboard:
     """Decides which calls we talk with; carries it out on the calls and the mixer."""
 
     def __init__(
-        self, calls: Mapping[str, Line], audio: Mixing, emit: Callable[[Event], None]
+        self,
+        calls: Mapping[str, Line],
+        audio: Mixing,
+        emit: Callable[[Event], None],
+        defer: Callable[[Callable[[], None]], object] = lambda step: step(),
     ) -> None:
         self.calls = calls
         self.audio = audio
         self.emit = emit
+        self.defer = defer  # runs a step after the call that reported has finished its own
         self.modes: dict[str, CallMode] = {}
         self.held_order: list[str] = []  # oldest hold first: Swap resumes the last
         self.states: dict[str, CallChanged] = {}  # the latest call.state of each live call
         self.waiting = False
+        self.unsent: dict[str, bool] = {}  # hold wishes a re-INVITE under way held back
 
     def mode(self, call_id: str) -> CallMode:
         """Return the mode of ``call_id`` (active until told otherwise)."""
@@ -123,7 +130,7 @@ class Switchboard:
         mode = self.mode(call_id)
         new, signal = TABLE[(mode, intent)]
         if signal is not Signal.NONE:
-            call.hold(signal is Signal.HOLD)
+            self._signal(call_id, signal is Signal.HOLD)
         if new is mode:
             return
         self.modes[call_id] = new
@@ -133,6 +140,17 @@ class Switchboard:
             self.held_order.append(call_id)
         self.audio.set_mode(call_id, LEG_MODES[new])
         self.emit(CallModeChanged(call_id, new))
+
+    def _signal(self, call_id: str, hold: bool) -> None:
+        """Send the hold (or resume) re-INVITE, or send it once the one under way is done."""
+        call = self.calls.get(call_id)
+        self.unsent.pop(call_id, None)
+        if call is not None and not call.hold(hold):
+            self.unsent[call_id] = hold
+
+    def _retry(self, call_id: str) -> None:
+        if call_id in self.unsent:
+            self._signal(call_id, self.unsent[call_id])
 
     def _hold_all_but(self, keep: set[str]) -> None:
         for key in self._up():
@@ -194,10 +212,14 @@ class Switchboard:
 
     # -- what the calls do --------------------------------------------------------------------
     def observe(self, event: Event) -> None:
-        """Follow ``call.state``: forget ended calls, start or stop the call-waiting cue."""
+        """Follow ``call.state``: forget ended calls, send a held-back hold wish, start or
+        stop the call-waiting cue."""
+        if isinstance(event, CallMedia | CallChanged) and event.call_id in self.unsent:
+            self.defer(lambda: self._retry(event.call_id))  # its re-INVITE is over
         if not isinstance(event, CallChanged) or not event.call_id:
             return
         if event.state is CallState.ENDED:
+            self.unsent.pop(event.call_id, None)
             self.states.pop(event.call_id, None)
             self.modes.pop(event.call_id, None)
             if event.call_id in self.held_order:

@@ -10,7 +10,14 @@ from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
-from alexphone.engine.events import CallChanged, CallState, Direction, Encryption, PathKind
+from alexphone.engine.events import (
+    CallChanged,
+    CallMode,
+    CallState,
+    Direction,
+    Encryption,
+    PathKind,
+)
 from alexphone.gui.roles import ItemRole
 
 Index = QModelIndex | QPersistentModelIndex
@@ -61,6 +68,7 @@ class CallInfo:
     lost: int = 0
     jitter_ms: float | None = None
     rtt_ms: float | None = None
+    mode: CallMode = CallMode.ACTIVE  # we held it, or merged it into the conference
 
     @property
     def active(self) -> bool:
@@ -89,6 +97,8 @@ class CallInfo:
     def state_words(self) -> str:
         """Return the state for people, with the reason when it ended badly."""
         words = STATE_WORDS[self.state]
+        if self.state is CallState.CONFIRMED and self.mode is CallMode.CONFERENCE:
+            return "In conference"
         if self.state is CallState.ENDED and self.code is not None and self.code >= 300:
             detail = self.reason or f"code {self.code}"
             return f"{words}: {detail} ({self.code})"
@@ -186,6 +196,11 @@ class CallModel(QAbstractListModel):
             known, sent=sent, received=received, lost=lost, jitter_ms=jitter_ms, rtt_ms=rtt_ms
         )
         return self._put(known, updated)
+
+    def apply_mode(self, call_id: str, mode: CallMode) -> CallInfo | None:
+        """Record a ``call.mode`` event; None if the call is unknown."""
+        known = self.find(call_id)
+        return None if known is None else self._put(known, replace(known, mode=mode))
 
     def prune_ended(self) -> None:
         """Drop the calls that have ended."""

@@ -22,6 +22,7 @@ from alexphone.engine.events import (
     CacheOutcome,
     CallChanged,
     CallMedia,
+    CallModeChanged,
     CallMoved,
     CallState,
     CallStats,
@@ -125,6 +126,8 @@ class EventDispatcher(QObject):
             case CallMedia(call_id=call_id, codec=codec, local=local, remote=remote, path=path):
                 media = (call_id, codec, local, remote, path, event.encryption, event.suite)
                 self._updated(self.calls.apply_media(*media))
+            case CallModeChanged(call_id=call_id, mode=mode):
+                self._updated(self.calls.apply_mode(call_id, mode))
             case CallStats():
                 self._updated(
                     self.calls.apply_stats(

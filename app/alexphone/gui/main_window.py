@@ -36,6 +36,7 @@ from alexphone.engine.commands import (
     Hold,
     ListAudioDevices,
     Mute,
+    OtherCalls,
     PlaceCall,
     SendDtmf,
     SwitchAudioDevice,
@@ -45,6 +46,7 @@ from alexphone.gui.alex_panel import AlexPanel
 from alexphone.gui.bridge import EngineRunner, EngineThread, EventBridge
 from alexphone.gui.call_model import CallInfo
 from alexphone.gui.call_panel import CallPanel
+from alexphone.gui.call_switcher import CallSwitcher, keeps_focus
 from alexphone.gui.contact_dialog import ContactDialog
 from alexphone.gui.contact_files import ContactFiles
 from alexphone.gui.dial_box import DialBox, DialCheck
@@ -141,6 +143,7 @@ class MainWindow(QMainWindow):
         self.banner.setWordWrap(True)
         self.banner.hide()
         self.call_panel = CallPanel(profile=self.context.profile)
+        self.switcher = CallSwitcher()  # from the second call on
         self.idle = QFrame()
         self.idle.setObjectName("idleCard")
         idle_layout = QVBoxLayout(self.idle)
@@ -163,6 +166,7 @@ class MainWindow(QMainWindow):
         layout.setSpacing(12)
         layout.addWidget(self.banner)
         layout.addWidget(self.idle)
+        layout.addWidget(self.switcher)
         layout.addWidget(self.call_panel)
         layout.addWidget(self.detail_tabs, 1)
         splitter = QSplitter()
@@ -214,6 +218,7 @@ class MainWindow(QMainWindow):
         self.call_panel.hold_requested.connect(lambda cid, on: self.submit(Hold(cid, on)))
         self.call_panel.mute_requested.connect(lambda cid, on: self.submit(Mute(cid, on)))
         self.call_panel.dtmf_requested.connect(lambda cid, d: self.submit(SendDtmf(cid, d)))
+        self.switcher.command_requested.connect(self.submit)
         self.call_panel.devices.device_chosen.connect(
             lambda kind, name: self.submit(SwitchAudioDevice(kind, name))
         )
@@ -308,7 +313,9 @@ class MainWindow(QMainWindow):
 
     def _call_updated(self, call: CallInfo) -> None:
         self.idle.hide()
-        self.call_panel.show_call(call)
+        self.switcher.show_calls(self.calls.active_calls())
+        if not keeps_focus(self.call_panel.call, call):
+            self.call_panel.show_call(call)
         self.tray.set_call(call.remote if call.active else "", call.state_words())
         self.alex_panel.show_call(call.call_id if call.active else "", call.remote)
         if call.state is CallState.RINGING and call.direction is Direction.OUT:
@@ -327,13 +334,17 @@ class MainWindow(QMainWindow):
             self.submit(Decline(call.call_id, busy=True))
             self.tray.notify("Call declined (do not disturb)", call.remote)
             return
-        dialog = IncomingDialog(call, self)
+        others = [c for c in self.calls.active_calls() if c.call_id != call.call_id]
+        waiting = any(c.state in (CallState.CONFIRMED, CallState.HELD) for c in others)
+        dialog = IncomingDialog(call, self, waiting)  # waiting: the engine beeps, no ringtone
         dialog.answered.connect(lambda cid: self.submit(Answer(cid)))
+        dialog.answered_ending.connect(lambda cid: self.submit(Answer(cid, OtherCalls.END)))
         dialog.declined.connect(lambda cid: self.submit(Decline(cid)))
         dialog.finished.connect(lambda _r, cid=call.call_id: self.incoming_dialogs.pop(cid, None))
         dialog.finished.connect(self.ringer.stop)
         self.incoming_dialogs[call.call_id] = dialog
-        self.ringer.start("ringtone")
+        if not waiting:
+            self.ringer.start("ringtone")
         self.tray.notify_incoming(call.remote)
         dialog.show()
         dialog.raise_()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 import pytest
 
@@ -24,9 +25,13 @@ class FakeCall:
     def __init__(self, up: bool = True) -> None:
         self.is_confirmed = up
         self.did: list[str] = []
+        self.busy = False  # a re-INVITE of ours is under way
 
-    def hold(self, on: bool) -> None:
+    def hold(self, on: bool) -> bool:
+        if self.busy:
+            return False
         self.did.append("hold" if on else "unhold")
+        return True
 
     def answer(self) -> None:
         self.did.append("answer")
@@ -145,3 +150,20 @@ def test_an_incoming_call_during_a_call_is_waiting_until_answered() -> None:
     board.observe(CallChanged("a", Direction.OUT, "sip:a@h", CallState.ENDED))
     board.observe(CallChanged("b", Direction.IN, "sip:b@h", CallState.ENDED))
     assert mixer.waiting == [True, False, True, False]  # alone, c rings as a first call
+
+
+def test_a_hold_wish_held_back_by_a_re_invite_under_way_goes_when_it_is_over() -> None:
+    a, b = FakeCall(), FakeCall()
+    steps: list[Callable[[], None]] = []
+    board = Switchboard({"a": a, "b": b}, FakeMixer(), lambda e: None, steps.append)
+    board.hold("a")
+    a.busy = True  # a's hold re-INVITE waits for its answer
+    board.swap(None)  # resume a: the unhold must wait
+    assert a.did == ["hold"] and b.did == ["hold"]
+    board.observe(CallChanged("b", Direction.OUT, "sip:b@h", CallState.HELD))
+    assert steps == []  # only the call that held the wish back matters
+    board.observe(CallChanged("a", Direction.OUT, "sip:a@h", CallState.HELD))
+    a.busy = False
+    for step in steps:
+        step()
+    assert a.did == ["hold", "unhold"] and board.unsent == {}
