@@ -63,6 +63,8 @@ class FollowingCall(RestartingCall, Protocol):
 class Restarter(Protocol):
     """The ALEX restart (``ChecksRestart``) as seen from here."""
 
+    on_outcome: Callable[[str, int, str], None] | None  # (Call-ID, status, reason)
+
     def restart(self, call: RestartingCall, why: str, *, keep_gathered: bool = True) -> bool:
         """Restart the call's checks with a re-INVITE; False if the call runs none now."""
         ...
@@ -92,6 +94,8 @@ class MoveFollow:
         self._routed: bool | None = None  # None until the first report
         self._addresses: frozenset[str] | None = None  # ours after the last report
         self.reinvites = 0  # plain follows sent (restarts are counted by the restart)
+        self._restarting: set[str] = set()  # Call-IDs whose move restart is out
+        restart.on_outcome = self._restarted
 
     @property
     def guard(self) -> MoveGuard:
@@ -134,6 +138,7 @@ class MoveFollow:
         # a call that runs checks restarts on every move: a new uplink is checked before
         # the old one goes (make-before-break)
         if self._restart.restart(call, "local addresses changed", keep_gathered=False):
+            self._restarting.add(call.call_id)
             self._emit(CallMoved(call.call_id, MoveOutcome.OFFERED, address))
         elif call.alex is not None and call.alex.active:
             if moved:  # a restart is still under way: restart again once it is settled
@@ -169,6 +174,13 @@ class MoveFollow:
         self.reinvites += 1
         log.info("call %s: re-INVITE to follow us to %s", call.call_id, call.sdp.local.address)
         self._emit(CallMoved(call.call_id, MoveOutcome.OFFERED, call.sdp.local.address))
+
+    def _restarted(self, call_id: str, code: int, reason: str) -> None:
+        """A restart re-INVITE has its outcome: report it if a move started it."""
+        call = self._calls.get(call_id)
+        if call_id in self._restarting and call is not None:
+            self.outcome(call, code, reason)
+        self._restarting.discard(call_id)
 
     def outcome(self, call: FollowingCall, code: int, reason: str) -> None:
         """The follow re-INVITE of ``call`` ended with ``code``."""

@@ -14,9 +14,11 @@ from alexphone.engine.commands import HangUp, PlaceCall
 from alexphone.engine.events import (
     AlexSelected,
     CallChanged,
+    CallMoved,
     CallState,
     Direction,
     Flow,
+    MoveOutcome,
     SipMessageLogged,
 )
 from alexphone.engine.user_agent import UserAgent
@@ -113,6 +115,8 @@ def test_address_change_restarts_checks_with_new_credentials(tmp_path: Path) -> 
             latest = _selections(pair.a, call_id)[2:]
             assert {e.flow for e in latest} == {Flow.SIP, Flow.AUDIO}
             assert _ua(pair.a).restart.restarts == 1 and _ua(pair.b).restart.restarts == 1
+            moved = [e.outcome for e in pair.a.log.events if isinstance(e, CallMoved)]
+            assert moved == [MoveOutcome.OFFERED, MoveOutcome.FOLLOWED]  # told, then followed
             await _more_audio(pair, call_id)
             pair.a.execute(HangUp(call_id))
             await pair.b.log.wait_for(

@@ -6,6 +6,8 @@ with a real SdpSession; time moves on a fake loop.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from test_call_driver import FakeSignaling, Peer, _outgoing
 
 from alexphone.engine.alexcall.restart import RestartingCall
@@ -31,6 +33,7 @@ class NoRestart:
 
     def __init__(self) -> None:
         self.asked = 0
+        self.on_outcome: Callable[[str, int, str], None] | None = None
 
     def restart(self, call: RestartingCall, why: str, *, keep_gathered: bool = True) -> bool:
         self.asked += 1
@@ -181,6 +184,7 @@ class BusyRestart:
 
     def __init__(self) -> None:
         self.asked = 0
+        self.on_outcome: Callable[[str, int, str], None] | None = None
 
     def restart(self, call: RestartingCall, why: str, *, keep_gathered: bool = True) -> bool:
         self.asked += 1
@@ -211,3 +215,7 @@ def test_a_move_during_a_restart_restarts_again_once_it_is_settled() -> None:
 
     assert restart.asked == 2 and _moves(events) == [MoveOutcome.OFFERED]
     assert signaling.methods() == ["INVITE"]  # the restart sends its own re-INVITE
+    assert restart.on_outcome is not None
+    restart.on_outcome(call.call_id, 200, "OK")  # its 2xx came
+    restart.on_outcome(call.call_id, 200, "OK")  # a later restart (consent): not a move
+    assert _moves(events) == [MoveOutcome.OFFERED, MoveOutcome.FOLLOWED]

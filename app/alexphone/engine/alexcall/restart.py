@@ -129,6 +129,8 @@ class ChecksRestart:
         self._answer: set[str] = set()  # Call-IDs whose next 2xx carries our new items
         self._tasks = TaskSet(log, "ALEX restart")
         self._restarts = 0
+        # told (Call-ID, status, reason) when a restart re-INVITE of ours has its outcome
+        self.on_outcome: Callable[[str, int, str], None] | None = None
 
     @property
     def restarts(self) -> int:
@@ -218,9 +220,11 @@ class ChecksRestart:
         message = f"call {call.call_id}: the peer refused the restart ({why}): the call may drop"
         self._emit(ErrorReported(ErrorSource.ALEX, message))
 
-    def settled(self, call_id: str) -> None:
+    def settled(self, call_id: str, status: int, reason: str) -> None:
         """The call's restart re-INVITE has its final outcome."""
         self._pending.discard(call_id)
+        if self.on_outcome is not None:
+            self.on_outcome(call_id, status, reason)
 
     def forget(self, call_id: str) -> None:
         """The call ended."""
@@ -238,7 +242,7 @@ class _RestartOutcome:
         if response.status < 200 or response.status == 491:  # the call retries (§14.1)
             self.call.on_reinvite_response(response)
             return
-        self.restart.settled(self.call.call_id)
+        self.restart.settled(self.call.call_id, response.status, response.reason)
         self.call.on_reinvite_response(response)
         session = self.call.alex
         if response.status >= 300:
@@ -252,7 +256,7 @@ class _RestartOutcome:
             log.info("call %s: the peer answered our restart without ALEX", self.call.call_id)
 
     def on_failure(self, status: int, reason: str) -> None:
-        self.restart.settled(self.call.call_id)
+        self.restart.settled(self.call.call_id, status, reason)
         self.call.on_reinvite_failure(status, reason, fatal=False)  # the call goes on
         self.restart.refused(self.call, f"{status} {reason}")
         log.info("call %s: ALEX restart re-INVITE failed: %s", self.call.call_id, reason)
