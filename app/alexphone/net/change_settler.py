@@ -16,7 +16,9 @@ A move is often announced in two bursts: the address, then (a few ms later, from
 the connection manager) the default route. When a look finds the default route gone, the
 caller may ``defer`` once: the next kernel message (the route coming) brings the look back
 within the settle window, and without one the half-moved state is reported after
-``route_grace`` (a network with no route is a state to report too).
+``route_grace`` (a network with no route is a state to report too). A reported state without
+a default route starts no hold-down, so the route of a new uplink is looked at as soon as
+it settles.
 
 Sans-I/O: time is an argument, the caller arms ``get_timer()`` and calls ``handle_timer``.
 """
@@ -81,8 +83,10 @@ class ChangeSettler:
         self._due = now + self._times.route_grace
         return True
 
-    def checked(self, now: float, changed: bool) -> None:
-        """Record the comparison's outcome: a real change starts the hold-down."""
+    def checked(self, now: float, changed: bool, *, routed: bool = True) -> None:
+        """Record the comparison's outcome: a real change with a default route starts the
+        hold-down. A change to a state without one does not: the route that comes next (a new
+        uplink's, announced a moment after its address) is the move calls wait for."""
         self._deferred = False
-        if changed:
+        if changed and routed:
             self._reported_at = now

@@ -137,5 +137,5 @@ class NetworkMonitor:
             # the route usually follows the address within ms: report the move once, whole
             half_moved = taken is not None and self._routed and not taken[1]
             if taken is not None and not (half_moved and self._settler.defer(now)):
-                self._settler.checked(now, self.check(taken))
+                self._settler.checked(now, self.check(taken), routed=bool(taken[1]))
         self._arm()

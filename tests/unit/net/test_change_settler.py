@@ -97,3 +97,19 @@ def test_a_network_without_a_route_is_reported_after_the_grace() -> None:
     settler.kernel_message(3.0)
     assert settler.handle_timer(3.02)
     assert settler.defer(3.02) is True  # a later move may wait again
+
+
+def test_a_change_to_no_route_holds_nothing_down_so_the_new_route_is_seen_at_once() -> None:
+    settler = ChangeSettler(TIMES)
+    settler.kernel_message(1.0)  # the new uplink's address, before its default route
+    assert settler.handle_timer(1.03)
+    settler.checked(1.03, changed=True, routed=False)
+
+    settler.kernel_message(1.1)  # the default route comes
+
+    due = settler.get_timer()
+    assert due == pytest.approx(1.13)  # not held down to 1.28
+    assert settler.handle_timer(due)
+    settler.checked(due, changed=True)
+    settler.kernel_message(1.2)
+    assert settler.get_timer() == pytest.approx(1.38)  # a routed change holds down as before
