@@ -26,6 +26,7 @@ from alexphone.engine.commands import (
     LocateRegistrar,
     Merge,
     Mute,
+    OtherCalls,
     PlaceCall,
     PlaySound,
     ReportStats,
@@ -115,6 +116,7 @@ class Phone:
         self.ua = UserAgent(self.settings, stack, self.emit, self.ids, alex)
         self.board = Switchboard(self.ua.calls, self.ua.media.shared, self.emit, loop.call_soon)
         self.ua.transferor.holds = self.board  # a transfer holds through the switchboard
+        self.ua.answering = lambda call: self._auto_answer(call.call_id)
         trials = self._trials = AccountTrials(self.ua, self.emit, self.ids)
         self.emit(UaReady(tuple(str(spec) for spec in bound), str(self.settings.profile)))
         self._list_alex_cache(self.ua, if_empty=False)
@@ -266,6 +268,11 @@ class Phone:
                 ua.media.switch_device(kind, device)
             case Shutdown():
                 self._stop.set()
+
+    def _auto_answer(self, call_id: str) -> None:
+        """--auto-answer: answer as Answer would, holding the calls that are up."""
+        if self.board is not None:
+            self.board.answer(call_id, OtherCalls.HOLD)
 
     def _switch(self, board: Switchboard, command: Answer | Hold | Resume | Swap | Merge) -> None:
         """Answer, hold, resume, swap or merge calls; a refusal is one ``error`` event."""

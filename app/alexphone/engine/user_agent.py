@@ -98,6 +98,7 @@ class UserAgent:
         self.bypass = SignalingBypass(self.send_request, self._loop.call_later)
         self.transfers = Transfers(self, emit, self._loop.call_later, self._loop.time)
         self.transferor = Transferor(self, emit, self._loop.call_later)  # our REFERs
+        self.answering: Callable[[Call], None] = Call.answer  # auto-answer (the switchboard's)
         self.replacements = Replacements(self.calls, emit)  # INVITE with Replaces (RFC 3891)
         regather = self._regather if alex is not None and needs_gathering(settings) else None
         self.restart = ChecksRestart(
@@ -365,7 +366,7 @@ class UserAgent:
             return
         delay = self.settings.auto_answer
         if delay is not None and call.call_id in self.calls:
-            self._loop.call_later(delay, call.answer)
+            self._loop.call_later(delay, self.answering, call)
 
     def hang_up_all(self) -> None:
         """End every call."""

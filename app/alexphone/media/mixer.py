@@ -94,6 +94,9 @@ class Mixer:
         self.mixed = 0  # frames written to the sink
         self.captured = 0  # frames read from the source
         self._kept: deque[Samples] = deque(maxlen=KEPT_FRAMES)
+        # the endpoints' clocks, looked up once (an isinstance on a runtime Protocol is slow)
+        self._backlog = source.available if isinstance(source, CapturingSource) else None
+        self._queued = sink.queued if isinstance(sink, BufferedSink) else None
 
     # -- legs ---------------------------------------------------------------------------------
     def join(self, key: str, rate: int) -> tuple[LegSource, LegSink]:
@@ -166,8 +169,7 @@ class Mixer:
 
     def available(self, leg: _Leg) -> int | None:
         """Return what leg ``leg`` can read (its rate) without waiting; None: no device clock."""
-        source = self.source
-        device = source.available() if isinstance(source, CapturingSource) else None
+        device = self._backlog() if self._backlog is not None else None
         if device is None:
             return None
         ahead = (self.captured - leg.position) * self.frame + device
@@ -196,7 +198,7 @@ class Mixer:
         return (leg.fifo.size + device) * leg.rate // self.rate
 
     def _device_queued(self) -> int | None:
-        return self.sink.queued() if isinstance(self.sink, BufferedSink) else None
+        return self._queued() if self._queued is not None else None
 
     def _pump(self) -> None:
         live = [leg for leg in self.legs.values() if leg.mode is not LegMode.HELD]
