@@ -148,6 +148,14 @@ def _phone_options(parser: argparse.ArgumentParser) -> None:
     _tls_options(parser)
     _audio_options(parser)
     parser.add_argument(
+        "--sip-log", action="store_true", help="print every SIP message as a sip.message event"
+    )
+    parser.add_argument(
+        "--show-secrets",
+        action="store_true",
+        help="keep digest responses, ALEX/ICE passwords and SRTP keys in the SIP log",
+    )
+    parser.add_argument(
         "--media-timeout", type=float, default=30.0, help="end a call after S s without RTP"
     )
     parser.add_argument(

@@ -87,6 +87,8 @@ def settings_from(args: argparse.Namespace) -> PhoneSettings:
         alex=not args.no_alex,
         stun=stun,
         turn=turn,
+        log_sip=args.sip_log,
+        show_secrets=args.show_secrets,
     )
 
 

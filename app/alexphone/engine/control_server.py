@@ -21,6 +21,7 @@ from alexphone.core.errors import AlexphoneError
 from alexphone.engine.client import PhoneClient
 from alexphone.engine.control import MAX_LINE, Control, encode, error_reply
 from alexphone.engine.events import Event
+from alexphone.store.profile import make_profile
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class ControlServer:
 
     async def start(self) -> None:
         """Listen on the socket; raise ControlSocketBusy if a live phone holds it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_profile(self.path.parent)
         await self._remove_stale()
         # mode 0700; short names, as a Unix socket's path has at most ~107 bytes
         private = Path(tempfile.mkdtemp(prefix=".c", dir=self.path.parent))

@@ -69,6 +69,7 @@ from alexphone.net.interfaces import InterfaceAddress
 from alexphone.net.network_monitor import NetworkMonitor
 from alexphone.net.transport import TransportKind
 from alexphone.sip.message import Message
+from alexphone.sip.redaction import redact_secrets
 from alexphone.sip.transaction import TransactionEvent
 from alexphone.sip.uri import SipUri
 from alexphone.store.alex_cache import AlexCacheStore
@@ -219,6 +220,8 @@ class Phone:
     def _log_sip(self, direction: Direction, peer: tuple[str, int], message: Message) -> None:
         host = f"[{peer[0]}]" if ":" in peer[0] else peer[0]
         text = bytes(message).decode("utf-8", "replace")
+        if not self.settings.show_secrets:
+            text = redact_secrets(text)
         self.emit(SipMessageLogged(direction, f"{host}:{peer[1]}", text))
 
     def _on_transaction_event(self, event: TransactionEvent) -> None:

@@ -62,7 +62,7 @@ class AccountSettings:
     """A SIP account: address of record, credentials, where to register."""
 
     aor: SipUri
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)  # never in logs or events
     username: str | None = None
     registrar: SipUri | None = None
     expires: int = 600
@@ -112,6 +112,7 @@ class PhoneSettings:
     media_timeout: float = 30.0  # seconds without RTP/RTCP before the call ends
     media_encryption: MediaEncryption = MediaEncryption.OPTIONAL  # SDES-SRTP policy
     log_sip: bool = False  # emit a sip.message event for every message (the GUI's SIP log)
+    show_secrets: bool = False  # sip.message keeps digest responses, ALEX/ICE pwd, SDES keys
     audio_levels: bool = False  # emit audio.level 5x/s during calls (the GUI's meters)
     dns_server: Address | None = None  # --dns-server; None: the system's resolver
     mdns: bool = False  # DNS-SD on the LAN (the CLI turns it on unless --no-mdns)

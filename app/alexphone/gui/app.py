@@ -19,6 +19,7 @@ from alexphone.gui.main_window import MainWindow, WindowContext
 from alexphone.gui.single_instance import InstanceServer, hand_over
 from alexphone.gui.style import apply_style
 from alexphone.gui.window_models import WindowModels
+from alexphone.store.profile import make_profile
 from alexphone.store.profile_check import open_profile_database
 
 ICON_SIZES = (16, 32, 48, 64, 128, 256)
@@ -50,7 +51,7 @@ def load_icon(resources: Path | None) -> QIcon:
 def _log_to_profile(profile: Path) -> Path | None:
     path = profile / LOG_NAME
     try:
-        profile.mkdir(parents=True, exist_ok=True)
+        make_profile(profile)
         handler = logging.FileHandler(path, encoding="utf-8")
     except OSError:  # an unwritable profile: its notice says so; the log stays on stderr
         return None

@@ -61,7 +61,7 @@ from alexphone.gui.tray import PhoneTray
 from alexphone.gui.window_models import WindowModels
 from alexphone.store.config import load_config, save_config
 from alexphone.store.contacts import Contact
-from alexphone.store.credentials import PasswordStore
+from alexphone.store.credentials import CredentialsError, PasswordStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -478,7 +478,11 @@ class MainWindow(QMainWindow):
         if wizard.config is None:
             return  # cancelled: nothing is saved
         if wizard.config.account.aor and wizard.password:
-            self.passwords.set(wizard.config.account.aor, wizard.password)
+            try:
+                self.passwords.set(wizard.config.account.aor, wizard.password)
+            except CredentialsError as exc:
+                self.banner.setText(f"The password was not saved: {exc}.")
+                self.banner.show()
         save_config(self.context.profile, wizard.config)
         if self.engine is not None:
             self.restart_engine()

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from alexphone.gui.dial_box import DialCheck
 from alexphone.gui.level_meter import LevelMeter
 from alexphone.store.config import AccountConfig, AppConfig, AudioConfig, NetworkConfig
-from alexphone.store.credentials import PasswordStore
+from alexphone.store.credentials import CredentialsError, PasswordStore
 
 TRANSPORTS = ("udp", "tcp", "tls")
 KNOWN_CODECS = ("opus", "pcmu", "pcma")
@@ -253,6 +253,11 @@ class SettingsDialog(QDialog):
                 self.error.show()
                 return
         if config.account.aor and self.password.text():
-            self._passwords.set(config.account.aor, self.password.text())
+            try:
+                self._passwords.set(config.account.aor, self.password.text())
+            except CredentialsError as exc:
+                self.error.setText(f"Password: {exc}")
+                self.error.show()
+                return
         self.saved_config = config
         self.accept()

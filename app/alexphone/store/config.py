@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from alexphone.core.errors import ConfigError
+from alexphone.store.profile import make_profile
 
 CONFIG_NAME = "config.toml"
 Value = str | int | float | bool | tuple[str, ...]
@@ -164,7 +165,7 @@ def dumps_config(config: AppConfig) -> str:
 
 def save_config(profile: Path, config: AppConfig) -> None:
     """Write ``config.toml`` atomically (a crash leaves the old file or the new one)."""
-    profile.mkdir(parents=True, exist_ok=True)
+    make_profile(profile)
     path = profile / CONFIG_NAME
     temporary = path.with_suffix(".toml.tmp")
     with temporary.open("w", encoding="utf-8") as handle:

@@ -12,6 +12,7 @@ import sqlite3
 from pathlib import Path
 
 from alexphone.core.errors import ConfigError
+from alexphone.store.profile import make_profile
 
 DATABASE_NAME = "alexphone.db"
 
@@ -53,7 +54,7 @@ class DatabaseTooNew(ConfigError):
 
 def open_database(path: Path) -> sqlite3.Connection:
     """Open (creating or upgrading) the database at ``path``; ConfigError if it is unusable."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_profile(path.parent)
     try:
         connection = sqlite3.connect(path, isolation_level=None)
     except sqlite3.DatabaseError as exc:

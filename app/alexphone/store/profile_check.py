@@ -27,6 +27,7 @@ from alexphone.store.database import (
     open_database,
     open_memory_database,
 )
+from alexphone.store.profile import make_profile
 
 DATABASE_COMPANIONS = ("", "-wal", "-shm")  # SQLite's WAL files follow the database's name
 
@@ -54,7 +55,7 @@ class ProfileNotice:
 def check_writable(profile: Path) -> ProfileNotice | None:
     """Create the profile if needed and prove a file can be written in it; a notice if not."""
     try:
-        profile.mkdir(parents=True, exist_ok=True)
+        make_profile(profile)
         handle, probe = tempfile.mkstemp(prefix=".write-check-", dir=profile)
         os.close(handle)
         os.unlink(probe)
