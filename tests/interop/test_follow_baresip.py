@@ -53,6 +53,7 @@ class Move:
     moved: Event  # alice's call.moved followed
     registered: Event  # alice's registration from the new address
     no_route: Event | None  # network.changed no_route (break-before-make)
+    dropped: float  # Unix time the old uplink went down
 
 
 @pytest.fixture
@@ -88,7 +89,7 @@ def move(lab: Lab, net: Uplinks, alice: Alexphone, *, make_first: bool) -> Move:
     if make_first:
         add_uplink(lab, net)
         time.sleep(1.0)  # the new uplink is up and settled
-    mark = alice.mark()
+    mark, dropped = alice.mark(), time.time()
     drop_uplink(lab, net)
     if not make_first:
         time.sleep(LINK_DELAY)
@@ -118,6 +119,7 @@ def move(lab: Lab, net: Uplinks, alice: Alexphone, *, make_first: bool) -> Move:
         moved,
         registered,
         no_route[0] if no_route else None,
+        dropped,
     )
 
 
@@ -129,8 +131,9 @@ def check(result: Move, *, make_first: bool, row: str) -> None:
     limit = GAP_LIMIT_MS if make_first else GAP_LIMIT_MS + LINK_DELAY * 1000
     assert result.to_bob.gap_ms <= limit, result.to_bob
     assert result.to_alice.gap_ms <= limit, result.to_alice
-    if not make_first:
-        assert result.no_route is not None  # said while no uplink carried us
+    if not make_first:  # said while no uplink carried us, within a bounded time
+        assert result.no_route is not None
+        assert float(result.no_route["ts"]) - result.dropped < LINK_DELAY, result.no_route
     print(
         f"plain follow ({row}): gap at bob {result.to_bob.gap_ms:.0f} ms,",
         f"at alice {result.to_alice.gap_ms:.0f} ms, lost {result.lost} packets",
