@@ -1,4 +1,9 @@
-"""Entry point the faces use to run a phone on the current event loop."""
+"""Entry point the faces use to run a phone on the current event loop.
+
+The phone (the SIP stack, media, numpy, ALEX...) is imported when a phone first runs, not
+when this module is: the desktop app paints its window first and the engine thread pays
+for the import afterwards.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,6 @@ from collections.abc import Callable
 
 from alexphone.engine.client import PhoneClient
 from alexphone.engine.events import Event
-from alexphone.engine.phone import Phone
 from alexphone.engine.settings import PhoneSettings
 
 
@@ -16,4 +20,6 @@ async def run_phone(
     on_started: Callable[[PhoneClient], None] | None = None,
 ) -> None:
     """Run a phone until it receives Shutdown; ``on_started`` gets the command client."""
+    from alexphone.engine.phone import Phone  # imported here: in the engine thread
+
     await Phone(settings, emit).run(on_started)
