@@ -181,8 +181,9 @@ class Switchboard:
 
     def resume(self, call_id: str) -> None:
         """Take ``call_id`` (or its whole conference) off hold and hold every other call."""
-        if call_id not in self.calls:
-            return
+        call = self.calls.get(call_id)
+        if call is None or not call.is_confirmed:
+            return  # a call still ringing holds nothing
         group = {call_id}
         if self.mode(call_id) is CallMode.CONFERENCE:
             group = {key for key in self._up() if self.mode(key) is CallMode.CONFERENCE}

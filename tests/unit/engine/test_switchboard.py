@@ -167,3 +167,11 @@ def test_a_hold_wish_held_back_by_a_re_invite_under_way_goes_when_it_is_over() -
     for step in steps:
         step()
     assert a.did == ["hold", "unhold"] and board.unsent == {}
+
+
+def test_resuming_a_call_not_up_holds_nothing() -> None:
+    a, ringing = FakeCall(), FakeCall(up=False)
+    board, mixer, _ = board_with(a=a, r=ringing)
+    board.resume("r")
+    board.resume("gone")
+    assert a.did == [] and mixer.modes == {}
