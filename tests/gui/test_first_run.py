@@ -1,6 +1,8 @@
 """The first-run assistant: LAN only, an account checked live, the audio page; cancel saves
 nothing. Engine answers are fed as the events the engine emits (the engine side is tested
-against Kamailio in tests/interop/test_account_trial_kamailio.py)."""
+against Kamailio in tests/interop/test_account_trial_kamailio.py and, with the window, in
+test_first_run_kamailio.py; the audio check through PulseAudio in
+test_first_run_audio_pulse.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +12,22 @@ from pathlib import Path
 from gui_phones import dial_check
 from pytestqt.qtbot import QtBot
 
-from alexphone.engine.commands import Command, ListAudioDevices, LocateRegistrar, TryAccount
-from alexphone.engine.events import AccountTried, RegistrarLocated, TrialOutcome
+from alexphone.engine.commands import (
+    Command,
+    ListAudioDevices,
+    LocateRegistrar,
+    PlaySound,
+    RecordSound,
+    StopSound,
+    TryAccount,
+)
+from alexphone.engine.events import (
+    AccountTried,
+    RecordingState,
+    RegistrarLocated,
+    SoundRecording,
+    TrialOutcome,
+)
 from alexphone.gui.first_run import FirstRunWizard, Page
 from alexphone.gui.main_window import MainWindow
 from alexphone.store.config import AppConfig, load_config
@@ -149,3 +165,54 @@ def test_the_assistant_asks_the_engine_for_sound_cards(
     window.first_run_action.trigger()
 
     assert ListAudioDevices() in sent
+
+
+def test_the_audio_check_records_and_plays_back_what_the_engine_recorded(qtbot: QtBot) -> None:
+    sent: list[Command] = []
+    wizard = _wizard(qtbot, sent)
+    wizard.next()
+    page = wizard.audio
+    page.set_devices(["USB headset mic"], ["USB headset"])
+    page.audio_in.setCurrentText("USB headset mic")
+    page.audio_out.setCurrentText("USB headset")
+    path = str(page.recording)
+
+    page.record.click()
+    assert sent == [RecordSound(path, "USB headset mic", 3.0)]
+    assert not page.record.isEnabled() and not page.play_back.isEnabled()
+    wizard.event_seen(SoundRecording("/elsewhere.wav", RecordingState.RECORDING, -3.0, 0.1))
+    assert page.meter.db is None  # not this check's recording
+    wizard.event_seen(SoundRecording(path, RecordingState.RECORDING, -20.0, 0.1))
+    assert page.meter.db == -20.0
+    wizard.event_seen(SoundRecording(path, RecordingState.DONE, -12.0, 3.0))
+    assert page.said.text().startswith("Recorded 3 s") and page.play_back.isEnabled()
+    page.play_back.click()
+    assert sent[-1] == PlaySound(path, "USB headset")
+
+
+def test_a_silent_or_failed_recording_is_said_and_offers_no_play_back(qtbot: QtBot) -> None:
+    wizard = _wizard(qtbot, [])
+    wizard.next()
+    page = wizard.audio
+    path = str(page.recording)
+    page.record.click()
+    wizard.event_seen(SoundRecording(path, RecordingState.DONE, -100.0, 3.0))
+    assert page.said.text().startswith("Nothing was heard") and not page.play_back.isEnabled()
+    page.record.click()
+    wizard.event_seen(SoundRecording(path, RecordingState.FAILED, -100.0, 0.0))
+    assert page.said.text().startswith("Could not record") and page.record.isEnabled()
+
+
+def test_cancelling_during_a_recording_stops_it_and_keeps_no_file(qtbot: QtBot) -> None:
+    sent: list[Command] = []
+    wizard = _wizard(qtbot, sent)
+    wizard.next()
+    page = wizard.audio
+    page.recording.write_bytes(b"RIFF")  # as the engine would have begun writing it
+    page.record.click()
+
+    wizard.reject()
+
+    assert sent[-1] == StopSound()
+    assert not page.recording.exists() and not page.recording.parent.exists()
+    assert wizard.config is None

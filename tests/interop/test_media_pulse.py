@@ -14,21 +14,16 @@ import json
 import os
 import subprocess
 import sys
-import time
 import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
 from lab import Lab
+from lab_pulse import start_pulse
 
 pytestmark = [pytest.mark.interop, pytest.mark.needs("pulseaudio", "pactl")]
 
-PULSE_SCRIPT = """load-module module-native-protocol-unix auth-anonymous=1
-load-module module-null-sink sink_name=nullsink sink_properties=device.description=NullSink
-set-default-sink nullsink
-set-default-source nullsink.monitor
-"""
 
 CHILD = r"""
 import json, time
@@ -85,7 +80,7 @@ asyncio.run(main())
 
 
 def test_pyaudio_devices_move_paced_audio_through_a_pulseaudio_null_sink(lab: Lab) -> None:
-    env = _start_pulse(lab)
+    env = start_pulse(lab)
     child_env = {**os.environ, **env, "PYTHONPATH": str(Path(__file__).parents[2] / "app")}
     done = subprocess.run([sys.executable, "-c", CHILD], env=child_env, capture_output=True,
                           text=True, timeout=30, check=False)  # fmt: skip
@@ -106,7 +101,7 @@ def test_pyaudio_devices_move_paced_audio_through_a_pulseaudio_null_sink(lab: La
 
 @pytest.mark.needs("parec")
 def test_ringtone_reaches_the_chosen_device_through_the_engine(lab: Lab) -> None:
-    env = _start_pulse(lab)
+    env = start_pulse(lab)
     child_env = {**os.environ, **env, "PYTHONPATH": str(Path(__file__).parents[2] / "app")}
     recording = lab.workdir / "monitor.raw"
     argv = ["parec", "-d", "nullsink.monitor", "--rate=16000", "--channels=1",
@@ -133,30 +128,3 @@ def test_ringtone_reaches_the_chosen_device_through_the_engine(lab: Lab) -> None
     match = float(np.max(correlation / np.maximum(energy, 1.0)))
     print(f"ringer: heard {heard.size / 16000:.2f} s, best match with the clip {match:.2f}")
     assert match > 0.8
-
-
-def _start_pulse(lab: Lab) -> dict[str, str]:
-    """Start PulseAudio with a null sink in a private HOME; return its environment."""
-    home = lab.workdir / "pulse-home"
-    runtime = home / "run"
-    runtime.mkdir(parents=True)
-    runtime.chmod(0o700)
-    script = lab.workdir / "null.pa"
-    script.write_text(PULSE_SCRIPT)
-    env = {"HOME": str(home), "XDG_RUNTIME_DIR": str(runtime)}
-    argv = ["pulseaudio", "-n", "-F", str(script), "--daemonize=no", "--exit-idle-time=-1",
-            "--disallow-exit", "--log-target=stderr"]  # fmt: skip
-    lab.spawn(None, argv, lab.workdir / "pulseaudio.log", timeout=60, env=env)
-    _wait_for_pulse(env)
-    return env
-
-
-def _wait_for_pulse(env: dict[str, str], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ok = subprocess.run(["pactl", "info"], env={**os.environ, **env}, capture_output=True,
-                            timeout=5, check=False)  # fmt: skip
-        if ok.returncode == 0:
-            return
-        time.sleep(0.2)
-    raise AssertionError("pulseaudio did not come up")

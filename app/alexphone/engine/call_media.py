@@ -34,6 +34,7 @@ from alexphone.engine.events import (
 from alexphone.engine.settings import PhoneSettings
 from alexphone.engine.shared_audio import SharedAudio
 from alexphone.engine.sound import SoundController
+from alexphone.engine.sound_recorder import SoundRecorder
 from alexphone.media.audio_device import PortAudio
 from alexphone.media.audio_spec import AudioSpec, parse_audio_in, parse_audio_out
 from alexphone.media.codec import make_codec
@@ -99,6 +100,7 @@ class MediaController:
         self.audio = PortAudio()
         self.shared = SharedAudio(settings, self.audio, emit)  # one microphone, one speaker
         self.sounds = SoundController(self.audio, emit)  # ringtone, ringback, test tone
+        self.recorder = SoundRecorder(self.audio, emit)  # the set-up assistant's audio check
         self._certificate: DtlsCertificate | None = None  # made on first use, kept for the run
 
     def fingerprint(self) -> Fingerprint:
@@ -409,4 +411,5 @@ class MediaController:
         for entry in list(self.running.values()):
             self._stop(entry)
         self.sounds.stop()
+        self.recorder.stop()
         self.audio.close()

@@ -161,6 +161,19 @@ class PlaySound:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordSound:
+    """Record ``seconds`` from microphone ``device`` (as ``--audio-in`` names one) into a WAV.
+
+    Answered by ``sound.recording`` events: the level as it goes, then the end. StopSound
+    stops it early.
+    """
+
+    path: str
+    device: str = "default"
+    seconds: float = 3.0
+
+
+@dataclass(frozen=True, slots=True)
 class SwitchAudioDevice:
     """Use sound card ``device`` ("default" for the system's) for the microphone or speaker.
 
@@ -195,6 +208,7 @@ Command = (
     | TryAccount
     | ListCalls
     | PlaySound
+    | RecordSound
     | StopSound
     | SwitchAudioDevice
     | Shutdown

@@ -480,6 +480,25 @@ class AudioLevel(Event):
     output_db: float  # what the speaker played
 
 
+class RecordingState(Enum):
+    """Where a RecordSound is."""
+
+    RECORDING = "recording"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class SoundRecording(Event):
+    """A RecordSound's progress: the microphone's level every 100 ms, then its end."""
+
+    name: ClassVar[str] = "sound.recording"
+    path: str
+    state: RecordingState
+    level_db: float  # the last 100 ms; at the end, the loudest 100 ms (-100 = silence)
+    seconds: float  # recorded so far
+
+
 @dataclass(frozen=True, slots=True)
 class AlexCacheRow:
     """One ALEX cache entry as the outside sees it."""

@@ -29,6 +29,7 @@ from alexphone.engine.commands import (
     OtherCalls,
     PlaceCall,
     PlaySound,
+    RecordSound,
     ReportStats,
     Resume,
     SendDtmf,
@@ -265,8 +266,11 @@ class Phone:
                 self._trials.try_account(aor, password)
             case PlaySound(path=path, device=device, repeat=repeat):
                 ua.media.sounds.play(path, device, repeat)
+            case RecordSound(path=path, device=device, seconds=seconds):
+                ua.media.recorder.record(path, device, seconds)
             case StopSound():
                 ua.media.sounds.stop()
+                ua.media.recorder.stop()
             case SwitchAudioDevice(kind=kind, device=device):
                 ua.media.switch_device(kind, device)
             case Shutdown():

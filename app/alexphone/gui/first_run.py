@@ -1,5 +1,5 @@
-"""The first-run assistant: LAN only or an account, then an audio check; nothing saved before
-Finish.
+"""The first-run assistant: LAN only or an account, then an audio check (microphone and
+speaker, level meter, test tone, 3 s recorded and played back); nothing saved before Finish.
 
 Shown when the profile has no account and no contacts, and from Phone → Set-up assistant.
 Looking a domain up and trying a registration happen in the engine (LocateRegistrar and
@@ -10,9 +10,11 @@ the defaults.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from enum import IntEnum
+from pathlib import Path
 
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -28,11 +30,27 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from alexphone.engine.commands import Command, LocateRegistrar, TryAccount
-from alexphone.engine.events import AccountTried, Event, RegistrarLocated, TrialOutcome
+from alexphone.engine.commands import (
+    Command,
+    LocateRegistrar,
+    PlaySound,
+    RecordSound,
+    StopSound,
+    TryAccount,
+)
+from alexphone.engine.events import (
+    AccountTried,
+    Event,
+    RecordingState,
+    RegistrarLocated,
+    SoundRecording,
+    TrialOutcome,
+)
+from alexphone.gui.level_meter import FLOOR_DB, LevelMeter
 from alexphone.store.config import AppConfig, AudioConfig
 
 DialCheck = Callable[[str], str | None]
+RECORD_SECONDS = 3.0
 
 SAID = {
     TrialOutcome.REGISTERED: "Registered: this account works.",
@@ -149,11 +167,24 @@ class AccountPage(QWizardPage):
 
 
 class AudioPage(QWizardPage):
-    """Microphone and speaker, and a test tone."""
+    """Microphone and speaker, a level meter, a test tone, and 3 s recorded and played back.
 
-    def __init__(self, audio: AudioConfig, test_tone: Callable[[str], object]) -> None:
+    The recording goes to a temporary directory of the assistant's own, removed when it
+    closes: nothing of the check is kept.
+    """
+
+    def __init__(
+        self,
+        audio: AudioConfig,
+        test_tone: Callable[[str], object],
+        submit: Callable[[Command], None],
+        recording: Path,
+    ) -> None:
         super().__init__()
         self.setTitle("Check your audio")
+        self.setSubTitle("Pick your microphone and speaker, then try them (or just go on).")
+        self._submit = submit
+        self.recording = recording
         self.audio_in = QComboBox()
         self.audio_out = QComboBox()
         for box, current in ((self.audio_in, audio.input), (self.audio_out, audio.output)):
@@ -161,13 +192,58 @@ class AudioPage(QWizardPage):
             box.addItem(current)
         self.tone = QPushButton("Play a test tone")
         # played on the speaker chosen here, before it is saved
-        self.tone.clicked.connect(
-            lambda: test_tone(self.audio_out.currentText().strip() or "default")
+        self.tone.clicked.connect(lambda: test_tone(self.speaker()))
+        self.meter = LevelMeter("Microphone")
+        self.record = QPushButton(f"Record {RECORD_SECONDS:.0f} s")
+        self.play_back = QPushButton("Play it back")
+        self.play_back.setEnabled(False)
+        self.said = QLabel("")
+        self.said.setWordWrap(True)
+        self.record.clicked.connect(self.start_recording)
+        self.play_back.clicked.connect(
+            lambda: self._submit(PlaySound(str(self.recording), self.speaker()))
         )
         form = QFormLayout(self)
         form.addRow("Microphone", self.audio_in)
+        form.addRow("Level", self.meter)
         form.addRow("Speaker", self.audio_out)
         form.addRow("", self.tone)
+        form.addRow("", self.record)
+        form.addRow("", self.play_back)
+        form.addRow("", self.said)
+
+    def microphone(self) -> str:
+        """The microphone chosen on the page ("default" if none)."""
+        return self.audio_in.currentText().strip() or "default"
+
+    def speaker(self) -> str:
+        """The speaker chosen on the page ("default" if none)."""
+        return self.audio_out.currentText().strip() or "default"
+
+    def start_recording(self) -> None:
+        """Ask the engine to record from the chosen microphone; the meter follows."""
+        self.record.setEnabled(False)
+        self.play_back.setEnabled(False)
+        self.said.setText("Recording… say something.")
+        self._submit(RecordSound(str(self.recording), self.microphone(), RECORD_SECONDS))
+
+    def show_recording(self, event: SoundRecording) -> None:
+        """Move the meter; at the end say what was heard and offer to play it back."""
+        if event.path != str(self.recording):
+            return
+        self.meter.set_db(event.level_db)
+        if event.state is RecordingState.RECORDING:
+            return
+        self.record.setEnabled(True)
+        if event.state is RecordingState.FAILED:
+            self.said.setText(f"Could not record from {self.microphone()}: pick another one.")
+        elif event.level_db <= FLOOR_DB:
+            self.said.setText(
+                "Nothing was heard: check that the microphone is plugged in and not muted."
+            )
+        else:
+            self.play_back.setEnabled(True)
+            self.said.setText(f"Recorded {event.seconds:.0f} s. Play it back to hear yourself.")
 
     def set_devices(self, inputs: Sequence[str], outputs: Sequence[str]) -> None:
         """Offer the sound cards the engine sees, keeping the current choice."""
@@ -192,14 +268,18 @@ class FirstRunWizard(QWizard):
         super().__init__(parent)
         self.setWindowTitle("Set up Alexphone")
         self._base = config
+        self._submit = submit
+        self._scratch = tempfile.TemporaryDirectory(prefix="alexphone-check-")
         self.choice = ChoicePage()
         self.account = AccountPage(submit, check)
-        self.audio = AudioPage(config.audio, test_tone)
+        recording = Path(self._scratch.name) / "microphone-check.wav"
+        self.audio = AudioPage(config.audio, test_tone, submit, recording)
         self.setPage(Page.CHOICE, self.choice)
         self.setPage(Page.ACCOUNT, self.account)
         self.setPage(Page.AUDIO, self.audio)
         self.config: AppConfig | None = None  # what Finish decided; None until then
         self.password = ""
+        self.finished.connect(self._clean_up)
 
     def event_seen(self, event: Event) -> None:
         """Take the engine's answers (connected to the event bridge)."""
@@ -207,21 +287,25 @@ class FirstRunWizard(QWizard):
             self.account.show_located(event)
         elif isinstance(event, AccountTried):
             self.account.show_tried(event)
+        elif isinstance(event, SoundRecording):
+            self.audio.show_recording(event)
 
     def accept(self) -> None:
         """Finish: turn the answers into a config (the caller saves it)."""
         base = self._base
         aor = self.account.aor.text().strip() if self.choice.account.isChecked() else ""
         account = replace(base.account, aor=aor) if aor else base.account
-        audio = replace(
-            base.audio,
-            input=self.audio.audio_in.currentText().strip() or "default",
-            output=self.audio.audio_out.currentText().strip() or "default",
-        )
+        audio = replace(base.audio, input=self.audio.microphone(), output=self.audio.speaker())
         network = replace(base.network, lan_discovery=True)
         self.config = AppConfig(account, audio, network)
         self.password = self.account.password.text() if aor else ""
         super().accept()
+
+    def _clean_up(self) -> None:
+        """Stop a recording or playback of the check and remove its file (Finish or Cancel)."""
+        if not self.audio.record.isEnabled() or self.audio.play_back.isEnabled():
+            self._submit(StopSound())
+        self._scratch.cleanup()
 
 
 def _note(text: str) -> QLabel:
