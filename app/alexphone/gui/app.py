@@ -28,9 +28,12 @@ LOG_NAME = "alexphone.log"
 
 def resources_dir() -> Path | None:
     """Return the resources/ directory of a source tree or bundle, or None if absent."""
+    here = Path(__file__).resolve().parents
     for candidate in (
-        Path(__file__).resolve().parents[3] / "resources",
+        here[3] / "resources",
         Path(sys.prefix) / "share" / "alexphone",
+        # pip --prefix/--user (a Flatpak's /app): PREFIX/lib/pythonX.Y/site-packages/alexphone/gui
+        *([here[5] / "share" / "alexphone"] if len(here) > 5 else []),
     ):
         if (candidate / "icons").is_dir():
             return candidate
