@@ -4,7 +4,10 @@ Usage: python tests/gui/make_screenshots.py OUTPUT_DIR   (``make screenshots``)
 
 Starts Xvfb on a free display, runs the window with its engine on loopback,
 calls an in-process auto-answering phone, and grabs the window with
-ImageMagick's ``import``. Xvfb is stopped by its PID whatever happens.
+ImageMagick's ``import``. Each look is its own process, since Qt reads its scale
+factor when the application starts: the light look at 100 % (``main_window.png``,
+``call_in_progress.png``), at 200 % with ``QT_SCALE_FACTOR=2`` (``*_2x.png``) and the
+dark palette (``*_dark.png``). Xvfb is stopped by its PID whatever happens.
 """
 
 from __future__ import annotations
@@ -18,7 +21,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCREEN = "1100x720x24"
+SCREEN = "2300x1560x24"  # room for the window at 200 %
+LOOKS = {  # file name suffix -> environment of the process that takes it
+    "": {"ALEXPHONE_THEME": "light"},
+    "_2x": {"ALEXPHONE_THEME": "light", "QT_SCALE_FACTOR": "2"},
+    "_dark": {"ALEXPHONE_THEME": "dark"},
+}
 
 
 def free_display() -> int:
@@ -69,7 +77,7 @@ def grab(display: int, window_id: int, path: Path) -> None:
     print(f"wrote {path}")
 
 
-def shoot(display: int, out: Path) -> None:
+def shoot(display: int, out: Path, suffix: str = "") -> None:
     """Show the window, call the test phone, and grab both screenshots."""
     os.environ["DISPLAY"] = f":{display}"
     os.environ["QT_QPA_PLATFORM"] = "xcb"
@@ -121,7 +129,7 @@ def shoot(display: int, out: Path) -> None:
             window.start_engine()
             spin(lambda: window.engine is not None and window.engine.client is not None, 10)
             spin(lambda: False, 1.0)  # let it paint
-            grab(display, int(window.winId()), out / "main_window.png")
+            grab(display, int(window.winId()), out / f"main_window{suffix}.png")
             window.dial_box.edit.setText(bob)
             window.dial_box.submit()
             connected = spin(
@@ -131,7 +139,7 @@ def shoot(display: int, out: Path) -> None:
                 raise RuntimeError("the call was not answered")
             window.detail_tabs.setCurrentWidget(window.log_view)
             spin(lambda: False, 2.2)  # the timer shows a running call
-            grab(display, int(window.winId()), out / "call_in_progress.png")
+            grab(display, int(window.winId()), out / f"call_in_progress{suffix}.png")
         finally:
             window.close()
             peer.shut_down(3000)
@@ -139,13 +147,25 @@ def shoot(display: int, out: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """Take the screenshots into argv[0] (default tests/gui/artifacts)."""
+    """Take the screenshots into argv[0] (default tests/gui/artifacts), one process per look.
+
+    ``--look SUFFIX --display N`` (used by the parent) takes one look on a running Xvfb.
+    """
+    if len(argv) == 5 and argv[1] == "--look":
+        shoot(int(argv[4]), Path(argv[0]), argv[2])
+        return 0
     out = Path(argv[0] if argv else HERE / "artifacts").resolve()
     out.mkdir(parents=True, exist_ok=True)
     display = free_display()
     xvfb = start_xvfb(display)
     try:
-        shoot(display, out)
+        for suffix, env in LOOKS.items():
+            subprocess.run(
+                [sys.executable, __file__, str(out), "--look", suffix, "--display", str(display)],
+                env={**os.environ, **env},
+                check=True,
+                timeout=120,
+            )
     finally:
         xvfb.terminate()
         try:

@@ -16,7 +16,7 @@ from alexphone.engine.events import CheckState, Flow
 from alexphone.gui.roles import ItemRole
 
 Index = QModelIndex | QPersistentModelIndex
-SELECTED_BACKGROUND = QColor("#d7f2e7")
+SELECTED_BACKGROUND = QColor(31, 111, 92, 60)  # the accent, see-through: light or dark
 
 
 @dataclass(frozen=True, slots=True)

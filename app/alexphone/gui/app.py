@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -17,7 +18,7 @@ from alexphone.gui.collector import GuiThreadCollector
 from alexphone.gui.dial_box import DialCheck
 from alexphone.gui.main_window import MainWindow, WindowContext
 from alexphone.gui.single_instance import InstanceServer, hand_over
-from alexphone.gui.style import apply_style
+from alexphone.gui.style import THEME_VARIABLE, apply_style
 from alexphone.gui.window_models import WindowModels
 from alexphone.store.profile import make_profile
 from alexphone.store.profile_check import open_profile_database
@@ -88,9 +89,11 @@ def build_window(
     app = application(argv)
     app.setApplicationName("Alexphone")
     app.setDesktopFileName("alexphone")
-    if app.findChild(GuiThreadCollector) is None:
+    if app.findChild(GuiThreadCollector) is None:  # once per application
         GuiThreadCollector(app)
-    apply_style(app)
+        apply_style(app)
+        if not os.environ.get(THEME_VARIABLE):  # follow the desktop going dark or light
+            app.styleHints().colorSchemeChanged.connect(lambda _scheme: apply_style(app))
     resources = resources_dir()
     icon = load_icon(resources)
     app.setWindowIcon(icon)
