@@ -25,8 +25,10 @@ from alexphone.engine.events import (
     AccountTried,
     RecordingState,
     RegistrarLocated,
+    RegistrationChanged,
     SoundRecording,
     TrialOutcome,
+    UaReady,
 )
 from alexphone.gui.first_run import FirstRunWizard, Page
 from alexphone.gui.main_window import MainWindow
@@ -216,3 +218,31 @@ def test_cancelling_during_a_recording_stops_it_and_keeps_no_file(qtbot: QtBot) 
     assert sent[-1] == StopSound()
     assert not page.recording.exists() and not page.recording.parent.exists()
     assert wizard.config is None
+
+
+def test_lan_only_finish_saves_discovery_on_and_no_account_then_restarts_the_engine(
+    qtbot: QtBot, tmp_path: Path, make_window: MakeWindow
+) -> None:
+    window = make_window()
+    seen: list[object] = []
+    window.bridge.event_received.connect(seen.append)
+    with qtbot.waitSignal(window.bridge.event_received, timeout=5000, check_params_cb=_is_ready):
+        window.start_engine()
+    first_engine = window.engine
+    wizard = window.open_first_run()
+    assert wizard.choice.lan_only.isChecked()  # the default: works with no server
+    wizard.next()
+    assert wizard.currentId() == Page.AUDIO
+
+    with qtbot.waitSignal(window.bridge.event_received, timeout=5000, check_params_cb=_is_ready):
+        wizard.accept()  # Finish: saved, and the engine starts again on the new config
+
+    config = load_config(tmp_path / "me")
+    assert config.account.aor == "" and config.network.lan_discovery
+    assert window.engine is not first_engine
+    assert not any(isinstance(e, RegistrationChanged) for e in seen)  # nothing to register
+    assert not window.needs_first_run()  # not asked again at the next start
+
+
+def _is_ready(event: object) -> bool:
+    return isinstance(event, UaReady)

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from alexphone.core.errors import ConfigError
 from alexphone.engine.commands import (
     Answer,
     ClearAlexCache,
@@ -59,7 +58,7 @@ from alexphone.gui.side_tabs import SideTabs
 from alexphone.gui.sip_log_view import SipLogView
 from alexphone.gui.tray import PhoneTray
 from alexphone.gui.window_models import WindowModels
-from alexphone.store.config import load_config, save_config
+from alexphone.store.config import CONFIG_NAME, load_config, save_config
 from alexphone.store.contacts import Contact
 from alexphone.store.credentials import CredentialsError, PasswordStore
 
@@ -449,12 +448,14 @@ class MainWindow(QMainWindow):
                 self.restart_engine()
 
     def needs_first_run(self) -> bool:
-        """Tell whether the profile is new: no account and no contacts."""
-        try:
-            config = load_config(self.context.profile)
-        except ConfigError:
-            return False  # a broken config is reported elsewhere, not re-asked
-        return not config.account.aor and not self.models.contact_store.all()
+        """Tell whether the profile is new: never set up (no config.toml), no contacts.
+
+        Choosing "Use on this network only" writes config.toml without an account, so the
+        assistant is not shown again at the next start.
+        """
+        if (self.context.profile / CONFIG_NAME).exists():
+            return False  # set up before (or broken, which is reported elsewhere)
+        return not self.models.contact_store.all()
 
     def open_first_run(self) -> FirstRunWizard:
         """Show the set-up assistant; its Finish saves config.toml and restarts the engine."""
