@@ -38,7 +38,8 @@ APP_PACKAGES := python3-venv python3-dev build-essential \
 # What the tests' lab needs on top: real peers, NAT labs, sound and screen for the tests.
 LAB_PACKAGES := sip-tester kamailio kamailio-tls-modules baresip linphone-cli coturn dnsmasq \
 	avahi-daemon avahi-utils dbus iproute2 iptables nftables iputils-ping procps tcpdump dnsutils \
-	pulseaudio espeak-ng sox openssl libnetfilter-queue-dev xvfb imagemagick xdg-utils mmdebstrap
+	pulseaudio espeak-ng sox openssl libnetfilter-queue-dev xvfb imagemagick xdg-utils mmdebstrap \
+	weston
 
 .PHONY: run test test-fast lint typecheck layers bench fuzz screenshots dist sysdeps sysdeps-app \
 	sysdeps-lab venv lab clean
