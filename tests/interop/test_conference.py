@@ -23,9 +23,10 @@ from media_tools import read_wav
 
 TONES = {"host": 1100.0, "alice": 500.0, "bob": 700.0}  # no one's 2f1-f2 lands on another
 CONFERENCE_SECONDS = 4.0
-SETTLE_SECONDS = 1.0  # re-INVITEs and jitter buffers settle after the merge
+SETTLE_SECONDS = 1.0  # re-INVITEs and jitter buffers settle after a hold or the merge
+HELD_SECONDS = 1.5  # measured while one call is held
 PRESENT_DB = -20.0  # a tone heard: within 20 dB of the loudest tone in the recording
-ABSENT_DB = -35.0  # one's own tone: at least 35 dB below it
+ABSENT_DB = -35.0  # a tone not heard (one's own, a held call's): at least 35 dB below
 
 
 def ctl(phone: Alexphone, *args: str) -> str:
@@ -56,11 +57,11 @@ def wait_recorded(path: Path, seconds: float, since: int | None = None) -> int:
     raise AssertionError(f"{path.name}: {seconds} s of audio not recorded in time")
 
 
-def tone_levels(path: Path, since: int) -> dict[str, float]:
-    """The level (dB) of each party's tone in ``path`` after sample ``since``."""
+def tone_levels(path: Path, since: int, until: int | None = None) -> dict[str, float]:
+    """The level (dB) of each party's tone in ``path`` between samples ``since`` and ``until``."""
     rate, samples = read_wav(path)
-    segment = samples[since:]
-    assert segment.size > rate, f"{path.name}: only {segment.size} samples after the merge"
+    segment = samples[since:until]
+    assert segment.size > rate, f"{path.name}: only {segment.size} samples to measure"
     spectrum = np.abs(np.fft.rfft(segment * np.hanning(segment.size)))
     freqs = np.fft.rfftfreq(segment.size, 1 / rate)
     levels = {}
@@ -86,6 +87,21 @@ def answer_incoming(host: Alexphone, caller: Alexphone, since: int) -> str:
     )
     caller.wait_event("call.media", timeout=15)
     return call_id
+
+
+def held_alone(workdir: Path, talking: str, held: str) -> None:
+    """While ``held`` is on hold, ``talking`` hears us and not ``held``; ``held`` hears
+    nothing of anyone (both recordings measured over the same stretch of time)."""
+    paths = {name: workdir / f"{name}.wav" for name in (talking, held)}
+    wait_recorded(paths[held], SETTLE_SECONDS)  # the hold re-INVITE and the mixer settle
+    starts = {name: recorded_samples(path) for name, path in paths.items()}
+    ends = {name: wait_recorded(path, HELD_SECONDS, starts[name]) for name, path in paths.items()}
+    heard = tone_levels(paths[talking], starts[talking], ends[talking])
+    silent = tone_levels(paths[held], starts[held], ends[held])
+    print("held:", held, {k: round(v, 1) for k, v in silent.items()}, "talking:", talking,
+          {k: round(v, 1) for k, v in heard.items()})  # fmt: skip
+    assert heard[held] < heard["host"] + ABSENT_DB, (talking, "hears the held call", heard)
+    assert silent["host"] < heard["host"] + ABSENT_DB, (held, "hears us while held", silent)
 
 
 @pytest.mark.interop
@@ -118,6 +134,7 @@ def test_hold_and_answer_swap_twice_and_merge_into_a_conference(
     with_bob = answer_incoming(host, bob, mark)  # hold-and-answer: Alice is held
     wait_mode(host, with_alice, "held", mark)
     alice.wait_event("call.state", lambda e: e["state"] == "held", timeout=15)
+    held_alone(lab.workdir, talking="bob", held="alice")
 
     mark = host.mark()
     ctl(host, "swap")  # back to Alice, Bob held

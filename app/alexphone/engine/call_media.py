@@ -360,10 +360,8 @@ class MediaController:
             self._stats(entry, stream.stats())
 
     def mute(self, call_id: str, on: bool) -> None:
-        """Send silence instead of the microphone (or resume) in one call."""
-        entry = self.running.get(call_id)
-        if entry is not None and entry.driver is not None and entry.driver.stream is not None:
-            entry.driver.stream.muted = on
+        """Send the microphone (or no longer) in one call; a conference still reaches it."""
+        self.shared.set_muted(call_id, on)
 
     def send_dtmf(self, call_id: str, digits: str) -> None:
         """Send DTMF digits in a call (queued if its media is still starting)."""

@@ -46,6 +46,7 @@ class SharedAudio:
         self.audio_out: AudioSpec = settings.audio_out
         self.mixer: Mixer | None = None
         self.modes: dict[str, LegMode] = {}  # by call, whether or not its media runs yet
+        self.muted: set[str] = set()  # calls sent no microphone
         self.processing_failed = False  # reported once; later calls go on without it
         self.waiting = False  # the call-waiting cue plays over the mix
 
@@ -65,6 +66,7 @@ class SharedAudio:
             self._cue()
         legs = mixer.join(call_id, rate)
         mixer.set_mode(call_id, self.modes.get(call_id, LegMode.ACTIVE))
+        mixer.set_muted(call_id, call_id in self.muted)
         return legs
 
     def _closed(self) -> None:
@@ -80,9 +82,19 @@ class SharedAudio:
         """Return the mode call ``call_id`` has or will have."""
         return self.modes.get(call_id, LegMode.ACTIVE)
 
+    def set_muted(self, call_id: str, on: bool) -> None:
+        """Send call ``call_id`` no microphone (or send it again), now or when it joins."""
+        if on:
+            self.muted.add(call_id)
+        else:
+            self.muted.discard(call_id)
+        if self.mixer is not None:
+            self.mixer.set_muted(call_id, on)
+
     def forget(self, call_id: str) -> None:
-        """Drop an ended call's mode."""
+        """Drop an ended call's mode and mute."""
         self.modes.pop(call_id, None)
+        self.muted.discard(call_id)
 
     def set_waiting(self, on: bool) -> None:
         """Lay the call-waiting beeps over the speaker mix, or stop them."""

@@ -16,6 +16,7 @@ the streams' 20 ms ticks pull and push, and the mixer moves audio as they do.
 - **Modes.** An ``ACTIVE`` leg hears the microphone and is heard on the speaker; a ``HELD``
   leg hears silence and is not heard; a ``CONFERENCE`` leg is active and also hears every
   other conference leg (mix-minus: each party gets the sum of the others, never itself).
+  A *muted* leg is sent no microphone, but still the other conference legs.
 - A *cue* (the call-waiting tone) can be laid over the speaker mix.
 """
 
@@ -57,6 +58,7 @@ class _Leg:
     to_leg: Resampler
     from_leg: Resampler
     mode: LegMode = LegMode.ACTIVE
+    muted: bool = False  # the microphone is left out; a conference still reaches the leg
     position: int = 0  # the next microphone frame this leg reads
     pending: Samples = field(default_factory=_empty)  # captured, at the leg's rate, not read
     fifo: Samples = field(default_factory=_empty)  # played by the leg, waiting for the mix
@@ -130,6 +132,12 @@ class Mixer:
         for other in self.legs.values():
             other.heard.pop(key, None)
 
+    def set_muted(self, key: str, on: bool) -> None:
+        """Leave the microphone out of what leg ``key`` sends (the conference still goes)."""
+        leg = self.legs.get(key)
+        if leg is not None:
+            leg.muted = on
+
     def mode(self, key: str) -> LegMode | None:
         """Return the mode of leg ``key``, None if it is not in the mixer."""
         leg = self.legs.get(key)
@@ -161,6 +169,8 @@ class Mixer:
         leg.position = max(leg.position, oldest)
         frame = self._kept[leg.position - oldest]
         leg.position += 1
+        if leg.muted:
+            frame = np.zeros(self.frame)
         if leg.mode is LegMode.CONFERENCE:
             for key in list(leg.heard):
                 other, leg.heard[key] = _take(leg.heard[key], self.frame)

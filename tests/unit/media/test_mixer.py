@@ -206,3 +206,21 @@ def test_a_cue_is_laid_over_the_speaker_only() -> None:
 def test_endpoints_at_different_rates_are_refused() -> None:
     with pytest.raises(ValueError):
         Mixer(Constant(0, 8000), Recorder(16000))
+
+
+def test_a_muted_conference_leg_sends_the_others_but_not_the_microphone() -> None:
+    mixer = Mixer(Constant(50), Recorder())
+    legs = {key: mixer.join(key, RATE) for key in "ab"}
+    for key in "ab":
+        mixer.set_mode(key, LegMode.CONFERENCE)
+    mixer.set_muted("a", True)
+    mixer.set_muted("zz", True)  # no such leg: nothing happens
+    for _ in range(2):
+        heard_a = level(legs["a"][0].read(FRAME))
+        heard_b = level(legs["b"][0].read(FRAME))
+        legs["a"][1].write(frame_of(1000))
+        legs["b"][1].write(frame_of(2000))
+    assert heard_a == 2000  # b, and no microphone
+    assert heard_b == 50 + 1000
+    mixer.set_muted("a", False)
+    assert level(legs["a"][0].read(FRAME)) == 50 + 2000
