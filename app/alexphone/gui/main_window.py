@@ -51,6 +51,7 @@ from alexphone.gui.contact_files import ContactFiles
 from alexphone.gui.dial_box import DialBox, DialCheck
 from alexphone.gui.first_run import FirstRunWizard
 from alexphone.gui.incoming_dialog import IncomingDialog
+from alexphone.gui.profile_notice import open_notice_box
 from alexphone.gui.ringer import Ringer
 from alexphone.gui.settings_dialog import SettingsDialog
 from alexphone.gui.shortcuts import install_shortcuts
@@ -354,15 +355,10 @@ class MainWindow(QMainWindow):
 
     def show_profile_notices(self, notices: Sequence[str]) -> None:
         """Say what was wrong with the profile (files set aside, defaults used), once."""
-        if not notices:
-            return
-        self.banner.setText("\n".join(notices))
-        self.banner.show()
-        box = QMessageBox(QMessageBox.Icon.Warning, "Alexphone", "Your profile needs a look.")
-        box.setInformativeText("\n\n".join(notices))
-        box.setParent(self, box.windowFlags())
-        self.profile_notice = box
-        box.open()
+        if notices:
+            self.banner.setText("\n".join(notices))
+            self.banner.show()
+            self.profile_notice = open_notice_box(self, notices)
 
     def _error_reported(self, where: ErrorSource, message: str) -> None:
         if where is ErrorSource.CALL:
