@@ -59,7 +59,7 @@ from alexphone.gui.side_tabs import SideTabs
 from alexphone.gui.sip_log_view import SipLogView
 from alexphone.gui.tray import PhoneTray
 from alexphone.gui.window_models import WindowModels
-from alexphone.store.config import CONFIG_NAME, load_config, save_config
+from alexphone.store.config import CONFIG_NAME, load_config_or_defaults, save_config
 from alexphone.store.contacts import Contact
 from alexphone.store.credentials import CredentialsError, PasswordStore
 
@@ -425,7 +425,7 @@ class MainWindow(QMainWindow):
 
     def open_settings(self) -> None:
         """Show Accounts & settings; on Save write config.toml and restart the engine."""
-        config = load_config(self.context.profile)
+        config = load_config_or_defaults(self.context.profile)  # a broken one was set aside
         dialog = SettingsDialog(
             config,
             self.passwords,
@@ -456,7 +456,7 @@ class MainWindow(QMainWindow):
     def open_first_run(self) -> FirstRunWizard:
         """Show the set-up assistant; its Finish saves config.toml and restarts the engine."""
         wizard = FirstRunWizard(
-            load_config(self.context.profile),
+            load_config_or_defaults(self.context.profile),
             self.submit,
             self.context.check,
             lambda device: self.ringer.play_once("ringback", device),

@@ -135,6 +135,14 @@ def load_config(profile: Path) -> AppConfig:
     return parse_config(text)
 
 
+def load_config_or_defaults(profile: Path) -> AppConfig:
+    """Read ``config.toml``, or the defaults if it cannot be read (already reported at start)."""
+    try:
+        return load_config(profile)
+    except ConfigError:
+        return AppConfig()
+
+
 def _toml_value(value: Value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from alexphone.store.config import load_config, unknown_keys
+from alexphone.store.config import AppConfig, load_config, load_config_or_defaults, unknown_keys
 from alexphone.store.database import SCHEMA_VERSION, schema_version
 from alexphone.store.profile_check import (
     NoticeKind,
@@ -124,3 +124,8 @@ def test_a_profile_that_cannot_be_created_is_not_writable(tmp_path: Path) -> Non
 
     assert notice is not None and notice.kind is NoticeKind.NOT_WRITABLE
     assert check_writable(tmp_path / "new" / "profile") is None  # created
+
+
+def test_a_config_that_stays_broken_reads_as_the_defaults(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text("[[[", encoding="utf-8")
+    assert load_config_or_defaults(tmp_path) == AppConfig()
