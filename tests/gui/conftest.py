@@ -22,6 +22,7 @@ from alexphone.store.credentials import PasswordStore
 from alexphone.store.database import open_database
 
 WAIT_MS = 5000
+GC_ENABLED_AT_START = gc.isenabled()
 
 
 @pytest.fixture(autouse=True)
@@ -31,11 +32,10 @@ def collect_in_the_gui_thread() -> Iterator[None]:
     Left to the automatic collector, a cycle holding a closed window's widgets may be
     collected in a later test's engine thread, which crashes Qt (gui/collector.py).
     """
-    enabled = gc.isenabled()
     gc.disable()
     yield
     gc.collect()
-    if enabled:
+    if GC_ENABLED_AT_START:  # tests after these ones (and a window's collector) get it back
         gc.enable()
 
 
