@@ -5,7 +5,8 @@ microphone through a room (acoustic delay 40–120 ms, RT60 300 ms, -6 dB, plus 
 speaker and of microphone buffering) and is read back through ``ProcessedSource``, the
 object a call encodes from. With the near end silent, the attenuation of the echo in what
 we would send is measured in windows; with a near-end talker starting at 10 s (double talk),
-what we would send is scored with PESQ against the clean near-end speech.
+what we would send is scored with PESQ against the clean near-end speech. Goals of the issue's
+acceptance: 25 dB after 2 s, 46 dB after 17 s, PESQ-WB 3.0 in double talk.
 """
 
 from __future__ import annotations
@@ -82,25 +83,14 @@ def echo_figures(far: np.ndarray, delay: float, seed: int) -> tuple[list[float],
 
 
 @pytest.mark.parametrize(("delay", "seed"), ROOMS)
-def test_echo_is_attenuated_with_the_near_end_silent(
+def test_echo_attenuation_reaches_terminal_echo_loss(
     speech: tuple[np.ndarray, Path], delay: float, seed: int
 ) -> None:
+    # 3GPP TS 26.132's terminal echo loss after 17 s; measured 26.0-35.3 dB in 2-4 s,
+    # 32.7-60.1 dB in 4-17 s and 53.0-66.8 dB in 17-20 s (AEC3 and the long linear filter)
     after_2s, after_17s = echo_figures(speech[0], delay, seed)
-    # measured 25.1-35 dB in 2-4 s (AEC3 is not bit-exact from run to run: ±1 dB)
-    assert after_2s[0] >= 23.0
-    assert min(*after_2s[1:], after_17s) >= 35.0
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="AEC3+NS reach 39-73 dB in 17-20 s, depending on the room; the goal is 46 dB",
-)
-def test_echo_attenuation_reaches_terminal_echo_loss_in_every_room(
-    speech: tuple[np.ndarray, Path],
-) -> None:
-    for delay, seed in ROOMS:
-        after_2s, after_17s = echo_figures(speech[0], delay, seed)
-        assert min(after_2s) >= 25.0 and after_17s >= 46.0
+    assert min(after_2s) >= 25.0
+    assert after_17s >= 46.0
 
 
 def double_talk(
@@ -128,14 +118,12 @@ def test_near_end_talker_is_not_muted_during_double_talk(
     _, sent, talker = double_talk(speech, delay, seed, tmp_path)
     level = 10 * np.log10(np.mean(sent**2) / np.mean(talker**2))
     print(f"room {delay * 1000:.0f} ms seed {seed}: talker sent at {level:.1f} dB")
-    assert level > -8.0  # measured -3.5 to -4.0 dB: ducked by the suppressor, not muted
+    assert level > -3.0  # measured -0.2 to -0.3 dB (AEC3 alone ducked it by 3.5-4 dB)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="AEC3 suppresses hard in double talk here: PESQ-WB about 1.1 (near+echo raw: 1.2)",
-)
+@pytest.mark.parametrize(("delay", "seed"), ROOMS)
 def test_near_end_speech_scores_pesq_3_in_double_talk(
-    speech: tuple[np.ndarray, Path], tmp_path: Path
+    speech: tuple[np.ndarray, Path], delay: float, seed: int, tmp_path: Path
 ) -> None:
-    assert double_talk(speech, *ROOMS[1], tmp_path)[0] >= 3.0
+    # measured 3.41, 3.15 and 3.04; AEC3 alone gave 1.06 (the unprocessed mix scores 1.2)
+    assert double_talk(speech, delay, seed, tmp_path)[0] >= 3.0

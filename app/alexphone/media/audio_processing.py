@@ -6,8 +6,13 @@ far-end signal, the *render* reference. ``analyze_render`` queues what the speak
 played; ``process_capture`` takes the same number of samples from the head of that queue for
 every 10 ms of microphone signal, so the echo in a capture frame is always of render audio
 fed earlier. How much earlier is the stream delay (speaker buffer + microphone buffer), given
-to AEC3 as a hint through ``delay_ms``; its own delay estimator does the fine alignment.
+to AEC3 as a hint through ``delay_ms``; its own delay estimator does the alignment (in the
+simulated rooms of tests/interop/test_echo_room.py hints of 0 to 180 ms change nothing).
 Rates the module does not run natively are resampled to 48 kHz and back.
+
+With echo cancellation on, the stages are: AEC3 (with the high-pass filter) and, on the same
+frames, our long linear filter (``media.echo_filter``); the choice between their outputs;
+then noise suppression (and AGC2) in a second module instance, on what was chosen.
 
 The binding is loaded when the first ``AudioProcessing`` is built; if it cannot be
 (missing wheel, unsupported platform) ``ProcessingUnavailable`` says why, and the caller goes
@@ -17,13 +22,14 @@ on without processing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from alexphone.core.errors import AlexphoneError
+from alexphone.media.echo_filter import EchoChoice, FilterConfig, LinearEchoFilter
 from alexphone.media.resampler import Resampler
 
 Pcm16 = npt.NDArray[np.int16]
@@ -100,7 +106,17 @@ class AudioProcessing:
         self.options = options
         self.work_rate = rate if rate in NATIVE_RATES else WORK_RATE
         self.frame = self.work_rate // 100
-        self._processor = loader(self.work_rate, options)
+        self._canceller: Processor | None = None
+        self._cleanup: Processor | None = None
+        if options.echo_cancel:
+            stage = replace(options, noise_suppression=False, gain_control=False)
+            self._canceller = loader(self.work_rate, stage)
+            if options.noise_suppression or options.gain_control:
+                self._cleanup = loader(self.work_rate, replace(options, echo_cancel=False))
+        else:
+            self._cleanup = loader(self.work_rate, options)
+        self.linear = LinearEchoFilter(FilterConfig(self.frame))
+        self._choice = EchoChoice(self.frame)
         self._to_work = Resampler(rate, self.work_rate)
         self._render_to_work = Resampler(rate, self.work_rate)
         self._from_work = Resampler(self.work_rate, rate)
@@ -122,7 +138,8 @@ class AudioProcessing:
         value = max(0, value)
         if value != self._delay_ms:
             self._delay_ms = value
-            self._processor.stream_delay_ms = value
+            if self._canceller is not None:
+                self._canceller.stream_delay_ms = value
 
     def analyze_render(self, pcm: bytes) -> None:
         """Queue ``pcm`` (16-bit LE mono at ``rate``), just played, as the far-end reference."""
@@ -144,7 +161,7 @@ class AudioProcessing:
         whole = near.size - near.size % self.frame
         self._capture = near[whole:]
         if whole:
-            cleaned = self._processor.process(near[:whole], self._take_render(whole))
+            cleaned = self._clean(near[:whole], self._take_render(whole))
             if self._from_work.passthrough:
                 back = np.asarray(cleaned, np.int16)  # already 16-bit samples
             else:
@@ -154,6 +171,20 @@ class AudioProcessing:
         if chunk.size < wanted:
             chunk = np.concatenate((chunk, np.zeros(wanted - chunk.size, np.int16)))
         return chunk.astype("<i2", copy=False).tobytes()
+
+    def _clean(self, near: Pcm16, far: Pcm16 | None) -> Pcm16:
+        """Run the stages on whole 10 ms frames of ``near`` and the render paired with it."""
+        if self._canceller is not None and far is not None:
+            aec3 = self._canceller.process(near, far)
+            mixed = np.empty(near.size)
+            for start in range(0, near.size, self.frame):
+                frame = slice(start, start + self.frame)
+                residual = self.linear.process(near[frame].astype(np.float64),
+                                               far[frame].astype(np.float64))  # fmt: skip
+                aec3_frame = aec3[frame].astype(np.float64)
+                mixed[frame] = self._choice.mix(residual, aec3_frame, self.linear.near_talk)
+            near = _int16(mixed)
+        return self._cleanup.process(near) if self._cleanup is not None else near
 
     def _take_render(self, count: int) -> Pcm16 | None:
         if not self.options.echo_cancel:

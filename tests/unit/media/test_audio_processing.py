@@ -46,6 +46,12 @@ class FakeProcessor:
 
 
 def make(rate: int = 16000, **options: bool) -> tuple[AudioProcessing, FakeProcessor]:
+    """The processing and its first module instance (the canceller when echo is cancelled)."""
+    processing, made = make_all(rate, **options)
+    return processing, made[0]
+
+
+def make_all(rate: int = 16000, **options: bool) -> tuple[AudioProcessing, list[FakeProcessor]]:
     made: list[FakeProcessor] = []
 
     def loader(work_rate: int, chosen: ProcessingOptions) -> FakeProcessor:
@@ -53,7 +59,21 @@ def make(rate: int = 16000, **options: bool) -> tuple[AudioProcessing, FakeProce
         return made[-1]
 
     processing = AudioProcessing(rate, ProcessingOptions(**options), loader=loader)
-    return processing, made[0]
+    return processing, made
+
+
+def test_noise_suppression_runs_after_the_cancellers_on_what_they_leave() -> None:
+    processing, (canceller, cleanup) = make_all(16000)
+    assert canceller.options.echo_cancel and not canceller.options.noise_suppression
+    assert cleanup.options.noise_suppression and not cleanup.options.echo_cancel
+    processing.analyze_render(ramp(0, 320))
+    out = processing.process_capture(ramp(1000, 320))
+    assert cleanup.calls[0][1] is None  # no render for the noise suppressor
+    assert np.array_equal(to_samples(out), cleanup.calls[0][0].astype(np.float64))
+    # the choice took the quieter output: the fake canceller's (capture minus render)
+    assert np.all(cleanup.calls[0][0] == 1000)
+    _, (only,) = make_all(16000, echo_cancel=False)
+    assert only.options.noise_suppression
 
 
 def ramp(start: int, count: int) -> bytes:
