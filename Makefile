@@ -39,7 +39,7 @@ APP_PACKAGES := python3-venv python3-dev build-essential \
 LAB_PACKAGES := sip-tester kamailio kamailio-tls-modules baresip linphone-cli coturn dnsmasq \
 	avahi-daemon avahi-utils dbus iproute2 iptables nftables iputils-ping procps tcpdump dnsutils \
 	pulseaudio espeak-ng sox openssl libnetfilter-queue-dev xvfb imagemagick xdg-utils mmdebstrap \
-	weston
+	weston x11-utils
 
 .PHONY: run test test-fast lint typecheck layers bench fuzz screenshots dist sysdeps sysdeps-app \
 	sysdeps-lab venv lab clean

@@ -56,8 +56,13 @@ def alone(deb: Path) -> dict[str, float]:
     """MB of our .deb and its Installed-Size, and linphone-desktop's from the apt cache."""
     ours = fields(subprocess.run(["dpkg-deb", "-f", str(deb)], capture_output=True, text=True,
                                  check=True, timeout=60).stdout)[0]  # fmt: skip
-    shown = subprocess.run(["apt-cache", "show", "--no-all-versions", LINPHONE],
-                           capture_output=True, text=True, check=True, timeout=60).stdout
+    shown = subprocess.run(
+        ["apt-cache", "show", "--no-all-versions", LINPHONE],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
     theirs = fields(shown)[0]  # fmt: skip
     return {
         "alexphone_deb_mb": round(deb.stat().st_size / 1e6, 1),
