@@ -197,3 +197,19 @@ def test_apt_installs_upgrades_and_purges(
     assert installed_version(root) == ""
     assert leftovers(root, installed_tree, owned) == set()
     assert root.host_path(PROFILE).joinpath("alexphone.db").is_file()  # the home is the user's
+
+
+def test_leftovers_catch_new_files_and_the_packages_own_empty_directories(
+    debian_root: DebianRoot,
+) -> None:
+    root = debian_root
+    before = root.tree()
+    root.run("mkdir", "-p", "/opt/stray", "/usr/share/stray-dir")
+    root.run("touch", "/etc/stray.conf")
+    owned = {"/usr/bin", "/usr/share/stray-dir"}  # /usr/bin: other packages own it
+
+    assert leftovers(root, before, owned) == {
+        "/opt/stray",
+        "/etc/stray.conf",
+        "/usr/share/stray-dir",
+    }
