@@ -132,12 +132,15 @@ class SharedAudio:
         try:
             processing = AudioProcessing(rate, ProcessingOptions())
         except ProcessingUnavailable as exc:
-            self.processing_failed = True
             log.warning("no echo cancellation: %s", exc)
-            device = str(self.audio_in)
-            self.emit(AudioDeviceChanged(DeviceKind.INPUT, device, f"no echo cancellation: {exc}"))
+            self._processing_lost(f"no echo cancellation: {exc}")
             return source, sink
-        return with_processing(source, sink, processing)
+        return with_processing(source, sink, processing, self._processing_lost)
+
+    def _processing_lost(self, reason: str) -> None:
+        """Say once that audio processing is gone (it is not tried again in this run)."""
+        self.processing_failed = True
+        self.emit(AudioDeviceChanged(DeviceKind.INPUT, str(self.audio_in), reason))
 
     def _report(self, direction: DeviceKind) -> Callable[[str, str], None]:
         def report(device: str, reason: str) -> None:

@@ -9,12 +9,16 @@ report. The stream driving it sees an ordinary source.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Protocol
 
 from alexphone.media.audio_device import DeviceSink, DeviceSource
 from alexphone.media.audio_endpoint import AudioSink, AudioSource, CapturingSource
 from alexphone.media.audio_processing import AudioProcessing
+
+log = logging.getLogger(__name__)
+Report = Callable[[str], None]  # one line saying what failed
 
 
 class RenderTap(Protocol):
@@ -62,6 +66,7 @@ class ProcessedSource:
         tap: RenderTap | None,
         processing: AudioProcessing,
         capture_latency: Callable[[], float] = lambda: 0.0,
+        on_failure: Report | None = None,
     ) -> None:
         if processing.rate != source.rate or (tap is not None and tap.rate != source.rate):
             raise ValueError("the source, the tap and the processing must share one rate")
@@ -70,16 +75,28 @@ class ProcessedSource:
         self.tap = tap
         self.processing = processing
         self.capture_latency = capture_latency
+        self.on_failure = on_failure
+        self.failed = False
         # resolved once: an isinstance check against a runtime Protocol is slow per frame
         self._backlog = source.available if isinstance(source, CapturingSource) else None
 
     def read(self, samples: int) -> bytes:
         """Return ``samples`` processed samples (16-bit LE mono at ``rate``)."""
-        if self.tap is not None:
-            self.processing.analyze_render(self.tap.take_played())
+        played = self.tap.take_played() if self.tap is not None else b""
+        captured = self.source.read(samples)
+        if self.failed:
+            return captured
         render_latency = self.tap.latency if self.tap is not None else 0.0
-        self.processing.delay_ms = round(1000 * (self.capture_latency() + render_latency))
-        return self.processing.process_capture(self.source.read(samples))
+        try:
+            self.processing.analyze_render(played)
+            self.processing.delay_ms = round(1000 * (self.capture_latency() + render_latency))
+            return self.processing.process_capture(captured)
+        except (RuntimeError, ValueError) as exc:  # what the binding raises on bad input
+            self.failed = True
+            log.warning("audio processing failed, the call goes on without it: %s", exc)
+            if self.on_failure is not None:
+                self.on_failure(f"no echo cancellation: {exc}")
+            return captured
 
     def available(self) -> int | None:
         """Return what the wrapped microphone captured and not read (None: no clock of its own)."""
@@ -91,7 +108,10 @@ class ProcessedSource:
 
 
 def with_processing(
-    source: AudioSource, sink: AudioSink, processing: AudioProcessing
+    source: AudioSource,
+    sink: AudioSink,
+    processing: AudioProcessing,
+    on_failure: Report | None = None,
 ) -> tuple[ProcessedSource, AudioSink]:
     """Return ``source`` cleaned by ``processing`` against what ``sink`` plays, and the sink."""
     tap: RenderTap
@@ -101,5 +121,5 @@ def with_processing(
         tap = sink = TappedSink(sink)
     if isinstance(source, DeviceSource):
         device = source
-        return ProcessedSource(source, tap, processing, lambda: device.latency), sink
-    return ProcessedSource(source, tap, processing), sink
+        return ProcessedSource(source, tap, processing, lambda: device.latency, on_failure), sink
+    return ProcessedSource(source, tap, processing, on_failure=on_failure), sink

@@ -209,3 +209,23 @@ def test_processed_source_passes_on_what_its_microphone_has_waiting() -> None:
     clocked = ProcessedSource(_Microphone(16000), None, processing)
     assert clocked.available() == 200  # the stream paces capture by the microphone's clock
     assert ProcessedSource(SilenceSource(16000), None, processing).available() is None
+
+
+class _BrokenProcessor(FakeProcessor):
+    """The binding refusing its input while the call runs."""
+
+    def process(self, near: Pcm16, far: Pcm16 | None = None) -> Pcm16:
+        raise RuntimeError("bad frame")
+
+
+def test_a_processing_failure_during_a_call_is_reported_once_and_audio_goes_on() -> None:
+    processing = AudioProcessing(16000, ProcessingOptions(), loader=_BrokenProcessor)
+    reports: list[str] = []
+    source, sink = with_processing(ToneSource(16000, 440), NullSink(16000), processing,
+                                   reports.append)  # fmt: skip
+    tone = ToneSource(16000, 440)
+    for _ in range(3):
+        sink.write(bytes(640))
+        assert source.read(320) == tone.read(320)  # the microphone, unprocessed
+    assert reports == ["no echo cancellation: bad frame"]
+    assert isinstance(sink, TappedSink) and sink.take_played() == b""  # still drained
