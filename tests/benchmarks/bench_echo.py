@@ -2,7 +2,8 @@
 
 Usage: python tests/benchmarks/bench_echo.py [--json] [--cpu-seconds S]
 
-1. µs of AEC3 + noise suppression (``AudioProcessing``) per 20 ms frame, at 48 kHz (Opus)
+1. µs of echo cancellation (AEC3 beside the linear filter) + noise suppression
+   (``AudioProcessing``) per 20 ms frame, at 48 kHz (Opus)
    and 8 kHz (G.711), speech-like noise with an echo of it, in process.
 2. CPU of one Opus call between two ``alexphone`` processes on loopback, as % of one core
    per process, with ``--echo-cancel on`` on both sides and, in the same run, with it off
