@@ -10,6 +10,7 @@ without asking the user, and the replaced call is ended with BYE.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 
 from alexphone.core.errors import ParseError
@@ -25,6 +26,7 @@ from alexphone.sip.invite_events import SessionState
 from alexphone.sip.message import Request
 from alexphone.sip.replaces import Replaces
 
+log = logging.getLogger(__name__)
 _ENDING = frozenset({SessionState.ENDING, SessionState.TERMINATED, SessionState.CANCELLING})
 
 
@@ -55,6 +57,7 @@ class Replacements:
         try:
             replaces = Replaces.parse(values[0])
         except ParseError as exc:
+            log.info("INVITE %s: bad Replaces %r: %s", invite.call_id, values[0][:200], exc)
             raise ReplacesRefused(400, "Bad Request (Replaces)") from exc
         call = self.calls.get(replaces.call_id)
         dialog = call.dialog if call is not None else None

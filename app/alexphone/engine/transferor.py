@@ -140,6 +140,7 @@ class Transferor:
         try:
             report = classify_notify(request)
         except ParseError as exc:
+            log.info("NOTIFY in %s refused: %s (%r)", call.call_id, exc, request.body[:80])
             self.ua.respond(tid, make_response(request, 400, f"Bad Request ({exc})"[:100]))
             return True
         self.ua.respond(tid, self.ua.finish_response(make_response(request, 200, "OK")))

@@ -11,6 +11,7 @@ message size and the size is capped at MAX_MESSAGE_BYTES.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from alexphone.core.errors import ParseError
 from alexphone.sip.grammar import TOKEN
@@ -106,8 +107,12 @@ def _check_version(version: str) -> None:
         raise ParseError(f"SIP version {version[:20]} is not supported", status)
 
 
-def _request_line(line: str) -> tuple[str, Uri, str]:
-    """Split and check a Request-Line (RFC 3261 §7.1): exactly single SPs, no LWS in the URI."""
+def _request_line(line: str) -> tuple[str, Uri, str, str | None]:
+    """Split and check a Request-Line (RFC 3261 §7.1): exactly single SPs, no LWS in the URI.
+
+    Returns the method, the Request-URI, the version and the value of a Replaces the URI
+    carried (an INVITE only; see below), else None.
+    """
     parts = line.split(" ")
     if len(parts) != 3 or not all(parts):
         raise ParseError("Malformed Request-Line (must be Method SP Request-URI SP SIP-Version)")
@@ -116,9 +121,15 @@ def _request_line(line: str) -> tuple[str, Uri, str]:
     if TOKEN.fullmatch(method) is None:
         raise ParseError(f"Invalid method: {method[:40]!r}")
     uri = parse_uri(uri_text)
-    if isinstance(uri, SipUri) and uri.headers:
-        raise ParseError("Request-URI must not carry headers")  # RFC 3261 §19.1.1 table 1
-    return method, uri, version
+    if not isinstance(uri, SipUri) or not uri.headers:
+        return method, uri, version, None
+    # RFC 3261 §19.1.5: a URI's headers belong in the request made from it. A transferee that
+    # leaves a Refer-To's Replaces in the Request-URI of its INVITE (baresip 1.0) has it
+    # applied as that header; any other header there is an error (§19.1.1 table 1).
+    names = [name.lower() for name, _ in uri.headers]
+    if method != "INVITE" or names != ["replaces"]:
+        raise ParseError("Request-URI must not carry headers")
+    return method, replace(uri, headers=()), version, uri.headers[0][1]
 
 
 def _status_line(line: str) -> tuple[str, int, str]:
@@ -152,8 +163,10 @@ def parse(data: bytes) -> Message:
         version, status, reason = _status_line(first_line)
         headers, body = _headers_and_body(lines, data, body_start)
         return Response(status, reason, headers, body, version)
-    method, uri, version = _request_line(first_line)
+    method, uri, version, replaces = _request_line(first_line)
     headers, body = _headers_and_body(lines, data, body_start)
+    if replaces is not None and "Replaces" not in headers:
+        headers.add("Replaces", replaces)
     request = Request(method, uri, headers, body, version)
     cseq_method = request.cseq.method  # cached by check_fields
     if cseq_method != method:

@@ -150,3 +150,24 @@ def test_framing_error_after_good_messages_keeps_them_and_reports_failure() -> N
     assert framer.failed is not None
     with pytest.raises(ParseError):
         framer.feed(good)
+
+
+def test_a_replaces_left_in_an_invites_request_uri_becomes_its_replaces_header() -> None:
+    uri = "sip:carol@example.com?Replaces=a1%40h%3Bto-tag%3D7%3Bfrom-tag%3D9"
+    request = parse(message(f"INVITE {uri} SIP/2.0", "1 INVITE"))
+    assert isinstance(request, Request)
+    assert str(request.uri) == "sip:carol@example.com"
+    assert request.headers.get("Replaces") == "a1@h;to-tag=7;from-tag=9"
+
+
+@pytest.mark.parametrize(
+    ("start", "cseq"),
+    [
+        ("OPTIONS sip:c@example.com?Replaces=a%3Bto-tag%3D7%3Bfrom-tag%3D9 SIP/2.0", "1 OPTIONS"),
+        ("INVITE sip:c@example.com?Subject=hi SIP/2.0", "1 INVITE"),
+        ("INVITE sip:c@example.com?Replaces=a&Replaces=b SIP/2.0", "1 INVITE"),
+    ],
+)
+def test_any_other_header_in_a_request_uri_is_refused(start: str, cseq: str) -> None:
+    with pytest.raises(ParseError, match="must not carry headers"):
+        parse(message(start, cseq))
