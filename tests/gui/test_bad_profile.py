@@ -137,3 +137,24 @@ def test_the_program_says_it_on_stderr_without_a_traceback(tmp_path: Path) -> No
     assert first.startswith("alexphone: ") and str(tmp_path / "config.toml") in first
     assert "Fix:" in first and "Traceback" not in rest
     assert process.returncode == 0
+
+
+def test_the_encryption_policy_comes_from_the_config(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text('[audio]\nencryption = "dtls"\n', encoding="utf-8")
+    args = build_parser().parse_args(["gui", "--profile", str(tmp_path), "--no-mdns"])
+    settings, notices = prepare_gui(args)
+    assert settings.media_encryption.value == "dtls" and notices == []
+    args = build_parser().parse_args(
+        ["gui", "--profile", str(tmp_path), "--no-mdns", "--media-encryption", "off"]
+    )
+    assert prepare_gui(args)[0].media_encryption.value == "off"  # the option wins
+
+
+def test_an_unknown_encryption_policy_is_set_aside(
+    qtbot: QtBot, tmp_path: Path, opened: list[MainWindow]
+) -> None:
+    (tmp_path / "config.toml").write_text('[audio]\nencryption = "always"\n', encoding="utf-8")
+
+    window, texts = _open(qtbot, tmp_path, opened)
+
+    assert len(texts) == 1 and "--media-encryption" in _said(window)

@@ -23,6 +23,8 @@ def test_save_writes_config_and_private_password(qtbot: QtBot, tmp_path: Path) -
     dialog.lan.setChecked(False)
     dialog.codecs.setCurrentRow(2)
     dialog._move_codec(-1)
+    assert dialog.encryption.currentText() == "optional"
+    dialog.encryption.setCurrentText("dtls")
     dialog.save()
     assert dialog.saved_config is not None
     save_config(tmp_path, dialog.saved_config)
@@ -31,6 +33,7 @@ def test_save_writes_config_and_private_password(qtbot: QtBot, tmp_path: Path) -
     assert config.account.transport == "tcp"
     assert config.audio.codecs == ("opus", "pcma", "pcmu")
     assert config.network.lan_discovery is False
+    assert config.audio.encryption == "dtls"
     assert "s3cret" not in (tmp_path / "config.toml").read_text()
     assert passwords.get("sip:alice@example.com") == "s3cret"
     assert stat.S_IMODE(passwords.file.stat().st_mode) == 0o600

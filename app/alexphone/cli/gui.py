@@ -18,6 +18,7 @@ from alexphone.core.errors import ConfigError
 from alexphone.engine.client import PhoneClient
 from alexphone.engine.dial_target import dial_target, is_telephone_number
 from alexphone.engine.events import Event
+from alexphone.engine.media_security import media_encryption_option
 from alexphone.engine.options import listen_option
 from alexphone.engine.runner import run_phone
 from alexphone.engine.settings import (
@@ -85,6 +86,8 @@ def _with_config(args: argparse.Namespace, base: PhoneSettings, config: AppConfi
         changes["echo_cancel"] = echo_cancel_option("off")
     if args.codecs == "opus,pcmu,pcma" and audio.codecs:
         changes["codecs"] = codecs_option(",".join(audio.codecs))
+    if args.media_encryption == "optional":
+        changes["media_encryption"] = media_encryption_option(audio.encryption)
     return replace(base, **changes)  # type: ignore[arg-type]
 
 

@@ -11,6 +11,12 @@ RTCP address, where a peer without RTCP multiplexing runs a second handshake we 
 fixes the peer, the way symmetric RTP latches; before that we send to the SDP or
 ALEX-selected address. A stranger who gets in first only makes the handshake fail on the
 fingerprint check, which ends the call; it never gets keys.
+
+Under ALEX the media gate drops our first flight until a check has proven the pair, and
+OpenSSL would send it again only a second later (RFC 6347 §4.2.4.1). So when ALEX puts the
+media on a proven pair during the handshake (the same address as before or not), the last
+flight goes again at once; a copy that the peer already has is a replayed record, which
+DTLS drops (RFC 6347 §4.1.2.6).
 """
 
 from __future__ import annotations
@@ -79,6 +85,7 @@ class DtlsLink:
         self.remote = remote  # where we send until the peer is known
         self.peer: Address | None = None
         self.ignored = 0  # DTLS datagrams from other sources
+        self._flight: list[bytes] = []  # our last flight, sent again when the path moves
         self._peer_rtcp = peer_rtcp if peer_rtcp != remote else None
         self._send = send
         self._on_keys = on_keys
@@ -107,10 +114,14 @@ class DtlsLink:
         self._driver.transmit()
 
     def move_to(self, remote: Address) -> None:
-        """Follow the media to a new peer address (an ALEX move)."""
-        self.remote = remote
-        if self.endpoint.state is not DtlsState.CONNECTED:
+        """Follow the media to the ALEX-proven peer address; the flight goes again there."""
+        moved, self.remote = remote != self.remote, remote
+        if self.endpoint.state is not DtlsState.HANDSHAKING:
+            return
+        if moved:
             self.peer = None  # the handshake goes on from wherever the peer now is
+        for datagram in self._flight:  # the gate may have dropped it: the pair is proven now
+            self._send(datagram, self.peer or remote)
 
     def close(self) -> None:
         """Say close_notify if connected and stop the timer."""
@@ -119,7 +130,10 @@ class DtlsLink:
         self._driver.close()
 
     def _flush(self, now: float) -> None:
-        for datagram in self.endpoint.datagrams_to_send():
+        flight = self.endpoint.datagrams_to_send()
+        if flight:
+            self._flight = flight if self.endpoint.state is DtlsState.HANDSHAKING else []
+        for datagram in flight:
             self._send(datagram, self.peer or self.remote)
         while (event := self.endpoint.next_event()) is not None:
             if isinstance(event, HandshakeCompleted):

@@ -208,6 +208,7 @@ class MediaController:
         if entry.dtls is not None:
             entry.dtls.move_to(stream.remote)
             entry.dtls.start()
+            socket.set_dtls_handler(entry.dtls.receive)  # a flight that came early goes in now
         self._announce(entry, stream)
         if self.settings.audio_levels:  # the GUI's meters
             self._levels(entry)
@@ -233,7 +234,6 @@ class MediaController:
             entry.srtp = protection = SrtpProtection(negotiated.srtp)
         elif negotiated.dtls is not None:  # RFC 5764: keys from a handshake on this path
             entry.dtls = self._dtls_link(entry, send_rtp, negotiated)
-            socket.on_dtls = entry.dtls.receive
             protection = entry.dtls.protection
         socket.protection = protection
         return (

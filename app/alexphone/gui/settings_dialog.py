@@ -34,6 +34,7 @@ from alexphone.store.credentials import CredentialsError, PasswordStore
 
 TRANSPORTS = ("udp", "tcp", "tls")
 KNOWN_CODECS = ("opus", "pcmu", "pcma")
+ENCRYPTIONS = ("optional", "mandatory", "dtls", "off")  # --media-encryption, default first
 
 
 def _form(widget: QWidget) -> QFormLayout:
@@ -122,6 +123,9 @@ class SettingsDialog(QDialog):
             combo.setCurrentText(value)
         self.echo_cancel = QCheckBox("Echo cancellation and noise suppression")
         self.echo_cancel.setChecked(audio.echo_cancel)
+        self.encryption = QComboBox()  # SDES or DTLS-SRTP keys (docs/ARCHITECTURE.md)
+        self.encryption.addItems(list(dict.fromkeys([*ENCRYPTIONS, audio.encryption])))
+        self.encryption.setCurrentText(audio.encryption)
         self.codecs = QListWidget()
         self.codecs.addItems(
             list(audio.codecs) + [c for c in KNOWN_CODECS if c not in audio.codecs]
@@ -144,6 +148,7 @@ class SettingsDialog(QDialog):
         form.addRow("Speaker", self.audio_out)
         form.addRow("Ringer", self.ringer)
         form.addRow("", self.echo_cancel)
+        form.addRow("Encryption", self.encryption)
         self.input_meter = LevelMeter("Microphone")
         form.addRow("Microphone level", self.input_meter)
         self.level_hint = QLabel("The meter moves during a call.")
@@ -228,6 +233,7 @@ class SettingsDialog(QDialog):
                 self.ringer.currentText().strip() or "default",
                 tuple(self.codecs.item(i).text() for i in range(self.codecs.count())),
                 self.echo_cancel.isChecked(),
+                self.encryption.currentText(),
             ),
             NetworkConfig(
                 listen,

@@ -2,9 +2,12 @@
 
 Datagrams are sorted by their first bytes (RFC 7983 §7): RTP and RTCP go to the stream,
 STUN to an optional handler (connectivity checks run on the media socket), DTLS to another
-(the DTLS-SRTP handshake, RFC 5764 §5.1.2); without a handler, and for unknown first bytes, a
-datagram is counted and dropped. RTP and RTCP pass through the call's ``protection`` (SRTP
-unprotect, or the identity) first; what it refuses is dropped there and counted by it.
+(the DTLS-SRTP handshake, RFC 5764 §5.1.2). The peer's first DTLS flight may come in before
+the call has set its handler (the socket reads as soon as it opens), so up to
+``EARLY_DTLS`` DTLS datagrams are held and handed over by ``set_dtls_handler``; beyond that,
+and for unknown first bytes, a datagram is counted and dropped. RTP and RTCP pass through
+the call's ``protection`` (SRTP unprotect, or the identity) first; what it refuses is dropped
+there and counted by it.
 RTCP is accepted on either port (RFC 5761 multiplexing or RFC 3550 port + 1). We always
 send RTP from the port we receive on (symmetric RTP, RFC 4961), so a peer behind NAT that
 latches on our source reaches us back. A call with an IPv6 pair beside its IPv4 one
@@ -27,6 +30,7 @@ from alexphone.rtp.protection import CLEARTEXT, MediaProtection
 
 log = logging.getLogger(__name__)
 Receiver = Callable[[bytes, Address], None]
+EARLY_DTLS = 8  # datagrams: one flight or two of a DTLS handshake
 
 
 class _Endpoint(asyncio.DatagramProtocol):
@@ -59,6 +63,7 @@ class RtpSocket:
         self.on_rtcp = on_rtcp
         self.on_stun = on_stun
         self.on_dtls: Receiver | None = None  # the call's DTLS-SRTP handshake, if it has one
+        self._early_dtls: list[tuple[bytes, Address]] = []
         self.dropped = 0  # DTLS without a handler, unknown first bytes
         self.protection: MediaProtection = CLEARTEXT  # unprotects what arrives (RFC 3711)
         self.local: Address = ("", 0)
@@ -99,8 +104,17 @@ class RtpSocket:
             self.on_stun(data, addr)
         elif kind is PacketKind.DTLS and self.on_dtls is not None:
             self.on_dtls(data, addr)
+        elif kind is PacketKind.DTLS and len(self._early_dtls) < EARLY_DTLS:
+            self._early_dtls.append((data, addr))
         else:
             self.dropped += 1
+
+    def set_dtls_handler(self, handler: Receiver) -> None:
+        """Send DTLS datagrams to ``handler`` from now on, the ones held so far first."""
+        self.on_dtls = handler
+        early, self._early_dtls = self._early_dtls, []
+        for data, addr in early:
+            handler(data, addr)
 
     def send_rtp(self, data: bytes, addr: Address) -> None:
         """Send an RTP (or STUN) datagram from the RTP port (of ``addr``'s family)."""

@@ -43,6 +43,7 @@ class AudioConfig:
     ringer: str = "default"
     codecs: tuple[str, ...] = ("opus", "pcmu", "pcma")
     echo_cancel: bool = True  # on sound cards: echo cancellation and noise suppression
+    encryption: str = "optional"  # off | optional | mandatory | dtls (--media-encryption)
 
 
 @dataclass(frozen=True, slots=True)

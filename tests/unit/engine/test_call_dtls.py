@@ -6,7 +6,7 @@ from alexphone.engine.call_dtls import DtlsLink, PendingSrtp
 from alexphone.media.dtls import HANDSHAKE_TIMEOUT, DtlsEndpoint
 from alexphone.media.dtls_certificate import DtlsCertificate
 from alexphone.media.srtp import SrtpProtection
-from alexphone.net.rtp_socket import RtpSocket
+from alexphone.net.rtp_socket import EARLY_DTLS, RtpSocket
 from alexphone.sdp.dtls import DtlsParams, DtlsRole, Fingerprint
 from fake_loop import FakeLoop
 
@@ -77,6 +77,20 @@ def test_dtls_from_the_peers_rtcp_port_or_a_stranger_is_ignored() -> None:
     assert b.link.ignored == 2
 
 
+def test_a_move_during_the_handshake_sends_the_last_flight_again_at_once() -> None:
+    loop = FakeLoop()
+    a = Side(A_CERT, DtlsRole.CLIENT, B_CERT.fingerprint, loop, B)
+    a.link.start()
+    hello = [d for d, _ in a.sent]
+    a.sent.clear()
+    a.link.move_to(B)  # the same address, now proven: the gate may have dropped the first
+    assert a.sent == [(d, B) for d in hello]
+    a.sent.clear()
+    moved = ("198.51.100.2", 6000)  # the ALEX-proven address of the peer
+    a.link.move_to(moved)
+    assert a.sent == [(d, moved) for d in hello]
+
+
 def test_a_silent_peer_fails_the_link_at_the_deadline() -> None:
     loop = FakeLoop()
     a = Side(A_CERT, DtlsRole.CLIENT, B_CERT.fingerprint, loop, B)
@@ -86,15 +100,18 @@ def test_a_silent_peer_fails_the_link_at_the_deadline() -> None:
     assert loop.pending() == []
 
 
-def test_the_media_socket_hands_dtls_to_its_handler_and_drops_it_without_one() -> None:
+def test_the_media_socket_holds_early_dtls_for_its_handler_and_drops_the_rest() -> None:
     got: list[bytes] = []
     socket = RtpSocket(lambda d, a: None, lambda d, a: None)
-    socket.dispatch(b"\x16\xfe\xfd" + bytes(20), B)
-    assert socket.dropped == 1
-    socket.on_dtls = lambda d, a: got.append(d)
-    socket.dispatch(b"\x16\xfe\xfd" + bytes(20), B)
+    early = [bytes([22, 0xFE, 0xFD, n]) + bytes(20) for n in range(EARLY_DTLS + 2)]
+    for datagram in early:
+        socket.dispatch(datagram, B)  # before the call has set its handler
+    assert socket.dropped == 2
+    socket.set_dtls_handler(lambda d, a: got.append(d))
+    assert got == early[:EARLY_DTLS]
+    socket.dispatch(b"\x17\xfe\xfd" + bytes(20), B)
     socket.dispatch(b"\x40garbage", B)  # 64: no kind of RFC 7983
-    assert got == [b"\x16\xfe\xfd" + bytes(20)] and socket.dropped == 2
+    assert got[-1] == b"\x17\xfe\xfd" + bytes(20) and socket.dropped == 3
 
 
 def test_pending_srtp_is_srtp_once_keys_are_set() -> None:
