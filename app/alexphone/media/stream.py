@@ -242,7 +242,7 @@ class MediaStream:
     # -- the 20 ms tick ---------------------------------------------------------------------
     def tick(self, now: float) -> None:
         """Run one frame period: capture and send, then play out."""
-        waits = self.awaiting_keys and not isinstance(self.source, CapturingSource)
+        waits = self.awaiting_keys and self._clocks()[0] is None  # not a microphone
         for _ in range(0 if waits else self._frames_captured()):
             samples = self.encoder.frame_samples
             pcm = self.source.read(samples)
