@@ -13,6 +13,7 @@ class OtherCalls(Enum):
 
     HOLD = "hold"  # put them on hold (a desk phone's "Hold & answer")
     END = "end"  # hang them up ("End & answer")
+    KEEP = "keep"  # leave them as they are: --auto-answer takes calls side by side
 
 
 @dataclass(frozen=True, slots=True)

@@ -277,9 +277,14 @@ class Phone:
                 self._stop.set()
 
     def _auto_answer(self, call_id: str) -> None:
-        """--auto-answer: answer as Answer would, holding the calls that are up."""
+        """--auto-answer: answer beside the calls that are up, holding none of them.
+
+        An auto-answering phone is a service (an answering point, a test peer, a load
+        generator's far end): each caller gets the phone as it is, and a re-INVITE to hold
+        the others would surprise peers that only expect their own call.
+        """
         if self.board is not None:
-            self.board.answer(call_id, OtherCalls.HOLD)
+            self.board.answer(call_id, OtherCalls.KEEP)
 
     def _switch(self, board: Switchboard, command: Answer | Hold | Resume | Swap | Merge) -> None:
         """Answer, hold, resume, swap or merge calls; a refusal is one ``error`` event."""

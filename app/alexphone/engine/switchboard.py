@@ -159,7 +159,7 @@ class Switchboard:
 
     # -- the user's intents -------------------------------------------------------------------
     def answer(self, call_id: str, others: OtherCalls) -> None:
-        """Answer ``call_id`` after holding (or hanging up) every call that is up."""
+        """Answer ``call_id`` after holding (or hanging up, or keeping) every call that is up."""
         call = self.calls.get(call_id)
         if call is None:
             return
@@ -167,7 +167,7 @@ class Switchboard:
             for key in self._up():
                 if key != call_id:
                     self.calls[key].hang_up()
-        else:
+        elif others is OtherCalls.HOLD:
             self._hold_all_but({call_id})
         call.answer()
 

@@ -127,7 +127,9 @@ def test_two_alex_phones_select_host_pairs_for_sip_and_audio(tmp_path: Path) -> 
             assert {CheckState.IN_PROGRESS, CheckState.SUCCEEDED} <= states
             invite = _sent_invite(pair.a)
             assert "ALEX-session: v=1;" in invite and "ALEX-item: sip udp 127.0.0.1:" in invite
-            assert supports(parse(invite.encode()).headers)
+            head = invite.split("\r\n\r\n", 1)[0]  # the log redacts SDP keys: no body
+            head = "\r\n".join(h for h in head.split("\r\n") if not h.startswith("Content-Length"))
+            assert supports(parse(f"{head}\r\n\r\n".encode()).headers)
             await _audio_both_ways(pair, call_id)
             await _hang_up(pair, call_id)
 

@@ -87,6 +87,14 @@ def test_answering_holds_the_call_that_is_up_and_end_and_answer_hangs_it_up() ->
     assert third.did == ["answer"]
 
 
+def test_answering_beside_the_others_holds_nobody() -> None:
+    first, second = FakeCall(), FakeCall(up=False)
+    board, mixer, events = board_with(a=first, b=second)
+    board.answer("b", OtherCalls.KEEP)  # --auto-answer
+    assert first.did == [] and second.did == ["answer"]
+    assert mixer.modes == {} and modes(events) == []
+
+
 def test_swap_twice_moves_between_two_calls_and_back() -> None:
     a, b = FakeCall(), FakeCall()
     board, mixer, events = board_with(a=a, b=b)
