@@ -30,10 +30,10 @@ from dataclasses import dataclass
 from enum import Enum
 
 from alexphone.core.errors import ParseError, RemoteProtocolError
-from alexphone.sip.grammar import find_param, parse_params
 from alexphone.sip.message import Request
 
 FINAL_NOTIFY_WAIT = 60.0  # seconds we wait for the final NOTIFY unless told an expiry
+_EXPIRES = re.compile(r";\s*expires\s*=\s*([0-9]{1,9})\s*(?:;|$)", re.IGNORECASE)
 _STATUS_LINE = re.compile(r"SIP/2\.0 ([1-6][0-9][0-9]) ?([^\r\n]*)")
 
 
@@ -123,8 +123,10 @@ def classify_notify(request: Request) -> NotifyReport:
     kind = kind.strip().lower()
     if kind not in ("active", "pending", "terminated"):  # RFC 6665 §8.2.3
         raise ParseError(f"bad Subscription-State {substate[:40]!r}")
-    expires_text = find_param(parse_params(semi + rest), "expires")
-    expires = int(expires_text) if expires_text and expires_text.isdigit() else None
+    # only the expiry matters here: a parameter we do not read may be malformed (liblinphone
+    # 5.1 ends its refer subscription with an empty "reason=")
+    found = _EXPIRES.search(semi + rest)
+    expires = int(found.group(1)) if found is not None else None
     try:
         status, reason = parse_sipfrag(request.body)
     except ParseError:

@@ -83,6 +83,16 @@ def test_sipfrag_status_lines_are_read() -> None:
             "terminated;reason=noresource",
             NotifyReport(ReferInput.ENDED, None, "subscription ended without a final status", None),
         ),
+        (
+            "SIP/2.0 200 Ok\r\n",
+            "terminated;reason=",  # liblinphone 5.1: a parameter we do not read is malformed
+            NotifyReport(ReferInput.SUCCESS, 200, "Ok", None),
+        ),
+        (
+            "SIP/2.0 180 Ringing\r\n",
+            "active; Expires = 30 ;foo",
+            NotifyReport(ReferInput.PROGRESS, 180, "Ringing", 30),
+        ),
     ],
 )
 def test_notifies_become_one_input(body: str, state: str, expected: NotifyReport) -> None:
