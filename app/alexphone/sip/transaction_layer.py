@@ -16,6 +16,12 @@ Overload: at most ``max_servers`` server transactions live at once (each lives u
 32 s after its final response, Timers H/J). A new request beyond that is answered
 statelessly 503 with Retry-After (RFC 3261 §21.5.4) and never reaches the TU, so a
 request flood cannot grow the layer, or the work every timer scan does, without bound.
+Before refusing, the oldest transaction that is only waiting out its Timer H/I/J/K (final
+response sent: Completed or Confirmed) is let go to make room; it would do nothing but
+absorb retransmissions, and a flood's transactions are almost all of that kind. A request
+is refused only when the live ones that still wait for an answer fill the layer. The last
+``dialog_reserve`` places (an eighth by default) are kept for requests inside a dialog
+(with a To tag, §12.2), so the BYE or re-INVITE of a call gets through even then.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ from alexphone.sip.transaction import (
 Key = tuple[object, ...]
 OVERLOAD_TAG = "overload"  # a stateless 503 needs a To tag (RFC 3261 §8.2.6.2), any will do
 RETRY_AFTER = 5  # seconds
+_ANSWERED = (State.COMPLETED, State.CONFIRMED)  # final response sent: only Timers H/I/J/K left
 
 
 def client_key(message: Message) -> tuple[str, str]:
@@ -83,10 +90,18 @@ def server_key(request: Request, method: str | None = None) -> Key:
 class TransactionLayer:
     """Creates, feeds and forgets client and server transactions; queues output and events."""
 
-    def __init__(self, config: TimerConfig | None = None, *, max_servers: int = 1024) -> None:
+    def __init__(
+        self,
+        config: TimerConfig | None = None,
+        *,
+        max_servers: int = 1024,
+        dialog_reserve: int | None = None,
+    ) -> None:
         self.config = config if config is not None else TimerConfig()
         self.max_servers = max_servers
+        self.dialog_reserve = max_servers // 8 if dialog_reserve is None else dialog_reserve
         self.overloaded = 0  # requests answered 503 because max_servers were live
+        self.evicted = 0  # answered transactions let go early to make room
         self._next_id = 1
         self._transactions: dict[TransactionId, Transaction] = {}
         self._clients: dict[Key, TransactionId] = {}
@@ -196,7 +211,8 @@ class TransactionLayer:
         if request.method == "ACK":
             self._events.append(AckReceived(request, source))  # RFC 3261 §17.2.3: for the TU
             return
-        if len(self._servers) >= self.max_servers:
+        room = self.max_servers if request.to.tag else self.max_servers - self.dialog_reserve
+        if len(self._servers) >= room and not self._let_one_go():
             self.overloaded += 1
             busy = make_response(request, 503, "Service Unavailable", to_tag=OVERLOAD_TAG)
             busy.headers.set("Retry-After", str(RETRY_AFTER))
@@ -211,6 +227,17 @@ class TransactionLayer:
         self._events.append(RequestReceived(server.id, request, source, target))
         server.start(now)
         self._drain(server)
+
+    def _let_one_go(self) -> bool:
+        """End the oldest server transaction that has answered (Completed/Confirmed), if any."""
+        for transaction_id in self._servers.values():  # insertion order: oldest first
+            transaction = self._transactions[transaction_id]
+            if transaction.state in _ANSWERED:
+                self._forget(transaction)
+                self._events.append(TransactionTerminated(transaction_id))
+                self.evicted += 1
+                return True
+        return False
 
     def _new_id(self) -> TransactionId:
         transaction_id = TransactionId(self._next_id)

@@ -47,3 +47,39 @@ def test_room_comes_back_when_a_transaction_ends() -> None:
 
     events, responses = drain(layer)
     assert responses == [] and [type(e).__name__ for e in events] == ["RequestReceived"]
+
+
+def test_the_reserve_keeps_room_for_requests_inside_a_dialog() -> None:
+    layer = TransactionLayer(max_servers=4, dialog_reserve=2)
+    for n in range(4):  # strangers' new requests: only max_servers - reserve are taken
+        layer.receive(request("OPTIONS", f"z9hG4bKflood{n}"), SOURCE, 0.0, reliable=False)
+    _, refused = drain(layer)
+    for n in range(3):  # a call's BYEs (To tag): the reserve takes two, then 503
+        bye = request("BYE", f"z9hG4bKbye{n}", to_tag="callee1")
+        layer.receive(bye, SOURCE, 0.0, reliable=False)
+
+    events, responses = drain(layer)
+
+    assert [r.status for r in refused] == [503, 503]
+    assert [e.request.method for e in events if isinstance(e, RequestReceived)] == ["BYE"] * 2
+    assert [r.status for r in responses] == [503] and layer.overloaded == 3
+
+
+def test_an_answered_transaction_makes_room_before_a_503() -> None:
+    layer = TransactionLayer(max_servers=2, dialog_reserve=0)
+    first = request("OPTIONS", "z9hG4bKanswered")
+    layer.receive(first, SOURCE, 0.0, reliable=False)
+    layer.receive(request("OPTIONS", "z9hG4bKwaiting"), SOURCE, 0.0, reliable=False)
+    events, _ = drain(layer)
+    answered = next(e for e in events if isinstance(e, RequestReceived) and e.request is first)
+    layer.respond(answered.transaction_id, make_response(first, 200), 0.1)  # Timer J: 32 s
+    drain(layer)
+
+    layer.receive(request("OPTIONS", "z9hG4bKnew"), SOURCE, 0.2, reliable=False)
+    layer.receive(request("OPTIONS", "z9hG4bKrefused"), SOURCE, 0.2, reliable=False)
+    events, responses = drain(layer)
+
+    assert [type(e).__name__ for e in events] == ["TransactionTerminated", "RequestReceived"]
+    assert events[0].transaction_id == answered.transaction_id
+    assert [r.status for r in responses] == [503]  # the other two still wait for the TU
+    assert (layer.evicted, layer.overloaded, len(layer)) == (1, 1, 2)
