@@ -48,6 +48,8 @@ from alexphone.sip.uri import SipUri, Uri
 log = logging.getLogger(__name__)
 SDP_TYPE = "application/sdp"
 _UP = frozenset({SessionState.CONFIRMED, SessionState.REINVITING, SessionState.GLARE_WAIT})
+# A 488 reason names what the offer lacked and what we take (the suites we support)
+REASON_CHARS = 200
 
 
 BuildReoffer = Callable[[Dialog], Request]  # makes the re-INVITE (and our SDP offer) to send
@@ -131,7 +133,7 @@ class Call:
                 try:
                     self._answer_sdp = self.sdp.answer(SessionDescription.parse(invite.body)).sdp
                 except (ParseError, OfferAnswerError) as exc:
-                    reason = f"Not Acceptable Here: {exc}"[:120]
+                    reason = f"Not Acceptable Here: {exc}"[:REASON_CHARS]
                     self._feed(lambda now: self.session.reject(488, reason, now))
                     return
         self._feed(self.session.offer)
@@ -349,7 +351,9 @@ class Call:
             try:
                 answer = self.sdp.answer(SessionDescription.parse(request.body))
             except (ParseError, OfferAnswerError) as exc:
-                self.signaling.respond(transaction_id, make_response(request, 488, str(exc)[:100]))
+                self.signaling.respond(
+                    transaction_id, make_response(request, 488, str(exc)[:REASON_CHARS])
+                )
                 return
             self.attach_sdp(response, answer.sdp)
             held = not answer.media.direction.sends or answer.media.remote_on_hold_address

@@ -266,7 +266,7 @@ def _answer_srtp(
     if chosen is not None:
         return (chosen[0],), chosen[1]
     if media.proto.upper() == SAVP and media.attributes_named("crypto"):
-        suites = " ".join(c.suite for c in offered) or "none readable"
+        suites = " ".join(c.suite for c in offered)[:60] or "none readable"
         ours = supported_suites_text()
         return f"no crypto suite we support in offer ({suites}; we support {ours})"
     if media.proto.upper() == SAVP:
