@@ -22,12 +22,13 @@ the linear residual is quieter, with a 10 ms cross-fade at each change.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-Samples = npt.NDArray[np.float64]
-Spectra = npt.NDArray[np.complex128]
+Samples = npt.NDArray[np.floating[Any]]
+Spectra = npt.NDArray[np.complex64]
 SMOOTH = 0.7  # per block, for the background/foreground error comparison
 LEVEL_SMOOTH = 0.95  # per block, for the ERLE estimate (about 200 ms at 10 ms blocks)
 ERLE_DECAY = 10 ** (-0.1 / 100)  # 1 dB per second at 10 ms blocks
@@ -53,16 +54,19 @@ class LinearEchoFilter:
     def __init__(self, config: FilterConfig) -> None:
         self.config = config
         n, parts = config.block, config.parts
-        self._ring = np.zeros((2 * parts, n + 1), np.complex128)  # render spectra, twice
+        # single precision throughout (as AEC3 itself): half the memory traffic of doubles
+        self._ring = np.zeros((2 * parts, n + 1), np.complex64)  # render spectra, twice
+        self._conj = np.zeros((2 * parts, n + 1), np.complex64)  # and their conjugates
         self._head = 0
-        self._front = np.zeros((parts, n + 1), np.complex128)
-        self._back = np.zeros((parts, n + 1), np.complex128)
-        self._previous = np.zeros(n)
-        self._zeros = np.zeros(n)
-        self._scratch = np.empty((parts, n + 1), np.complex128)  # no large temporaries
-        self._bin_power = np.zeros((parts, n + 1))  # |X|² of each block in the ring
-        self._span_power = np.zeros(n + 1)  # their sum over the filter's span
-        self._power = np.full(n + 1, 1e6)  # that sum, smoothed: the step's normaliser
+        self._weights = np.zeros((2, parts, n + 1), np.complex64)  # foreground, background
+        self._front, self._back = self._weights[0], self._weights[1]
+        self._previous = np.zeros(n, np.float32)
+        self._padded = np.zeros(2 * n, np.float32)  # [0…0, error] for the step's spectrum
+        self._products = np.empty((2, parts, n + 1), np.complex64)  # no large temporaries
+        self._scratch = self._products[1]
+        self._bin_power = np.zeros((parts, n + 1), np.float32)  # |X|² of each ring block
+        self._span_power = np.zeros(n + 1, np.float32)  # their sum over the filter's span
+        self._power = np.full(n + 1, 1e6, np.float32)  # that sum, smoothed: the normaliser
         self._energy = {"front": 1.0, "back": 1.0, "near": 1.0}
         self._levels = [1.0, 1.0]  # smoothed energies: (near, residual)
         self._constrain = 0
@@ -73,45 +77,49 @@ class LinearEchoFilter:
 
     def process(self, near: Samples, far: Samples) -> Samples:
         """Return ``near`` without the echo of ``far`` (both one block, in step)."""
-        spectra = self._push(far)
-        front = near - self._estimate(self._front, spectra)
-        back = near - self._estimate(self._back, spectra)
-        self._adapt(spectra, back)
+        near = near.astype(np.float32, copy=False)
+        self._push(far.astype(np.float32, copy=False))
+        residuals = near - self._estimates()
+        front: Samples = residuals[0]
+        back: Samples = residuals[1]
+        self._adapt(back)
         self._compare(near, front, back)
         self._detect(near, front)
         return front
 
-    def _push(self, far: Samples) -> Spectra:
-        """Add the block's spectrum; return the last ``parts`` spectra, newest first."""
+    def _push(self, far: Samples) -> None:
+        """Add the block's spectrum to the ring (newest first from ``_head``)."""
         parts = self.config.parts
         spectrum = np.fft.rfft(np.concatenate((self._previous, far)))
         self._previous = far
-        self._head = (self._head - 1) % parts
-        self._ring[self._head] = self._ring[self._head + parts] = spectrum
+        self._head = head = (self._head - 1) % parts
+        self._ring[head] = self._ring[head + parts] = spectrum
+        self._conj[head] = self._conj[head + parts] = spectrum.conjugate()
         power = spectrum.real**2 + spectrum.imag**2
-        self._span_power += power - self._bin_power[self._head]  # the oldest block leaves
-        self._bin_power[self._head] = power
-        if self._head == 0:  # now and then, the exact sum: no rounding drift
+        self._span_power += power - self._bin_power[head]  # the oldest block leaves
+        self._bin_power[head] = power
+        if head == 0:  # now and then, the exact sum: no rounding drift
             self._span_power = self._bin_power.sum(0)
         # smoothed, the normaliser lags at onsets: larger steps while the far end starts
         self._power = 0.5 * self._power + 0.5 * self._span_power
-        return self._ring[self._head : self._head + parts]
 
-    def _estimate(self, weights: Spectra, spectra: Spectra) -> Samples:
-        np.multiply(weights, spectra, out=self._scratch)
-        out: Samples = np.fft.irfft(self._scratch.sum(0))[self.config.block :]
+    def _estimates(self) -> Samples:
+        """The echo both filters expect in this block: rows (foreground, background)."""
+        head, parts = self._head, self.config.parts
+        np.multiply(self._weights, self._ring[head : head + parts], out=self._products)
+        out: Samples = np.fft.irfft(self._products.sum(1))[:, self.config.block :]
         return out
 
-    def _adapt(self, spectra: Spectra, error: Samples) -> None:
+    def _adapt(self, error: Samples) -> None:
         """One normalised step of the background; one partition constrained per block."""
-        n = self.config.block
+        n, parts = self.config.block, self.config.parts
         gain = self.config.step / (self._power + 1e6 * n)
-        step = np.fft.rfft(np.concatenate((self._zeros, error))) * gain
-        np.conjugate(spectra, out=self._scratch)
-        self._scratch *= step
+        self._padded[n:] = error
+        step = np.fft.rfft(self._padded) * gain
+        np.multiply(self._conj[self._head : self._head + parts], step, out=self._scratch)
         self._back += self._scratch
         k = self._constrain  # keep each partition causal and n long (round robin, as MDF)
-        self._constrain = (k + 1) % self.config.parts
+        self._constrain = (k + 1) % parts
         taps = np.fft.irfft(self._back[k])
         taps[n:] = 0.0
         self._back[k] = np.fft.rfft(taps)
