@@ -199,3 +199,38 @@ def test_window_starts_and_keeps_running(package: Package, platform: str) -> Non
     assert done.returncode == 124, f"exit {done.returncode}: {done.stderr[-3000:]}"
     assert "Could not load the Qt platform plugin" not in done.stderr
     assert (profile / "alexphone.db").is_file()
+
+
+# Two bundled phones in a private network namespace (loopback only): the daemon answers, the
+# caller offers DTLS-SRTP, so the bundle must carry pyOpenSSL, cryptography and pylibsrtp.
+DTLS_CALL = """
+ip link set lo up
+"$1" daemon --json --auto-answer --no-mdns --profile "$2/callee" --listen udp:127.0.0.1:5070 \
+    --audio-in silence --audio-out null > "$2/callee.out" 2>&1 &
+callee=$!
+for i in $(seq 100); do grep -q ua.ready "$2/callee.out" && break; sleep 0.1; done
+"$1" call sip:callee@127.0.0.1:5070 --duration 2 --json --no-mdns --profile "$2/caller" \
+    --listen udp:127.0.0.1:5072 --audio-in tone:440 --audio-out null --media-encryption dtls
+status=$?
+kill "$callee"
+exit $status
+"""
+
+
+def test_two_bundled_phones_talk_dtls_srtp(package: Package) -> None:
+    work = package.home / "dtls"
+    work.mkdir()
+    done = subprocess.run(
+        ["unshare", "--net", "sh", "-c", DTLS_CALL, "sh", str(package.program), str(work)],
+        env=package.env(),
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:] + (work / "callee.out").read_text()[-3000:]
+    events = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    media = [e for e in events if e.get("event") == "call.media" and e.get("suite")]
+    assert media and media[-1]["encryption"] == "dtls-srtp", events
+    stats = [e for e in events if e.get("event") == "call.stats"]
+    assert stats and stats[-1]["received"] > 0 and stats[-1]["auth_failed"] == 0, stats
