@@ -127,3 +127,61 @@ def delay_track(
         scores = np.correlate(region, piece, mode="valid")
         delays.append((lo + int(np.argmax(scores))) / rate - start / rate)
     return delays
+
+
+def speech_segments(
+    reference: np.ndarray, rate: int, threshold: float = 300.0, min_pause: float = 0.06
+) -> list[tuple[int, int]]:
+    """(start, end) samples of each run of speech in `reference` between pauses.
+
+    20 ms frames below `threshold` RMS are quiet; a pause is at least `min_pause` seconds
+    of them. What lies between two pauses is one segment.
+    """
+    frame = rate // 50
+    loud = [rms(reference[i : i + frame]) >= threshold for i in range(0, reference.size, frame)]
+    segments: list[tuple[int, int]] = []
+    start: int | None = None
+    quiet_run = 0
+    for index, is_loud in enumerate(loud):
+        if is_loud:
+            if start is None:
+                start = index
+            quiet_run = 0
+            continue
+        quiet_run += 1
+        if start is not None and quiet_run * frame >= min_pause * rate:
+            segments.append((start * frame, (index - quiet_run + 1) * frame))
+            start = None
+    if start is not None:
+        segments.append((start * frame, min(len(loud) * frame, reference.size)))
+    return segments
+
+
+def delay_within_speech(
+    reference: np.ndarray, received: np.ndarray, rate: int, edge: float = 0.15
+) -> list[tuple[float, float]]:
+    """(delay at its start, delay at its end), s, of each speech segment of `reference`.
+
+    Every segment at least 2 × `edge` long is looked up in `received` twice, by its first
+    and by its last `edge` seconds (cross-correlated within ±60 ms of the whole call's
+    lag): a playout that moves its delay only in pauses gives the same value at both ends.
+    """
+    base = find_lag(reference, received)
+    size, reach = int(edge * rate), int(0.06 * rate)
+
+    def at(start: int) -> float | None:
+        lo = max(0, start + base - reach)
+        region = received[lo : start + base + reach + size]
+        if region.size < size:
+            return None
+        scores = np.correlate(region, reference[start : start + size], mode="valid")
+        return (lo + int(np.argmax(scores)) - start) / rate
+
+    out: list[tuple[float, float]] = []
+    for start, end in speech_segments(reference, rate):
+        if end - start < 2 * size:
+            continue
+        first, last = at(start), at(end - size)
+        if first is not None and last is not None:
+            out.append((first, last))
+    return out
