@@ -22,13 +22,12 @@ the linear residual is quieter, with a 10 ms cross-fade at each change.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-Samples = npt.NDArray[np.floating[Any]]
-Spectra = npt.NDArray[np.complex64]
+Samples = npt.NDArray[np.float64]
+Spectra = npt.NDArray[np.complex128]
 SMOOTH = 0.7  # per block, for the background/foreground error comparison
 LEVEL_SMOOTH = 0.95  # per block, for the ERLE estimate (about 200 ms at 10 ms blocks)
 ERLE_DECAY = 10 ** (-0.1 / 100)  # 1 dB per second at 10 ms blocks
@@ -54,19 +53,18 @@ class LinearEchoFilter:
     def __init__(self, config: FilterConfig) -> None:
         self.config = config
         n, parts = config.block, config.parts
-        # single precision throughout (as AEC3 itself): half the memory traffic of doubles
-        self._ring = np.zeros((2 * parts, n + 1), np.complex64)  # render spectra, twice
-        self._conj = np.zeros((2 * parts, n + 1), np.complex64)  # and their conjugates
+        self._ring = np.zeros((2 * parts, n + 1), np.complex128)  # render spectra, twice
+        self._conj = np.zeros((2 * parts, n + 1), np.complex128)  # and their conjugates
         self._head = 0
-        self._weights = np.zeros((2, parts, n + 1), np.complex64)  # foreground, background
+        self._weights = np.zeros((2, parts, n + 1), np.complex128)  # foreground, background
         self._front, self._back = self._weights[0], self._weights[1]
-        self._previous = np.zeros(n, np.float32)
-        self._padded = np.zeros(2 * n, np.float32)  # [0…0, error] for the step's spectrum
-        self._products = np.empty((2, parts, n + 1), np.complex64)  # no large temporaries
+        self._previous = np.zeros(n)
+        self._padded = np.zeros(2 * n)  # [0…0, error] for the step's spectrum
+        self._products = np.empty((2, parts, n + 1), np.complex128)  # no large temporaries
         self._scratch = self._products[1]
-        self._bin_power = np.zeros((parts, n + 1), np.float32)  # |X|² of each ring block
-        self._span_power = np.zeros(n + 1, np.float32)  # their sum over the filter's span
-        self._power = np.full(n + 1, 1e6, np.float32)  # that sum, smoothed: the normaliser
+        self._bin_power = np.zeros((parts, n + 1))  # |X|² of each ring block
+        self._span_power = np.zeros(n + 1)  # their sum over the filter's span
+        self._power = np.full(n + 1, 1e6)  # that sum, smoothed: the normaliser
         self._energy = {"front": 1.0, "back": 1.0, "near": 1.0}
         self._levels = [1.0, 1.0]  # smoothed energies: (near, residual)
         self._constrain = 0
@@ -77,8 +75,7 @@ class LinearEchoFilter:
 
     def process(self, near: Samples, far: Samples) -> Samples:
         """Return ``near`` without the echo of ``far`` (both one block, in step)."""
-        near = near.astype(np.float32, copy=False)
-        self._push(far.astype(np.float32, copy=False))
+        self._push(far)
         residuals = near - self._estimates()
         front: Samples = residuals[0]
         back: Samples = residuals[1]
