@@ -16,6 +16,7 @@ from alexphone.cli.parser import EXIT_USAGE
 from alexphone.cli.phone import settings_from
 from alexphone.core.errors import ConfigError
 from alexphone.engine.client import PhoneClient
+from alexphone.engine.control_host import run_served_phone
 from alexphone.engine.dial_target import dial_target, is_telephone_number
 from alexphone.engine.events import Event
 from alexphone.engine.media_security import media_encryption_option
@@ -128,6 +129,24 @@ def dial_check(settings: PhoneSettings) -> Callable[[str], str | None]:
     return check
 
 
+def engine_runner(args: argparse.Namespace) -> Callable[..., Coroutine[Any, Any, None]]:
+    """Return the window's engine runner: a phone that serves ``alexphone ctl`` too.
+
+    The settings are read again at every (re)start, since Settings may have changed them; in
+    a profile that cannot be written the phone runs without a control socket.
+    """
+
+    def run(
+        emit: Callable[[Event], None], started: Callable[[PhoneClient], None]
+    ) -> Coroutine[Any, Any, None]:
+        settings = gui_settings(args)
+        if check_writable(settings.profile) is not None:
+            return run_phone(settings, emit, started)
+        return run_served_phone(settings, emit, started, busy_is_fatal=False)
+
+    return run
+
+
 def run_gui(args: argparse.Namespace) -> int:
     """Run the desktop app; 1 without a display or PySide6, 2 for bad options."""
     if not any(os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
@@ -144,13 +163,6 @@ def run_gui(args: argparse.Namespace) -> int:
         print(f"alexphone: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
-    def runner() -> Callable[..., Coroutine[Any, Any, None]]:
-        def run(
-            emit: Callable[[Event], None], started: Callable[[PhoneClient], None]
-        ) -> Coroutine[Any, Any, None]:
-            return run_phone(gui_settings(args), emit, started)  # re-read: settings may change
-
-        return run
-
     texts = [notice.text for notice in notices]
-    return run_app(settings.profile, runner, dial_check(settings), args.uri, texts)
+    check = dial_check(settings)
+    return run_app(settings.profile, lambda: engine_runner(args), check, args.uri, texts)

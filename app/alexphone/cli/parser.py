@@ -75,7 +75,7 @@ def _lookup_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _ctl_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
-    ctl = sub.add_parser("ctl", help="tell a running phone (daemon) what to do")
+    ctl = sub.add_parser("ctl", help="tell a running phone (daemon or window) what to do")
     ctl.add_argument("--profile", type=Path, help="profile directory of the running phone")
     ctl.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv: debug)")
     commands = ctl.add_subparsers(dest="ctl_command", required=True, parser_class=_Parser)

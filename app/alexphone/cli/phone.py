@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import signal
 import time
 from collections.abc import Callable
@@ -19,8 +18,7 @@ from pathlib import Path
 from alexphone.core.errors import ConfigError
 from alexphone.engine.client import PhoneClient
 from alexphone.engine.commands import HangUp, PlaceCall, SendDtmf, Shutdown
-from alexphone.engine.control import socket_path
-from alexphone.engine.control_server import ControlServer, ControlSocketBusy
+from alexphone.engine.control_host import run_served_phone
 from alexphone.engine.dial_target import dial_target, is_telephone_number
 from alexphone.engine.events import CallChanged, CallState, Event
 from alexphone.engine.media_security import media_encryption_option
@@ -44,8 +42,6 @@ from alexphone.engine.settings import (
 from alexphone.store.profile_check import check_writable
 
 DTMF_DIGITS = "0123456789*#ABCDabcd"
-
-log = logging.getLogger(__name__)
 
 
 def default_profile() -> Path:
@@ -152,8 +148,6 @@ def _run(
 ) -> None:
     async def main() -> None:
         loop = asyncio.get_running_loop()
-        server = ControlServer(socket_path(settings.profile)) if control else None
-
         ready: list[PhoneClient] = []
         stop_asked: list[int] = []
 
@@ -171,29 +165,13 @@ def _run(
                 client.submit(Shutdown())
             if timeout is not None:
                 loop.call_later(timeout, client.submit, Shutdown())
-            if server is not None:
-                server.attach(client)
             if started is not None:
                 started(client)
 
-        def emit_all(event: Event) -> None:
-            emit(event)
-            if server is not None:
-                server.publish(event)
-
-        if server is not None:
-            try:  # before the phone: a second phone on the profile stops here
-                await server.start()
-            except ControlSocketBusy:
-                raise
-            except OSError as exc:  # e.g. a profile path too long for a Unix socket
-                log.warning("no control socket (alexphone ctl will not reach this phone): %s", exc)
-                server = None
-        try:
-            await run_phone(settings, emit_all, on_started)
-        finally:
-            if server is not None:
-                await server.close()
+        if control:  # the socket before the phone: a second phone on the profile stops here
+            await run_served_phone(settings, emit, on_started)
+        else:
+            await run_phone(settings, emit, on_started)
 
     asyncio.run(main())
 
