@@ -5,7 +5,8 @@ only through ``TABLE``: (mode, intent) → (new mode, re-INVITE to send). Holdin
 re-INVITE with a=sendonly, resuming one with a=sendrecv (``Call.hold``), and the phone's
 mixer follows the mode at once (a held call hears nothing and is not heard; conference calls
 also hear each other). Answering or placing a call holds every call that is up (or, for
-"End & answer", hangs them up); resuming one call holds the others; merging resumes the
+"End & answer", hangs them up; ``--auto-answer`` keeps them as they are, each active call
+hearing only the microphone); resuming one call holds the others; merging resumes the
 calls it joins. An incoming call that rings while another call is up is *waiting*: the
 mixer lays a soft beep over the speaker instead of the face ringing.
 """
