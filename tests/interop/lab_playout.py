@@ -20,17 +20,31 @@ import os
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
+import wave
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lab import Host, Lab
 from lab_alexphone import Alexphone
 from lab_peers import Baresip, baresip_account
-from media_tools import convert, delay_track, pesq_score, read_wav, silence_wav, speech_wav
+from media_tools import (
+    convert,
+    delay_track,
+    delay_within_speech,
+    pesq_score,
+    read_wav,
+    silence_wav,
+    speech_wav,
+)
+
+from alexphone.media.codec import AudioCodec
+from alexphone.media.g711 import G711Codec, Law
+from alexphone.media.opus_codec import OpusCodec
 
 DELAYER = Path(__file__).resolve().parents[1] / "benchmarks" / "nfqueue_delay.py"
 CODECS = {"pcmu": ("PCMU", 8000, 1, "nb"), "opus": ("opus/48000/2", 48000, 2, "wb")}
 RECEIVER_CPU = 1
+RTP_PORTS = "16384:65535"  # ours reserve pairs from 16384, baresip's are random and high
 
 
 @dataclass(frozen=True)
@@ -43,11 +57,24 @@ class Received:
     baresip_delays: list[float]
     phone_stats: dict[str, object]
     sent_kbps: float  # what baresip's encoder sent
+    phone_segments: list[tuple[float, float]] = field(default_factory=list)
 
     @staticmethod
     def variation_ms(delays: list[float]) -> float:
         """Max - min of the delays, ms."""
         return round(1000 * (max(delays) - min(delays)), 2) if delays else float("nan")
+
+    @staticmethod
+    def moved_in_speech_ms(segments: list[tuple[float, float]]) -> float:
+        """The largest delay change inside one speech segment (between pauses), ms."""
+        return round(1000 * max((abs(b - a) for a, b in segments), default=0.0), 2)
+
+
+def _spin() -> subprocess.Popen[bytes]:
+    """A busy loop pinned to the receivers' CPU (a desktop doing other work)."""
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    os.sched_setaffinity(spinner.pid, {RECEIVER_CPU})
+    return spinner
 
 
 def _pin(pid: int, cpu: int) -> None:
@@ -67,6 +94,41 @@ def _delays(reference: Path, received: Path, workdir: Path) -> list[float]:
     return delay_track(ref, deg, 16000)
 
 
+def _segments(reference: Path, received: Path, workdir: Path) -> list[tuple[float, float]]:
+    _, ref = read_wav(convert(reference, workdir / "seg-ref.wav", 16000))
+    _, deg = read_wav(convert(received, workdir / f"seg-{received.stem}.wav", 16000))
+    return delay_within_speech(ref, deg, 16000)
+
+
+def codec_only(reference: Path, codec: str, workdir: Path, kbps: float = 32.0) -> float:
+    """PESQ of `reference` encoded and decoded frame by frame, no network: the ceiling."""
+    coder: AudioCodec = (
+        G711Codec(Law.PCMU) if codec == "pcmu" else OpusCodec(bitrate=int(kbps * 1000))
+    )
+    source = convert(reference, workdir / f"codec-in-{coder.sample_rate}.wav", coder.sample_rate)
+    with wave.open(str(source), "rb") as f:
+        pcm = f.readframes(f.getnframes())
+    step = 2 * coder.frame_samples
+    out = b"".join(
+        coder.decode(coder.encode(pcm[i : i + step].ljust(step, b"\0")))
+        for i in range(0, len(pcm), step)
+    )
+    decoded = workdir / f"codec-only-{codec}.wav"
+    with wave.open(str(decoded), "wb") as f:
+        f.setnchannels(1)
+        f.setsampwidth(2)
+        f.setframerate(coder.sample_rate)
+        f.writeframes(out)
+    return pesq_score(reference, decoded, CODECS[codec][3], workdir)
+
+
+def drop_rtp(lab: Lab, ns: str, percent: float) -> None:
+    """Drop `percent` % of the RTP entering `ns` at random (iptables statistic)."""
+    rule = ["-p", "udp", "--dport", RTP_PORTS, "-m", "statistic", "--mode", "random",
+            "--probability", f"{percent / 100:.4f}", "-j", "DROP"]  # fmt: skip
+    lab.run(ns, ["iptables", "-I", "INPUT", "1", *rule])
+
+
 def _jitter(lab: Lab, ns: str, jitter_ms: float, seconds: float) -> None:
     """Delay every non-SIP UDP packet leaving `ns` by a random 0..jitter_ms."""
     argv = [sys.executable, str(DELAYER), "--delay-ms", "0", "--jitter-ms", f"{jitter_ms:g}",
@@ -80,9 +142,17 @@ def _jitter(lab: Lab, ns: str, jitter_ms: float, seconds: float) -> None:
 
 
 def receive_speech(
-    lab: Lab, hosts: list[Host], codec: str, busy: bool = False, jitter_ms: float = 0.0
+    lab: Lab,
+    hosts: list[Host],
+    codec: str,
+    busy: bool = False,
+    jitter_ms: float = 0.0,
+    loss: float = 0.0,
 ) -> Received:
-    """Run both calls in `lab` (3 hosts) and score what each receiver played."""
+    """Run both calls in `lab` (3 hosts) and score what each receiver played.
+
+    `loss` % of the RTP entering each receiver is dropped at random.
+    """
     sdp_codec, rate, channels, mode = CODECS[codec]
     workdir = lab.workdir
     reference = speech_wav(workdir / "speech.wav", 16000)
@@ -93,8 +163,7 @@ def receive_speech(
     spinner = None
     try:
         if busy:
-            spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-            os.sched_setaffinity(spinner.pid, {RECEIVER_CPU})
+            spinner = _spin()
         got = workdir / "got.wav"
         pinned = ["taskset", "-c", str(RECEIVER_CPU), sys.executable, "-m", "alexphone"]
         phone = Alexphone(lab, h1.ns, "daemon", listen=[f"udp:{h1.ipv4}:5060"],
@@ -114,6 +183,9 @@ def receive_speech(
         _pin(tx.process.pid, 1 - RECEIVER_CPU)
         if jitter_ms:
             _jitter(lab, h3.ns, jitter_ms, 2 * seconds + 40)
+        if loss:
+            drop_rtp(lab, h1.ns, loss)
+            drop_rtp(lab, h2.ns, loss)
 
         # baresip's aufile ends each call once the sentence has been sent
         tx.dial(f"sip:alexphone@{h1.ipv4}:5060")
@@ -133,11 +205,72 @@ def receive_speech(
             baresip_delays=_delays(reference, recorded, workdir),
             phone_stats=dict(stats),
             sent_kbps=round(max(rates, default=0) / 1000, 1),
+            phone_segments=_segments(reference, got, workdir),
         )
         tx.quit()
         rx.quit()
         phone.stop()
         return result
+    finally:
+        if spinner is not None:
+            spinner.kill()
+            spinner.wait()
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What baresip decoded of the phone's speech."""
+
+    baresip_pesq: float
+    baresip_delays: list[float]  # playout delay of each 0.5 s speech window, seconds
+    baresip_segments: list[tuple[float, float]]  # delay at both ends of each speech run
+
+
+def send_speech(
+    lab: Lab,
+    hosts: list[Host],
+    codec: str,
+    busy: bool = False,
+    jitter_ms: float = 0.0,
+    loss: float = 0.0,
+) -> Sent:
+    """The phone (h1) speaks the sentence into a call answered by baresip (h2), which records.
+
+    baresip is pinned to the receivers' CPU (with the spinner when `busy`); the phone's RTP
+    gets the random `jitter_ms` on the way out and `loss` % is dropped entering h2.
+    """
+    sdp_codec, rate, channels, mode = CODECS[codec]
+    workdir = lab.workdir
+    reference = speech_wav(workdir / "speech.wav", 16000)
+    quiet = silence_wav(workdir / f"quiet-{rate}.wav", rate, channels, seconds=60.0)
+    seconds = read_wav(reference)[1].size / 16000 + 1.0
+    h1, h2 = hosts[0], hosts[1]
+    spinner = _spin() if busy else None
+    try:
+        account = baresip_account("rx", domain=f"{h2.ipv4}:5060", codecs=sdp_codec)
+        rx = Baresip(lab, h2.ns, account, listen=f"{h2.ipv4}:5060",
+                     audio_source=f"aufile,{quiet}").start()  # fmt: skip
+        assert rx.process is not None
+        _pin(rx.process.pid, RECEIVER_CPU)
+        pinned = ["taskset", "-c", str(1 - RECEIVER_CPU), sys.executable, "-m", "alexphone"]
+        phone = Alexphone(lab, h1.ns, "caller", listen=[f"udp:{h1.ipv4}:5060"],
+                          audio_in=f"file:{reference}", audio_out="null",
+                          args=["--codecs", codec], program=pinned)  # fmt: skip
+        if jitter_ms:
+            _jitter(lab, h1.ns, jitter_ms, seconds + 40)
+        if loss:
+            drop_rtp(lab, h2.ns, loss)
+        code, _ = phone.run_call(f"sip:rx@{h2.ipv4}:5060", duration=seconds, timeout=seconds + 40)
+        assert code == 0, phone.stderr_tail()
+        rx.wait_event("CALL_CLOSED", timeout=15)
+        recorded = sorted(rx.config_dir.glob("dump/*-dec.wav"))[-1]
+        sent = Sent(
+            baresip_pesq=pesq_score(reference, recorded, mode, workdir),
+            baresip_delays=_delays(reference, recorded, workdir),
+            baresip_segments=_segments(reference, recorded, workdir),
+        )
+        rx.quit()
+        return sent
     finally:
         if spinner is not None:
             spinner.kill()
