@@ -104,6 +104,7 @@ class EventDispatcher(QObject):
         self._apply(event, now)
 
     def _apply(self, event: Event, now: float) -> None:
+        """Events about calls, the account and the network: the call panel and status line."""
         match event:
             case CallChanged():
                 self._call_changed(event, now)
@@ -139,6 +140,12 @@ class EventDispatcher(QObject):
                         event.rtt_ms,
                     )
                 )
+            case _:
+                self._apply_to_lists(event, now)
+
+    def _apply_to_lists(self, event: Event, now: float) -> None:
+        """Events that fill the side lists: peers, devices, the ALEX views, the SIP log."""
+        match event:
             case PeerAdded():
                 self.peers.add(Peer(event.peer, event.uri, event.addresses, event.alex, event.role))
             case PeerRemoved(uri=uri):

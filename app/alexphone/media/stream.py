@@ -172,10 +172,7 @@ class MediaStream:
         self._dtmf_start = 0
         self._dtmf_index = 0
         self._first = True
-        self.bad = 0
-        self.ignored = 0
-        self.concealed = 0
-        self.fec_recovered = 0
+        self.bad = self.ignored = self.concealed = self.fec_recovered = 0  # packet counters
         self.input_level = RmsLevel()  # what the microphone captured (even when muted)
         self.output_level = RmsLevel()  # what we played
         # what the endpoints can tell, looked up when they change: an isinstance check against
