@@ -142,21 +142,29 @@ def test_another_user_cannot_connect(profile: Path) -> None:
     for directory in (profile.parent, profile):
         directory.chmod(0o755)  # only the socket's own mode keeps the other user out
 
-    async def main() -> subprocess.CompletedProcess[str]:
-        server = ControlServer(socket_path(profile))
-        await server.start()
-        probe = (
-            "import os, socket; os.setgid(65534); os.setuid(65534)\n"
-            "s = socket.socket(socket.AF_UNIX)\n"
-            "try:\n s.connect(os.environ['SOCK'])\nexcept PermissionError:\n print('refused')\n"
-            "else:\n print('connected')"
-        )
-        env = {**os.environ, "SOCK": str(socket_path(profile))}
+    probe = (
+        "import os, socket; os.setgid(65534); os.setuid(65534)\n"
+        "s = socket.socket(socket.AF_UNIX)\n"
+        "try:\n s.connect(os.environ['SOCK'])\nexcept PermissionError:\n print('refused')\n"
+        "else:\n print('connected')"
+    )
+    env = {**os.environ, "SOCK": str(socket_path(profile))}
+
+    async def connect_as_nobody() -> str:
         done = await asyncio.to_thread(
             subprocess.run, [sys.executable, "-c", probe], env=env, capture_output=True, text=True
         )
-        await server.close()
-        return done
+        return done.stdout.strip() or done.stderr
 
-    done = asyncio.run(main())
-    assert done.stdout.strip() == "refused", done.stderr
+    async def main() -> tuple[str, str]:
+        server = ControlServer(socket_path(profile))
+        await server.start()
+        as_made = await connect_as_nobody()
+        socket_path(profile).chmod(0o666)  # the control: the same client, the mode opened
+        opened = await connect_as_nobody()
+        await server.close()
+        return as_made, opened
+
+    as_made, opened = asyncio.run(main())
+    assert as_made == "refused"
+    assert opened == "connected"  # so the refusal came from the socket's mode, not the path
