@@ -76,6 +76,8 @@ class Call:
         self.session = session
         assert session.invite is not None
         self.call_id = session.invite.call_id
+        party = session.invite.from_ if direction is Direction.IN else session.invite.to
+        self.display_name = party.display_name or ""  # RFC 3261 §20.20, §20.39
         self.invite_tid = invite_tid  # the INVITE server transaction (UAS)
         self.held = False
         self.port = signaling.media_port()
@@ -407,7 +409,11 @@ class Call:
         self.signaling.call_ended(self.call_id)
 
     def _state(self, state: CallState, code: int | None = None, reason: str = "") -> None:
-        self.emit(CallChanged(self.call_id, self.direction, self.remote, state, code, reason))
+        self.emit(
+            CallChanged(
+                self.call_id, self.direction, self.remote, state, code, reason, self.display_name
+            )
+        )
 
     def attach_sdp(self, message: Request | Response, sdp: SessionDescription) -> None:
         """Put ``sdp`` in ``message`` (with our ICE attributes when ALEX runs for the call)."""

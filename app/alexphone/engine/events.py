@@ -141,6 +141,7 @@ class CallChanged(Event):
     state: CallState
     code: int | None = None
     reason: str = ""
+    display_name: str = ""  # the remote party's name in From (incoming) or To (outgoing)
 
 
 @dataclass(frozen=True, slots=True)

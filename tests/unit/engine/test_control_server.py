@@ -89,6 +89,7 @@ def test_a_subscriber_receives_every_event_after_its_reply(profile: Path) -> Non
         "state": "ended",
         "code": 200,
         "reason": "",
+        "display_name": "",
     }
 
 
