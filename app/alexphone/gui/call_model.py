@@ -6,6 +6,7 @@ the last two fill in once the media engine reports them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
@@ -69,6 +70,12 @@ class CallInfo:
     jitter_ms: float | None = None
     rtt_ms: float | None = None
     mode: CallMode = CallMode.ACTIVE  # we held it, or merged it into the conference
+    name: str = ""  # who the other party is, for people ("" when only the address is known)
+
+    @property
+    def caller(self) -> str:
+        """Return the other party's name, or its address when no name is known."""
+        return self.name or self.remote
 
     @property
     def active(self) -> bool:
@@ -112,11 +119,21 @@ class CallInfo:
         return max(0.0, end - self.connected_at)
 
 
-class CallModel(QAbstractListModel):
-    """One row per call of this session, newest last."""
+def _display_name_only(remote: str, display_name: str) -> str:
+    del remote
+    return display_name
 
-    def __init__(self) -> None:
+
+class CallModel(QAbstractListModel):
+    """One row per call of this session, newest last.
+
+    ``namer(remote, display_name)`` names the other party (gui/caller_name.py); it is
+    asked again on each ``call.state``, so a contact saved during the call shows at once.
+    """
+
+    def __init__(self, namer: Callable[[str, str], str] = _display_name_only) -> None:
         super().__init__()
+        self._namer = namer
         self._rows: list[CallInfo] = []
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
@@ -129,7 +146,7 @@ class CallModel(QAbstractListModel):
             return None
         call = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return call.remote
+            return call.caller
         if role == ItemRole.SUBTITLE:
             return call.state_words()
         if role == ItemRole.BADGE:
@@ -149,10 +166,14 @@ class CallModel(QAbstractListModel):
     def apply_state(self, event: CallChanged, now: float) -> CallInfo:
         """Record a ``call.state`` event at time ``now``; return the updated call."""
         known = self.find(event.call_id) if event.call_id else None
+        name = self._namer(event.remote, event.display_name)
+        name = "" if name == event.remote else name
         if known is None:
-            call = CallInfo(event.call_id, event.direction, event.remote, event.state, now)
+            call = CallInfo(
+                event.call_id, event.direction, event.remote, event.state, now, name=name
+            )
         else:
-            call = replace(known, state=event.state)
+            call = replace(known, state=event.state, name=name)
         if event.state is CallState.CONFIRMED and call.connected_at is None:
             call = replace(call, connected_at=now)
         if event.state is CallState.ENDED:

@@ -60,8 +60,11 @@ class CallPanel(QFrame):
         self.setObjectName("callPanel")
         self._clock = clock
         self.call: CallInfo | None = None
-        self.remote = QLabel()
-        self.remote.setObjectName("callRemote")
+        self.caller = QLabel()  # the name, or the address when no name is known
+        self.caller.setObjectName("callRemote")
+        self.caller.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.remote = QLabel()  # the address, beneath a name
+        self.remote.setObjectName("callAddress")
         self.remote.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.state = QLabel()
         self.state.setObjectName("callState")
@@ -139,6 +142,7 @@ class CallPanel(QFrame):
         head = QHBoxLayout()
         names = QVBoxLayout()
         names.setSpacing(2)
+        names.addWidget(self.caller)
         names.addWidget(self.remote)
         names.addWidget(self.state)
         head.addLayout(names, 1)
@@ -164,7 +168,9 @@ class CallPanel(QFrame):
     def show_call(self, call: CallInfo) -> None:
         """Show ``call`` (the panel appears with the first call)."""
         self.call = call
+        self.caller.setText(call.caller)
         self.remote.setText(call.remote)
+        self.remote.setVisible(bool(call.name))
         self.state.setText(call.state_words())
         self.state.setProperty("ended", not call.active)
         self.path.setText(call.path_words or "—")

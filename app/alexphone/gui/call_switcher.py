@@ -80,7 +80,7 @@ class CallSwitcher(QFrame):
         self.calls = calls
         self.list.clear()
         for call in calls:
-            item = QListWidgetItem(f"{call.remote}  ·  {call.state_words()}")
+            item = QListWidgetItem(f"{call.caller}  ·  {call.state_words()}")
             item.setData(Qt.ItemDataRole.UserRole, call.call_id)
             self.list.addItem(item)
             if selected is not None and call.call_id == selected:

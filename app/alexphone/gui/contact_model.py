@@ -59,6 +59,10 @@ class ContactModel(QAbstractListModel):
         """Return the contact shown in ``row``."""
         return self._rows[row]
 
+    def contacts(self) -> tuple[Contact, ...]:
+        """Return every contact listed."""
+        return tuple(self._rows)
+
     def add(self, contact: Contact) -> Contact:
         """Store ``contact`` and show it in name order; return it with its id."""
         stored = self._store.add(contact)

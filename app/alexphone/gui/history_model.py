@@ -30,6 +30,11 @@ def format_duration(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def _address_only(remote: str, display_name: str) -> str:
+    del display_name
+    return remote
+
+
 def _when(started: float, now: float) -> str:
     stamp = time.localtime(started)
     if time.localtime(now)[:3] == stamp[:3]:
@@ -38,14 +43,25 @@ def _when(started: float, now: float) -> str:
 
 
 class HistoryModel(QAbstractTableModel):
-    """Newest call first; ``reload()`` after each call ends."""
+    """Newest call first; ``reload()`` after each call ends.
+
+    The Who column shows ``namer(remote, "")`` (gui/caller_name.py) with the address
+    beneath (ItemRole.SUBTITLE), asked at each paint so renamed contacts show at once.
+    """
 
     HEADERS = ("", "Who", "When", "Duration", "Result")
+    WHO = 1
 
-    def __init__(self, store: HistoryStore, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: HistoryStore,
+        clock: Callable[[], float] = time.time,
+        namer: Callable[[str, str], str] = _address_only,
+    ) -> None:
         super().__init__()
         self._store = store
         self._clock = clock
+        self._namer = namer
         self._rows: list[HistoryEntry] = store.recent()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
@@ -77,12 +93,14 @@ class HistoryModel(QAbstractTableModel):
             return entry
         if role == Qt.ItemDataRole.ForegroundRole and entry.kind is HistoryKind.MISSED:
             return MISSED_COLOR
+        if role in (ItemRole.SUBTITLE, Qt.ItemDataRole.ToolTipRole) and index.column() == self.WHO:
+            return entry.remote
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         result = entry.reason or ("" if entry.code is None else str(entry.code))
         cells = (
             KIND_WORDS[entry.kind],
-            entry.remote,
+            self._namer(entry.remote, ""),
             _when(entry.started, self._clock()),
             format_duration(entry.duration),
             result,

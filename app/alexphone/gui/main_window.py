@@ -316,7 +316,7 @@ class MainWindow(QMainWindow):
         self.switcher.show_calls(self.calls.active_calls())
         if not keeps_focus(self.call_panel.call, call):
             self.call_panel.show_call(call)
-        self.tray.set_call(call.remote if call.active else "", call.state_words())
+        self.tray.set_call(call.caller if call.active else "", call.state_words())
         self.alex_panel.show_call(call.call_id if call.active else "", call.remote)
         if call.state is CallState.RINGING and call.direction is Direction.OUT:
             self.ringer.start("ringback")
@@ -327,12 +327,12 @@ class MainWindow(QMainWindow):
             del self.incoming_dialogs[call.call_id]
             dialog.caller_gave_up()
         if not call.active:
-            self.idle_text.setText(f"Last call: {call.remote} — {call.state_words()}")
+            self.idle_text.setText(f"Last call: {call.caller} — {call.state_words()}")
 
     def _incoming_call(self, call: CallInfo) -> None:
         if self.tray.do_not_disturb:  # RFC 3261 §21.4.7: 486 Busy Here, without ringing
             self.submit(Decline(call.call_id, busy=True))
-            self.tray.notify("Call declined (do not disturb)", call.remote)
+            self.tray.notify("Call declined (do not disturb)", call.caller)
             return
         others = [c for c in self.calls.active_calls() if c.call_id != call.call_id]
         waiting = any(c.state in (CallState.CONFIRMED, CallState.HELD) for c in others)
@@ -345,7 +345,7 @@ class MainWindow(QMainWindow):
         self.incoming_dialogs[call.call_id] = dialog
         if not waiting:
             self.ringer.start("ringtone")
-        self.tray.notify_incoming(call.remote)
+        self.tray.notify_incoming(call.caller, call.remote)
         dialog.show()
         dialog.raise_()
 

@@ -85,6 +85,7 @@ QPushButton#padKey {{ font-size: 12pt; padding: 8px; }}
 QFrame#callPanel, QFrame#idleCard {{ background: {surface}; border: 1px solid {border};
     border-radius: 10px; }}
 QLabel#callRemote {{ font-size: 16pt; font-weight: 600; color: {text}; }}
+QLabel#callAddress, QLabel#incomingAddress {{ color: {muted}; }}
 QLabel#callState {{ font-size: 11pt; color: {accent}; }}
 QLabel#callState[ended="true"] {{ color: {danger}; }}
 QLabel#callTimer {{ font-size: 16pt; color: {text}; font-family: monospace; }}

@@ -61,6 +61,7 @@ class PhoneTray(QObject):
         self._registration = ""
         self._call = ""
         self._last = ""
+        self.last_notice = ""  # the text of the last incoming-call notification
         self._refresh()
         if QSystemTrayIcon.isSystemTrayAvailable() and not icon.isNull():
             self.icon.show()
@@ -81,9 +82,9 @@ class PhoneTray(QObject):
         self._registration = f"{words}: {account}" if account else words
         self._refresh()
 
-    def set_call(self, remote: str, words: str) -> None:
-        """Show the current call (``remote`` "" when there is none)."""
-        self._call = f"{words.capitalize()}: {remote}" if remote else ""
+    def set_call(self, caller: str, words: str) -> None:
+        """Show the current call (``caller``, a name or address, "" when there is none)."""
+        self._call = f"{words.capitalize()}: {caller}" if caller else ""
         self._refresh()
 
     def set_last_dialled(self, uri: str) -> None:
@@ -92,10 +93,11 @@ class PhoneTray(QObject):
         self.dial_last_action.setEnabled(bool(uri))
         self.dial_last_action.setText(f"Call again: {uri}" if uri else "Call again")
 
-    def notify_incoming(self, remote: str) -> None:
-        """Show a desktop notification for an incoming call."""
+    def notify_incoming(self, caller: str, remote: str) -> None:
+        """Show a desktop notification for an incoming call: the name, the address beneath."""
+        self.last_notice = f"{caller}\n{remote}" if caller != remote else remote
         if self.icon.isVisible() and QSystemTrayIcon.supportsMessages():
-            self.icon.showMessage("Incoming call", remote, self.icon.icon(), NOTICE_MS)
+            self.icon.showMessage("Incoming call", self.last_notice, self.icon.icon(), NOTICE_MS)
 
     def notify(self, title: str, text: str) -> None:
         """Show a desktop notification (if the desktop shows them)."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from alexphone.gui.alex_model import CacheModel, PairModel
 from alexphone.gui.call_model import CallModel
+from alexphone.gui.caller_name import CallerNames
 from alexphone.gui.contact_model import ContactModel
 from alexphone.gui.dispatcher import EventDispatcher
 from alexphone.gui.history_model import HistoryModel
@@ -46,9 +47,14 @@ class WindowModels:
         """Return the models over the profile's ``database``, ages and times from ``clock``."""
         history_store = HistoryStore(database)
         contact_store = ContactStore(database)
-        calls, peers, pairs, cache = CallModel(), PeerModel(), PairModel(), CacheModel(clock)
-        log, history = SipLogModel(), HistoryModel(history_store, clock)
+        peers, pairs, cache = PeerModel(), PairModel(), CacheModel(clock)
         contacts = ContactModel(contact_store, Presence(peers, cache).badge)
+        names = CallerNames(contacts, peers)
+        calls, log, history = (
+            CallModel(names),
+            SipLogModel(),
+            HistoryModel(history_store, clock, names),
+        )
         for signal in (peers.rowsInserted, peers.rowsRemoved, cache.dataChanged):
             signal.connect(contacts.presence_changed)
         dispatcher = EventDispatcher(calls, peers, pairs, cache, log, history, clock)
