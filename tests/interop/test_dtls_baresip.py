@@ -19,7 +19,7 @@ from lab_alexphone import Alexphone
 from lab_peers import Baresip, baresip_account
 from media_tools import active_seconds, pesq_score, read_wav, silence_wav, speech_wav
 from test_media_baresip import MIN_PESQ_NB_PCMU
-from test_srtp_baresip import TAG_BYTES, WireWatch, _port
+from test_srtp_baresip import TAG_BYTES, WireWatch, assert_encrypted_speech
 
 pytestmark = [
     pytest.mark.interop,
@@ -67,15 +67,7 @@ def test_baresip_dtls_srtp_calls_the_daemon(lab: Lab, flat_lan: list[Host]) -> N
 
     assert media["encryption"] == "dtls-srtp" and media["suite"] in TAG_BYTES, media
     assert stats["auth_failed"] <= MAX_PEER_RTCP_DROPS and stats["bad"] == 0, stats
-    sent = wire.rtp_from(_port(media["local"]))
-    assert len(sent) >= 100, f"{len(sent)} RTP datagrams seen of {len(wire.payloads)}"
-    assert {len(p) for p in sent} == {12 + 160 + TAG_BYTES[media["suite"]]}
-    assert not any(b"\xff" * 32 in p for p in sent)  # cleartext silence would be 160 x 0xFF
-    rate_got, samples = read_wav(got)
-    assert active_seconds(samples, rate_got) > 2.0  # decrypted speech, not silence or noise
-    score = pesq_score(reference, got, "nb", lab.workdir)
-    print(f"PESQ-NB baresip→alexphone PCMU over DTLS-SRTP ({media['suite']}): {score:.2f}")
-    assert score >= MIN_PESQ_NB_PCMU, score
+    assert_encrypted_speech(wire, media, got, reference, lab.workdir)
     bob.quit()
     phone.stop()
 

@@ -83,6 +83,24 @@ def _port(hostport: str) -> int:
     return int(hostport.rsplit(":", 1)[1])
 
 
+def assert_encrypted_speech(
+    wire: WireWatch, media: dict[str, object], got: Path, reference: Path, workdir: Path
+) -> float:
+    """Check that what we sent was SRTP-sized PCMU with no cleartext silence on the wire and
+    that what we recorded is the peer's speech; return the PESQ-NB score of the recording."""
+    suite = str(media["suite"])
+    sent = wire.rtp_from(_port(str(media["local"])))
+    assert len(sent) >= 100, f"{len(sent)} RTP datagrams seen of {len(wire.payloads)}"
+    assert {len(p) for p in sent} == {12 + 160 + TAG_BYTES[suite]}
+    assert not any(b"\xff" * 32 in p for p in sent)  # cleartext silence would be 160 x 0xFF
+    rate_got, samples = read_wav(got)
+    assert active_seconds(samples, rate_got) > 2.0  # decrypted speech, not silence or noise
+    score = pesq_score(reference, got, "nb", workdir)
+    print(f"PESQ-NB baresip→alexphone PCMU over {media['encryption']} ({suite}): {score:.2f}")
+    assert score >= MIN_PESQ_NB_PCMU, score
+    return score
+
+
 def test_baresip_srtp_mandatory_calls_the_daemon(lab: Lab, flat_lan: list[Host]) -> None:
     ours, theirs = flat_lan[0], flat_lan[1]
     reference = speech_wav(lab.workdir / "speech.wav", 16000)
@@ -107,15 +125,7 @@ def test_baresip_srtp_mandatory_calls_the_daemon(lab: Lab, flat_lan: list[Host])
     assert (
         stats["auth_failed"] <= PEER_CLEARTEXT_RTCP and stats["bad"] == 0 and stats["lost"] == 0
     ), stats
-    sent = wire.rtp_from(_port(media["local"]))
-    assert len(sent) >= 100, f"{len(sent)} RTP datagrams seen of {len(wire.payloads)}"
-    assert {len(p) for p in sent} == {12 + 160 + TAG_BYTES[media["suite"]]}
-    assert not any(b"\xff" * 32 in p for p in sent)  # cleartext silence would be 160 x 0xFF
-    rate_got, samples = read_wav(got)
-    assert active_seconds(samples, rate_got) > 2.0  # decrypted speech, not silence or noise
-    score = pesq_score(reference, got, "nb", lab.workdir)
-    print(f"PESQ-NB baresip→alexphone PCMU over SRTP ({media['suite']}): {score:.2f}")
-    assert score >= MIN_PESQ_NB_PCMU, score
+    assert_encrypted_speech(wire, media, got, reference, lab.workdir)
     bob.quit()
     phone.stop()
 
