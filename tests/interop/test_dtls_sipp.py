@@ -14,10 +14,17 @@ import pytest
 from lab import Host, Lab
 from lab_alexphone import Alexphone
 from lab_peers import Sipp
+from sipp_scenarios import sdp_body
 
 from alexphone.media.dtls import HANDSHAKE_TIMEOUT
 
 FINGERPRINT = ":".join(["5A"] * 32)  # SHA-256 of no certificate anyone will show
+
+ANSWER = f"""m=audio [media_port] UDP/TLS/RTP/SAVP 0
+a=rtpmap:0 PCMU/8000
+a=setup:passive
+a=fingerprint:sha-256 {FINGERPRINT}
+"""
 
 SILENT_DTLS_PEER = f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="DTLS-SRTP answer, no DTLS">
@@ -33,16 +40,7 @@ Contact: <sip:bob@[local_ip]:[local_port]>
 Content-Type: application/sdp
 Content-Length: [len]
 
-v=0
-o=bob 1 1 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [media_port] UDP/TLS/RTP/SAVP 0
-a=rtpmap:0 PCMU/8000
-a=setup:passive
-a=fingerprint:sha-256 {FINGERPRINT}
-]]></send>
+{sdp_body("bob", ANSWER)}]]></send>
   <recv request="ACK"/>
   <recv request="BYE"/>
   <send><![CDATA[

@@ -13,36 +13,24 @@ import pytest
 from lab import Host, Lab
 from lab_alexphone import Alexphone
 from lab_peers import Sipp
+from sipp_scenarios import invite_with_sdp
 
 from alexphone.sdp.crypto import CryptoSuite
 
 KEY = "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"  # 30 bytes of key||salt, base64
 
-UNKNOWN_SUITES = f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="unknown crypto suites">
-  <send retrans="500"><![CDATA[
-INVITE sip:bob@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:alice@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-To: <sip:bob@[remote_ip]:[remote_port]>
-Call-ID: [call_id]
-CSeq: 1 INVITE
-Contact: <sip:alice@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=alice 1 1 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [media_port] RTP/SAVP 0
+OFFER = f"""m=audio [media_port] RTP/SAVP 0
 a=rtpmap:0 PCMU/8000
 a=crypto:1 F8_128_HMAC_SHA1_80 inline:{KEY}
 a=crypto:2 NULL_HMAC_SHA1_80 inline:{KEY}
-]]></send>
-  <recv response="100" optional="true"/>
+"""
+
+UNKNOWN_SUITES = (
+    """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="unknown crypto suites">
+"""
+    + invite_with_sdp(OFFER)
+    + """  <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
   <recv response="488">
     <action>
@@ -63,6 +51,7 @@ Content-Length: 0
   <Reference variables="reason"/>
 </scenario>
 """
+)
 
 
 @pytest.mark.interop

@@ -8,6 +8,7 @@ import pytest
 from lab import Host, Lab
 from lab_alexphone import Alexphone
 from lab_peers import Sipp
+from sipp_scenarios import invite_with_sdp
 
 # SIPp calls the daemon, REFERs it to the target, checks the 202 and both NOTIFYs, then BYEs.
 # SIPp's 200 OK to each NOTIFY the transferee sends, echoing the request's dialog headers
@@ -22,29 +23,16 @@ Content-Length: 0
 ]]></send>
 """
 
-TRANSFEROR = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="blind transferor">
-  <send retrans="500"><![CDATA[
-INVITE sip:bob@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:alice@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-To: <sip:bob@[remote_ip]:[remote_port]>
-Call-ID: [call_id]
-CSeq: 1 INVITE
-Contact: <sip:alice@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=alice 1 1 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 0
+OFFER = """m=audio [media_port] RTP/AVP 0
 a=rtpmap:0 PCMU/8000
-]]></send>
-  <recv response="100" optional="true"/>
+"""
+
+TRANSFEROR = (
+    """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="blind transferor">
+"""
+    + invite_with_sdp(OFFER)
+    + """  <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
   <recv response="183" optional="true"/>
   <recv response="200" rrs="true"/>
@@ -101,6 +89,7 @@ Content-Length: 0
   <Reference variables="t,e,o,s"/>
 </scenario>
 """
+)
 
 
 def _transferor(lab: Lab, host: Host, tmp_path: Path, transferee: str, target: str) -> Sipp:

@@ -156,7 +156,7 @@ def test_an_ice_restart_renews_our_credentials_and_checks_the_peers_new_ones(
 
         assert session.peer_credentials is not None and session.peer_credentials.ufrag == "Cd34"
         assert ("10.77.0.13", 7080) in {c.address for c in session.remote_candidates}
-        for _ in range(50):  # bounded: the pacer sends the first check within one Ta
+        for _ in range(500):  # bounded: the pacer sends the first check within one Ta
             if session.probes:
                 break
             await asyncio.sleep(0.02)
