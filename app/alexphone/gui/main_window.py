@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -26,31 +26,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from alexphone.engine.commands import (
-    Answer,
-    ClearAlexCache,
-    Command,
-    Decline,
-    HangUp,
-    Hold,
-    ListAudioDevices,
-    Mute,
-    OtherCalls,
-    PlaceCall,
-    SendDtmf,
-    SwitchAudioDevice,
-)
-from alexphone.engine.events import CallState, Direction, ErrorSource
+from alexphone.engine.commands import ClearAlexCache, Command, ListAudioDevices, PlaceCall
+from alexphone.engine.events import ErrorSource
 from alexphone.gui.alex_panel import AlexPanel
 from alexphone.gui.bridge import EngineRunner, EngineThread, EventBridge
-from alexphone.gui.call_model import CallInfo
+from alexphone.gui.call_desk import CallDesk, DeskParts
 from alexphone.gui.call_panel import CallPanel
-from alexphone.gui.call_switcher import CallSwitcher, keeps_focus
-from alexphone.gui.contact_dialog import ContactDialog
+from alexphone.gui.call_switcher import CallSwitcher
 from alexphone.gui.contact_files import ContactFiles
 from alexphone.gui.dial_box import DialBox, DialCheck
 from alexphone.gui.first_run import FirstRunWizard
-from alexphone.gui.incoming_dialog import IncomingDialog
+from alexphone.gui.list_actions import ListActions
+from alexphone.gui.phone_menu import PhoneMenu
 from alexphone.gui.profile_notice import open_notice_box
 from alexphone.gui.ringer import Ringer
 from alexphone.gui.settings_dialog import SettingsDialog
@@ -60,7 +47,6 @@ from alexphone.gui.sip_log_view import SipLogView
 from alexphone.gui.tray import PhoneTray
 from alexphone.gui.window_models import WindowModels
 from alexphone.store.config import CONFIG_NAME, load_config_or_defaults, save_config
-from alexphone.store.contacts import Contact
 from alexphone.store.credentials import CredentialsError, PasswordStore
 
 
@@ -105,10 +91,33 @@ class MainWindow(QMainWindow):
         self.bridge.event_received.connect(self.dispatcher.dispatch)
         self.engine: EngineThread | None = None
         self.ringer = Ringer(context.sounds, self.submit, context.profile, self)
-        self.incoming_dialogs: dict[str, IncomingDialog] = {}
         self.settings_dialog: SettingsDialog | None = None
         self.profile_notice: QMessageBox | None = None
         self._build()
+        self.desk = CallDesk(
+            DeskParts(
+                self.calls,
+                self.call_panel,
+                self.switcher,
+                self.alex_panel,
+                self.tray,
+                self.ringer,
+                self.idle,
+                self.idle_text,
+            ),
+            self.dispatcher,
+            self.submit,
+            self,
+        )
+        self.incoming_dialogs = self.desk.incoming_dialogs  # one per ringing call
+        self.lists = ListActions(
+            self.side_tabs,
+            models,
+            context.check,
+            self.place_call,
+            self._refresh_completions,
+            self,
+        )
         self.shortcuts = install_shortcuts(self, self.call_panel, self.dial_box)
         self.contact_files = ContactFiles(self, self.contacts, models.contact_store)
         self._connect()
@@ -176,60 +185,21 @@ class MainWindow(QMainWindow):
         splitter.setSizes([360, 680])
         splitter.setChildrenCollapsible(False)
         self.setCentralWidget(splitter)
-        menu = self.menuBar().addMenu("&Phone")
-        self.settings_action = QAction("Accounts && settings…", self)
-        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
-        self.restart_action = QAction("Restart engine", self)
-        self.first_run_action = QAction("Set-up assistant…", self)
-        quit_action = QAction("Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        for action in (
-            self.first_run_action,
-            self.settings_action,
-            self.restart_action,
-            quit_action,
-        ):
-            menu.addAction(action)
         self.statusBar().showMessage("Starting…")
         self.tray = PhoneTray(self.context.icon or QIcon(), self)
-        menu.insertAction(quit_action, self.tray.dnd_action)
+        self.menu = PhoneMenu(self, self.tray.dnd_action)
+        self.settings_action = self.menu.settings_action
+        self.restart_action = self.menu.restart_action
+        self.first_run_action = self.menu.first_run_action
         remotes = self.models.history_store.remotes(1)
         self.tray.set_last_dialled(remotes[0] if remotes else "")
 
     def _connect(self) -> None:
-        tabs = self.side_tabs
         self.dial_box.dial_requested.connect(self.place_call)
-        tabs.search.textChanged.connect(tabs.contact_filter.setFilterFixedString)
-        tabs.contact_view.activated.connect(self._contact_activated)  # double-click and Enter
-        tabs.add_contact.clicked.connect(lambda: self._edit_contact(None))
-        tabs.edit_contact.clicked.connect(self._edit_selected_contact)
-        tabs.delete_contact.clicked.connect(self._delete_selected_contact)
-        tabs.peer_view.activated.connect(self._peer_activated)
-        tabs.call_peer.clicked.connect(lambda: self._peer_activated(tabs.peer_view.currentIndex()))
-        tabs.save_peer.clicked.connect(self._save_peer)
-        tabs.history_view.activated.connect(self._history_activated)
-        tabs.call_back.clicked.connect(
-            lambda: self._history_activated(tabs.history_view.currentIndex())
-        )
-        self.call_panel.answer_requested.connect(lambda cid: self.submit(Answer(cid)))
-        self.call_panel.decline_requested.connect(lambda cid: self.submit(Decline(cid)))
-        self.call_panel.hang_up_requested.connect(lambda cid: self.submit(HangUp(cid)))
-        self.call_panel.hold_requested.connect(lambda cid, on: self.submit(Hold(cid, on)))
-        self.call_panel.mute_requested.connect(lambda cid, on: self.submit(Mute(cid, on)))
-        self.call_panel.dtmf_requested.connect(lambda cid, d: self.submit(SendDtmf(cid, d)))
-        self.switcher.command_requested.connect(self.submit)
-        self.call_panel.devices.device_chosen.connect(
-            lambda kind, name: self.submit(SwitchAudioDevice(kind, name))
-        )
-        self.dispatcher.devices_listed.connect(self.call_panel.devices.set_devices)
         self.dispatcher.audio_problem.connect(self._audio_problem)
-        self.dispatcher.call_updated.connect(self._call_updated)
-        self.dispatcher.incoming_call.connect(self._incoming_call)
         self.dispatcher.status_changed.connect(self.statusBar().showMessage)
         self.dispatcher.error_reported.connect(self._error_reported)
         self.dispatcher.registration_changed.connect(self.tray.set_registration)
-        self.dispatcher.levels_changed.connect(self.call_panel.show_levels)
         self.alex_panel.clear_requested.connect(lambda peer: self.submit(ClearAlexCache(peer)))
         self.tray.toggle_requested.connect(self.toggle_visible)
         self.tray.dial_last_requested.connect(self.place_call)
@@ -309,45 +279,7 @@ class MainWindow(QMainWindow):
         )
         box.open()
 
-    # -- calls -------------------------------------------------------------------------------
-
-    def _call_updated(self, call: CallInfo) -> None:
-        self.idle.hide()
-        self.switcher.show_calls(self.calls.active_calls())
-        if not keeps_focus(self.call_panel.call, call):
-            self.call_panel.show_call(call)
-        self.tray.set_call(call.caller if call.active else "", call.state_words())
-        self.alex_panel.show_call(call.call_id if call.active else "", call.remote)
-        if call.state is CallState.RINGING and call.direction is Direction.OUT:
-            self.ringer.start("ringback")
-        elif call.state is not CallState.RINGING or not call.active:
-            self.ringer.stop()
-        dialog = self.incoming_dialogs.get(call.call_id)
-        if dialog is not None and call.state is not CallState.RINGING:
-            del self.incoming_dialogs[call.call_id]
-            dialog.caller_gave_up()
-        if not call.active:
-            self.idle_text.setText(f"Last call: {call.caller} — {call.state_words()}")
-
-    def _incoming_call(self, call: CallInfo) -> None:
-        if self.tray.do_not_disturb:  # RFC 3261 §21.4.7: 486 Busy Here, without ringing
-            self.submit(Decline(call.call_id, busy=True))
-            self.tray.notify("Call declined (do not disturb)", call.caller)
-            return
-        others = [c for c in self.calls.active_calls() if c.call_id != call.call_id]
-        waiting = any(c.state in (CallState.CONFIRMED, CallState.HELD) for c in others)
-        dialog = IncomingDialog(call, self, waiting)  # waiting: the engine beeps, no ringtone
-        dialog.answered.connect(lambda cid: self.submit(Answer(cid)))
-        dialog.answered_ending.connect(lambda cid: self.submit(Answer(cid, OtherCalls.END)))
-        dialog.declined.connect(lambda cid: self.submit(Decline(cid)))
-        dialog.finished.connect(lambda _r, cid=call.call_id: self.incoming_dialogs.pop(cid, None))
-        dialog.finished.connect(self.ringer.stop)
-        self.incoming_dialogs[call.call_id] = dialog
-        if not waiting:
-            self.ringer.start("ringtone")
-        self.tray.notify_incoming(call.caller, call.remote)
-        dialog.show()
-        dialog.raise_()
+    # -- problems ----------------------------------------------------------------------------
 
     def _audio_problem(self, text: str) -> None:
         self.banner.setText(f"{text} Pick another device in Phone → Accounts & settings → Audio.")
@@ -371,49 +303,6 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{where.value}: {message}", 10000)
 
     # -- lists -------------------------------------------------------------------------------
-
-    def _contact_activated(self, index: QModelIndex) -> None:
-        if index.isValid():
-            contact = self.side_tabs.contact_filter.mapToSource(index)
-            self.place_call(self.contacts.contact(contact.row()).uri)
-
-    def _selected_contact_row(self) -> int | None:
-        index = self.side_tabs.contact_view.currentIndex()
-        return self.side_tabs.contact_filter.mapToSource(index).row() if index.isValid() else None
-
-    def _edit_contact(self, contact: Contact | None, new: bool = False) -> None:
-        """Edit ``contact``; add the result when it is None or a ``new`` draft."""
-        dialog = ContactDialog(self.context.check, contact, self)
-        if dialog.exec() and dialog.result_contact is not None:
-            if contact is None or new:
-                self.contacts.add(dialog.result_contact)
-            else:
-                self.contacts.update(dialog.result_contact)
-            self._refresh_completions()
-
-    def _edit_selected_contact(self) -> None:
-        row = self._selected_contact_row()
-        if row is not None:
-            self._edit_contact(self.contacts.contact(row))
-
-    def _delete_selected_contact(self) -> None:
-        row = self._selected_contact_row()
-        if row is not None:
-            self.contacts.remove(row)
-
-    def _peer_activated(self, index: QModelIndex) -> None:
-        if index.isValid():
-            self.place_call(self.peers.peer(index.row()).uri)
-
-    def _save_peer(self) -> None:
-        index = self.side_tabs.peer_view.currentIndex()
-        if index.isValid():
-            peer = self.peers.peer(index.row())
-            self._edit_contact(Contact(peer.name, peer.uri, "Found on the LAN"), new=True)
-
-    def _history_activated(self, index: QModelIndex) -> None:
-        if index.isValid():
-            self.place_call(self.history.entry(index.row()).remote)
 
     def _refresh_completions(self) -> None:
         entries = self.models.history_store.remotes() + [
@@ -492,8 +381,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         """Say goodbye (unregister, BYE) within 2 s, then close."""
         self.ringer.stop()
-        for dialog in list(self.incoming_dialogs.values()):
-            dialog.caller_gave_up()
+        self.desk.close_dialogs()
         self.stop_engine(2000)
         self.tray.hide()
         event.accept()
