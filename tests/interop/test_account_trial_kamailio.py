@@ -12,6 +12,7 @@ import pytest
 from lab import Lab
 from lab_peers import DOMAIN, USERS, Kamailio
 
+from alexphone.engine.account_trial import trial_timeout
 from alexphone.engine.commands import LocateRegistrar, TryAccount
 from alexphone.engine.events import AccountTried, RegistrarLocated, TrialOutcome
 
@@ -19,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "engine"))
 from phone_pair import RunningPhone, run, settings_for
 
 from alexphone.engine.settings import sip_uri_option
+from alexphone.sip.timer_config import TimerConfig
 
 pytestmark = [pytest.mark.interop, pytest.mark.needs("kamailio")]
 
@@ -61,14 +63,17 @@ def test_try_account_says_registered_or_wrong_password(lab: Lab, tmp_path: Path)
 
 @pytest.mark.slow  # waits out the REGISTER transaction
 def test_try_account_without_a_server_says_so(tmp_path: Path) -> None:
+    # loopback is a closed network: T1 = 50 ms makes Timer F 3.2 s (RFC 3261 §17.1.1.1)
+    timers = TimerConfig(t1=0.05)
+
     async def main() -> AccountTried:
         # a numeric registrar nobody listens on: the REGISTER gets no answer (ICMP, 503)
         port = _free_udp_port()
-        settings = settings_for(tmp_path, proxy=sip_uri_option(f"sip:127.0.0.1:{port}", "p"))
-        phone = await RunningPhone(settings).start()
+        proxy = sip_uri_option(f"sip:127.0.0.1:{port}", "p")
+        phone = await RunningPhone(settings_for(tmp_path, proxy=proxy, sip_timers=timers)).start()
         try:
             phone.execute(TryAccount("sip:alice@lab.test", "pw"))
-            return await phone.log.wait_for(AccountTried, timeout=45)
+            return await phone.log.wait_for(AccountTried, timeout=trial_timeout(timers) + 5)
         finally:
             await phone.stop()
 

@@ -22,7 +22,7 @@ from lab_peers import DOMAIN, USERS, Kamailio
 from pytestqt.qtbot import QtBot
 
 from alexphone.cli import dial_check
-from alexphone.engine.account_trial import TRIAL_TIMEOUT
+from alexphone.engine.account_trial import trial_timeout
 from alexphone.engine.events import AccountTried, Event, TrialOutcome, UaReady
 from alexphone.engine.runner import run_phone
 from alexphone.engine.settings import (
@@ -33,6 +33,7 @@ from alexphone.engine.settings import (
 )
 from alexphone.gui.main_window import MainWindow, WindowContext
 from alexphone.net.transport import ListenSpec
+from alexphone.sip.timer_config import TimerConfig
 from alexphone.store.config import load_config
 from alexphone.store.credentials import PasswordStore
 from alexphone.store.database import open_database
@@ -42,7 +43,7 @@ pytestmark = [pytest.mark.interop, pytest.mark.needs("kamailio")]
 AOR = f"sip:alice@{DOMAIN}"
 WAIT_MS = 20000
 # a trial always ends in an AccountTried, at the latest when its own timeout gives up
-TRIAL_WAIT_MS = int(TRIAL_TIMEOUT * 1000) + 15000
+TRIAL_WAIT_MS = int(trial_timeout(TimerConfig()) * 1000) + 15000
 
 
 def _free_udp_port() -> int:

@@ -18,7 +18,8 @@ BOB = f"sip:bob@{DOMAIN}"
 TRANSPORTS = ["udp", "tcp"]
 LOSS_PERCENT = 20
 # RFC 3261 §17.1.2.2 / Table 4: Timer F = 64*T1 = 32 s for a non-INVITE transaction.
-TIMER_F = 32.0
+SIP_T1_MS = 100  # --sip-t1: the lab is a closed network (RFC 3261 §17.1.1.1)
+TIMER_F = 64 * SIP_T1_MS / 1000  # 6.4 s instead of the default 32 s
 DEAD_PORT = 5070  # nothing listens there on 198.51.100.2
 
 
@@ -225,6 +226,7 @@ def test_silent_udp_registrar_fails_with_408_after_timer_f(lab: Lab, nat_net: Na
     alice = alice_phone(
         lab, nat_net.a1, "udp", proxy_option(nat_net.pub_ipv4_alt, "udp", DEAD_PORT)
     )
+    alice.common += ["--sip-t1", str(SIP_T1_MS), "--sip-log"]
 
     alice.daemon()
     start = alice.wait_event("registration.state", lambda e: e["state"] == "registering")
@@ -233,7 +235,15 @@ def test_silent_udp_registrar_fails_with_408_after_timer_f(lab: Lab, nat_net: Na
     )
 
     assert failed["code"] == 408
-    assert TIMER_F - 1 <= failed["ts"] - start["ts"] <= TIMER_F + 3
+    assert TIMER_F - 0.5 <= failed["ts"] - start["ts"] <= TIMER_F + 3
+    # Timer E doubles from T1 up to T2 (RFC 3261 §17.1.2.2): sent at 0, .1, .3, .7, 1.5, 3.1
+    # and 6.3 s, the seventh just before Timer F fires at 6.4 s
+    sent = [
+        e["ts"] - start["ts"]
+        for e in alice.events.snapshot()
+        if e["event"] == "sip.message" and e["direction"] == "out" and e["ts"] <= failed["ts"]
+    ]
+    assert 6 <= len(sent) <= 7, sent
     assert not [e for e in alice.events.snapshot() if e.get("state") == "registered"]
 
 

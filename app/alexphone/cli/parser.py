@@ -159,6 +159,14 @@ def _phone_options(parser: argparse.ArgumentParser) -> None:
         "--media-timeout", type=float, default=30.0, help="end a call after S s without RTP"
     )
     parser.add_argument(
+        "--sip-t1",
+        type=float,
+        default=500.0,
+        metavar="MS",
+        help="SIP round-trip estimate T1 (RFC 3261 §17); Timers B, F, H... are 64*T1 "
+        "(smaller than 500 only on closed networks)",
+    )
+    parser.add_argument(
         "--media-encryption",
         default="optional",
         metavar="off|optional|mandatory|dtls",

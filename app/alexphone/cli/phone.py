@@ -37,6 +37,7 @@ from alexphone.engine.settings import (
     audio_out_option,
     codecs_option,
     echo_cancel_option,
+    sip_t1_option,
     sip_uri_option,
 )
 from alexphone.store.profile_check import check_writable
@@ -85,6 +86,7 @@ def settings_from(args: argparse.Namespace) -> PhoneSettings:
         turn=turn,
         log_sip=args.sip_log,
         show_secrets=args.show_secrets,
+        sip_timers=sip_t1_option(args.sip_t1),
     )
 
 

@@ -27,11 +27,17 @@ from alexphone.engine.settings import AccountSettings, sip_uri_option
 from alexphone.engine.user_agent import UserAgent
 from alexphone.net.flow import format_address
 from alexphone.net.task_set import TaskSet
+from alexphone.sip.timer_config import TimerConfig
 from alexphone.sip.uri import SipUri
 
 log = logging.getLogger(__name__)
-TRIAL_TIMEOUT = 40.0  # seconds: longer than Timer F (32 s), so a silent server shows as such
+TRIAL_MARGIN = 8.0  # seconds past Timer F, so a silent server shows as such (408)
 _WRONG_PASSWORD = frozenset({401, 403, 407})
+
+
+def trial_timeout(timers: TimerConfig) -> float:
+    """How long a trial waits for a final outcome: Timer F (64*T1, 32 s by default) and more."""
+    return timers.f + TRIAL_MARGIN
 
 
 def trial_outcome(event: RegistrationChanged | None, resolved: bool) -> TrialOutcome:
@@ -101,7 +107,8 @@ class AccountTrials:
         event: RegistrationChanged | None = None
         try:
             await registration.start()
-            event = await asyncio.wait_for(asyncio.shield(final), TRIAL_TIMEOUT)
+            timeout = trial_timeout(self._ua.stack.layer.config)
+            event = await asyncio.wait_for(asyncio.shield(final), timeout)
         except TimeoutError:
             pass
         finally:

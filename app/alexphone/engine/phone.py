@@ -108,7 +108,12 @@ class Phone:
         loop = asyncio.get_running_loop()
         self._open_database()  # creates the profile directory if it can
         tap = self._log_sip if self.settings.log_sip else None
-        stack = SipStack(self._on_transaction_event, tls=self.settings.tls, on_wire=tap)
+        stack = SipStack(
+            self._on_transaction_event,
+            tls=self.settings.tls,
+            on_wire=tap,
+            timers=self.settings.sip_timers,
+        )
         fallback = self.settings.listen_fallback
         bound = await stack.start(self.settings.listen, any_port_if_busy=fallback)
         for wanted, spec in zip(self.settings.listen, bound, strict=True):

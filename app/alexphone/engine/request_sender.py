@@ -170,7 +170,11 @@ class RequestSender:
         if flow is None:
             return
         retransmitter = TwoHundredRetransmitter(
-            response, flow, self.stack.now(), reliable=flow.kind is not TransportKind.UDP
+            response,
+            flow,
+            self.stack.now(),
+            reliable=flow.kind is not TransportKind.UDP,
+            config=self.stack.layer.config,
         )
         key = (response.call_id, response.cseq.seq)
         old = self._retransmitters.pop(key, None)

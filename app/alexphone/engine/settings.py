@@ -20,6 +20,7 @@ from alexphone.net.transport import ListenSpec, TransportKind
 from alexphone.net.turn_client import TurnSettings
 from alexphone.sdp.codec import DEFAULT_CODECS, Codec, parse_codec_list
 from alexphone.sdp.crypto import MediaEncryption
+from alexphone.sip.timer_config import TimerConfig
 from alexphone.sip.uri import SipUri, parse_sip_uri
 
 DEFAULT_LISTEN = (ListenSpec(TransportKind.UDP, "0.0.0.0", 5060),)
@@ -46,6 +47,15 @@ def codecs_option(text: str) -> tuple[Codec, ...]:
         return parse_codec_list(text)
     except ConfigError as exc:
         raise ConfigError(f"--codecs: {exc}") from None
+
+
+def sip_t1_option(milliseconds: float) -> TimerConfig:
+    """Parse ``--sip-t1 MS``: T1 in milliseconds, the base of every SIP timer (RFC 3261 §17)."""
+    # RFC 3261 §17.1.1.1: 500 ms by default; larger on slow links, smaller only "within
+    # closed, private networks" (a test lab); T2 (4 s) and T4 (5 s) stay as they are
+    if not 10 <= milliseconds <= 4000:
+        raise ConfigError(f"--sip-t1 {milliseconds:g}: use 10..4000 milliseconds")
+    return TimerConfig(t1=milliseconds / 1000)
 
 
 def sip_uri_option(text: str, option: str) -> SipUri:
@@ -121,6 +131,7 @@ class PhoneSettings:
     stun: Address | None = None  # --stun; None: the TURN server, if any, else none
     turn: TurnSettings | None = None  # --turn: relayed media addresses (docs/ALEX.md "Gathering")
     alex: bool = True  # docs/ALEX.md; --no-alex turns it off
+    sip_timers: TimerConfig = field(default_factory=TimerConfig)  # --sip-t1: T1 and all A–M
 
     def __post_init__(self) -> None:
         if not self.listen:

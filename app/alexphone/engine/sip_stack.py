@@ -15,6 +15,7 @@ from alexphone.net.tls import TlsSettings
 from alexphone.net.transport import Flow, ListenSpec, SipTransport, TransportKind
 from alexphone.sip.headers import NameAddress
 from alexphone.sip.message import Message, Request, Response
+from alexphone.sip.timer_config import TimerConfig
 from alexphone.sip.transaction import TransactionEvent, TransactionId, TransactionTerminated
 from alexphone.sip.transaction_layer import TransactionLayer, client_key
 from alexphone.sip.uri import SipUri
@@ -42,10 +43,11 @@ class SipStack:
         on_event: Callable[[TransactionEvent], None],
         tls: TlsSettings | None = None,
         on_wire: WireTap | None = None,
+        timers: TimerConfig | None = None,
     ) -> None:
         self._on_event = on_event
         self._on_wire = on_wire
-        self.layer = TransactionLayer()
+        self.layer = TransactionLayer(timers)
         self.transport = SipTransport(self._received, logger=log, tls=tls)
         self._driver = CoreDriver(self.layer, self._flush)
         self._sends = TaskSet(log, "SIP send")

@@ -45,7 +45,7 @@ from alexphone.sdp.offer_answer import LocalMedia
 from alexphone.sip.auth import DigestClient, DigestCredentials
 from alexphone.sip.dialog import Dialog
 from alexphone.sip.headers import NameAddress
-from alexphone.sip.invite_events import SessionRole
+from alexphone.sip.invite_events import SessionRole, SessionTimers
 from alexphone.sip.invite_session import InviteSession
 from alexphone.sip.message import Request, Response, make_response
 from alexphone.sip.replaces import Replaces
@@ -75,6 +75,7 @@ class UserAgent:
         alex: AlexHub | None = None,
     ) -> None:
         self.settings = settings
+        self._session_timers = SessionTimers(t1=settings.sip_timers.t1)  # --sip-t1
         self.stack = stack
         self.emit = emit
         self.ids = ids
@@ -203,7 +204,7 @@ class UserAgent:
             invite.headers.add("Referred-By", referred_by)
         if replaces is not None:
             invite.headers.add("Replaces", str(replaces))
-        session = InviteSession(SessionRole.UAC, self.rng, invite=invite)
+        session = InviteSession(SessionRole.UAC, self.rng, self._session_timers, invite=invite)
         call = Call(self, self._emit_call, Direction.OUT, str(target), session)
         call.on_media_change = self.media.media_changed
         if over_tls(self.settings.proxy or target):  # SDES keys only where nobody reads them
@@ -346,7 +347,9 @@ class UserAgent:
             response = make_response(request, exc.status, exc.reason, to_tag=self.ids.tag())
             self.respond(tid, response)
             return
-        session = InviteSession(SessionRole.UAS, self.rng, invite=request, to_tag=self.ids.tag())
+        session = InviteSession(
+            SessionRole.UAS, self.rng, self._session_timers, invite=request, to_tag=self.ids.tag()
+        )
         call = Call(self, self._emit_call, Direction.IN, str(request.from_.uri), session, tid)
         if replaced is not None:
             self.replacements.adopt(call, replaced)

@@ -32,6 +32,9 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
         (("daemon", "--auto-answer", "soon"), "auto-answer"),
         (("daemon", "--no-such-option"), "no-such-option"),
         (("daemon", "--echo-cancel", "maybe"), "--echo-cancel"),
+        (("daemon", "--sip-t1", "5"), "--sip-t1"),
+        (("daemon", "--sip-t1", "4001"), "--sip-t1"),
+        (("daemon", "--sip-t1", "soon"), "--sip-t1"),
     ],
 )
 def test_bad_option_prints_one_line_and_exits_2(
@@ -78,6 +81,18 @@ def test_echo_cancel_option_reaches_the_settings(
 ) -> None:
     args = build_parser().parse_args(["daemon", "--profile", str(tmp_path), *argv])
     assert settings_from(args).echo_cancel is expected
+
+
+@pytest.mark.parametrize(("argv", "timer_f"), [((), 32.0), (("--sip-t1", "100"), 6.4)])
+def test_sip_t1_option_scales_the_transaction_timers(
+    argv: tuple[str, ...], timer_f: float, tmp_path: Path
+) -> None:
+    args = build_parser().parse_args(["daemon", "--profile", str(tmp_path), *argv])
+    timers = settings_from(args).sip_timers
+
+    assert timers.f == pytest.approx(timer_f)
+    assert timers.b == timers.h == timers.f  # all 64*T1 (RFC 3261 Table 4)
+    assert (timers.t2, timers.t4) == (4.0, 5.0)  # T1 alone moves
 
 
 @pytest.mark.parametrize(
