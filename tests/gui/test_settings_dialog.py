@@ -36,7 +36,7 @@ def test_save_writes_config_and_private_password(qtbot: QtBot, tmp_path: Path) -
     assert config.audio.encryption == "dtls"
     assert "s3cret" not in (tmp_path / "config.toml").read_text()
     assert passwords.get("sip:alice@example.com") == "s3cret"
-    assert stat.S_IMODE(passwords.file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(passwords.file("sip:alice@example.com").stat().st_mode) == 0o600
 
 
 def test_bad_proxy_is_refused_inline(qtbot: QtBot, tmp_path: Path) -> None:

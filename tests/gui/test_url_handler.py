@@ -73,7 +73,7 @@ def test_xdg_open_hands_the_link_to_the_running_window(
             profile=profile,
             database=open_database(profile / "alexphone.db"),
             runner=lambda: pytest.fail("the engine is not started in this test"),
-            check=dial_check(PhoneSettings(profile=profile, account=account)),
+            check=dial_check(PhoneSettings(profile=profile, accounts=(account,))),
             passwords=PasswordStore(profile, use_keyring=False),
         )
     )

@@ -18,7 +18,7 @@ from alexphone.cli.phone import default_profile
 from alexphone.core.errors import AlexphoneError
 from alexphone.engine.control import encode, socket_path
 
-_FIELDS = ("uri", "call", "digits", "consult")
+_FIELDS = ("uri", "call", "digits", "consult", "account")
 
 
 def request_of(args: argparse.Namespace) -> dict[str, object]:

@@ -15,6 +15,7 @@ from typing import Any
 from alexphone.cli.parser import EXIT_USAGE
 from alexphone.cli.phone import settings_from
 from alexphone.core.errors import ConfigError
+from alexphone.engine.account_options import account_from_config
 from alexphone.engine.client import PhoneClient
 from alexphone.engine.control_host import run_served_phone
 from alexphone.engine.dial_target import dial_target, is_telephone_number
@@ -23,7 +24,6 @@ from alexphone.engine.media_security import media_encryption_option
 from alexphone.engine.options import listen_option
 from alexphone.engine.runner import run_phone
 from alexphone.engine.settings import (
-    AccountSettings,
     PhoneSettings,
     audio_in_option,
     audio_out_option,
@@ -95,21 +95,19 @@ def _with_config(args: argparse.Namespace, base: PhoneSettings, config: AppConfi
 def _account_changes(
     args: argparse.Namespace, base: PhoneSettings, config: AppConfig
 ) -> dict[str, object]:
-    """The account, proxy and display name config.toml gives where the options gave none."""
-    account = config.account
+    """The accounts, proxy and display name config.toml gives where the options gave none."""
     changes: dict[str, object] = {}
-    if base.account is None and account.aor:
-        changes["account"] = AccountSettings(
-            aor=sip_uri_option(account.aor, "account"),
-            password=PasswordStore(base.profile).get(account.aor),
-            username=account.username or None,
-            registrar=sip_uri_option(account.registrar, "registrar") if account.registrar else None,
-            expires=account.expires,
+    if not base.accounts and config.accounts:
+        passwords = PasswordStore(base.profile)
+        changes["accounts"] = tuple(
+            account_from_config(account, f"accounts[{index}]", passwords.get(account.aor))
+            for index, account in enumerate(config.accounts)
         )
-    if base.proxy is None and account.proxy:
-        changes["proxy"] = sip_uri_option(account.proxy, "proxy")
-    if args.display_name is None and account.display_name:
-        changes["display_name"] = account.display_name
+    first = config.account
+    if base.proxy is None and first.proxy:
+        changes["proxy"] = sip_uri_option(first.proxy, "proxy")
+    if args.display_name is None and first.display_name:
+        changes["display_name"] = first.display_name
     return changes
 
 

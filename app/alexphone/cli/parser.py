@@ -9,6 +9,8 @@ import argparse
 from pathlib import Path
 from typing import NoReturn
 
+from alexphone.cli.accounts import add_account_options
+
 EXIT_USAGE = 2
 
 
@@ -79,7 +81,11 @@ def _ctl_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     ctl.add_argument("--profile", type=Path, help="profile directory of the running phone")
     ctl.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv: debug)")
     commands = ctl.add_subparsers(dest="ctl_command", required=True, parser_class=_Parser)
-    commands.add_parser("dial", help="call URI").add_argument("uri")
+    dial = commands.add_parser("dial", help="call URI")
+    dial.add_argument("uri")
+    dial.add_argument(
+        "--account", metavar="ACCOUNT", help="call from this account (AoR or user; default: first)"
+    )
     for name, what in (
         ("answer", "answer CALL (default: the only ringing one), holding the calls up"),
         ("hangup", "end CALL (default: the only call)"),
@@ -137,8 +143,7 @@ def _phone_options(parser: argparse.ArgumentParser) -> None:
     _listen_option(parser)
     parser.add_argument("--user", default="alexphone", help="local user name for Contact/From")
     parser.add_argument("--display-name", help="display name shown to the people you call")
-    parser.add_argument("--account", metavar="sip:user@domain", help="account to register")
-    parser.add_argument("--password-file", type=Path, help="file holding the account password")
+    add_account_options(parser)
     parser.add_argument("--proxy", metavar="URI", help="outbound proxy / registrar address")
     parser.add_argument("--expires", type=int, default=600, help="registration expiry (s)")
     parser.add_argument("--no-mdns", action="store_true", help="do not use mDNS/DNS-SD on the LAN")

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from alexphone.cli.accounts import accounts_from
 from alexphone.core.errors import ConfigError
 from alexphone.engine.client import PhoneClient
 from alexphone.engine.commands import HangUp, PlaceCall, SendDtmf, Shutdown
@@ -26,12 +27,10 @@ from alexphone.engine.options import (
     listen_option,
     nameserver_option,
     nat_option,
-    secret_file_option,
     tls_option,
 )
 from alexphone.engine.runner import run_phone
 from alexphone.engine.settings import (
-    AccountSettings,
     PhoneSettings,
     audio_in_option,
     audio_out_option,
@@ -54,13 +53,6 @@ def default_profile() -> Path:
 
 def settings_from(args: argparse.Namespace) -> PhoneSettings:
     """Turn parsed options into validated settings (ConfigError names the bad option)."""
-    account = None
-    if args.account:
-        account = AccountSettings(
-            aor=sip_uri_option(args.account, "--account"),
-            password=secret_file_option(args.password_file, "--password-file"),
-            expires=args.expires,
-        )
     stun, turn = nat_option(args.stun, args.turn, args.turn_user, args.turn_password_file)
     return PhoneSettings(
         listen=listen_option(args.listen),
@@ -68,7 +60,7 @@ def settings_from(args: argparse.Namespace) -> PhoneSettings:
         profile=args.profile or default_profile(),
         user=args.user,
         display_name=args.display_name,
-        account=account,
+        accounts=accounts_from(args),
         proxy=sip_uri_option(args.proxy, "--proxy") if args.proxy else None,
         auto_answer=getattr(args, "auto_answer", None),
         audio_in=audio_in_option(args.audio_in),

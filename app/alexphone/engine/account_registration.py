@@ -1,4 +1,8 @@
-"""Keeps one account registered: drives the sans-I/O Registration with loop timers."""
+"""Keeps one account registered: drives the sans-I/O Registration with loop timers.
+
+Each account has its own driver (``engine.registrations`` holds them): its own first hop
+and transport, Contact, digest credentials and state.
+"""
 
 from __future__ import annotations
 
@@ -59,8 +63,7 @@ class AccountRegistration:
     async def start(self) -> None:
         """Resolve the registrar and send the first REGISTER."""
         account = self.settings
-        proxy = self.ua.settings.proxy
-        target = proxy if proxy is not None else account.registrar_uri
+        target = account.first_hop(self.ua.settings.proxy)
         try:
             self.destination = await self.ua.resolve(target)
         except (ConfigError, TransportError) as exc:
@@ -84,7 +87,7 @@ class AccountRegistration:
             # docs/ALEX.md "Negotiation": the feature tag tells callers we speak ALEX (RFC 3840)
             contact_params=(("+sip.alex", None),) if self.ua.alex is not None else (),
         )
-        contact = self.ua.contact_for(self.destination).uri
+        contact = self.ua.messages.contact_for(self.destination, account=account).uri
         assert isinstance(contact, SipUri)
         self._sent_by = sent_by
         self.machine = Registration(
@@ -107,7 +110,7 @@ class AccountRegistration:
     async def _move(self) -> None:
         machine = self.machine
         assert machine is not None
-        target = self.ua.settings.proxy or self.settings.registrar_uri
+        target = self.settings.first_hop(self.ua.settings.proxy)
         try:  # the first hop may resolve differently from the new network
             self.destination = await self.ua.resolve(target)
         except (ConfigError, TransportError) as exc:
@@ -116,7 +119,7 @@ class AccountRegistration:
         if destination is None:
             return
         sent_by = self.ua.stack.transport.sent_by(destination.kind, destination.address[0])
-        contact = self.ua.contact_for(destination).uri
+        contact = self.ua.messages.contact_for(destination, account=self.settings).uri
         assert isinstance(contact, SipUri)
         self._sent_by = sent_by
         machine.update_local(sent_by, destination.kind.value, contact)
@@ -172,7 +175,7 @@ class AccountRegistration:
         machine = self.machine
         assert machine is not None and self.destination is not None
         while (request := machine.next_request()) is not None:
-            proxy = self.ua.settings.proxy
+            proxy = self.settings.route(self.ua.settings.proxy)
             if proxy is not None and "Route" not in request.headers:
                 request.headers.add("Route", f"<{proxy.with_params(lr=None)}>")
             self.ua.send_request(request, self, self.destination)
@@ -187,5 +190,5 @@ class AccountRegistration:
         self, state: RegistrationState, code: int | None, reason: str, expires: int | None = None
     ) -> None:
         contact = str(self.machine.contact) if self.machine is not None else ""
-        aor = str(self.settings.aor)
+        aor = self.settings.key
         self.emit(RegistrationChanged(aor, state, code, reason, expires, contact))

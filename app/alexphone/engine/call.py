@@ -16,6 +16,7 @@ from alexphone.core.errors import ParseError, ProtocolError
 from alexphone.engine.alexcall.session import AlexCall
 from alexphone.engine.events import CallChanged, CallState, Direction
 from alexphone.engine.response_handler import ResponseHandler
+from alexphone.engine.settings import AccountSettings
 from alexphone.engine.signaling import Signaling
 from alexphone.net.core_driver import CoreDriver, Scheduler
 from alexphone.sdp.offer_answer import OfferAnswerError
@@ -77,6 +78,7 @@ class Call:
         assert session.invite is not None
         self.call_id = session.invite.call_id
         party = session.invite.from_ if direction is Direction.IN else session.invite.to
+        self.account: AccountSettings | None = None  # the account it came to or goes out from
         self.display_name = party.display_name or ""  # RFC 3261 §20.20, §20.39
         self.invite_tid = invite_tid  # the INVITE server transaction (UAS)
         self.held = False
@@ -409,9 +411,11 @@ class Call:
         self.signaling.call_ended(self.call_id)
 
     def _state(self, state: CallState, code: int | None = None, reason: str = "") -> None:
+        account = self.account.key if self.account is not None else ""
         self.emit(
             CallChanged(
-                self.call_id, self.direction, self.remote, state, code, reason, self.display_name
+                *(self.call_id, self.direction, self.remote, state, code, reason),
+                *(self.display_name, account),
             )
         )
 

@@ -18,9 +18,13 @@ class OtherCalls(Enum):
 
 @dataclass(frozen=True, slots=True)
 class PlaceCall:
-    """Call ``uri`` (a sip:/sips: URI or a name the engine can resolve)."""
+    """Call ``uri`` (a sip:/sips: URI or a name the engine can resolve) from ``account``.
+
+    ``account`` names one of the phone's accounts (AoR, user@domain or user); None: the first.
+    """
 
     uri: str
+    account: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ command, a bad argument) gets an error reply and the connection stays open. Afte
 Requests (``call`` is optional where shown in brackets; without it the request means the
 only call, or for ``answer`` the only ringing incoming call)::
 
-    dial uri | answer [call] [others: hold|end] | hangup [call] | hold [call]
+    dial uri [account] | answer [call] [others: hold|end] | hangup [call] | hold [call]
     resume [call] | swap [call] | merge [calls: [call, ...]]
     mute [call] | unmute [call] | dtmf [call] digits | status | events
     transfer [call] (uri | consult)      -- blind to uri, or attended to call consult
@@ -171,7 +171,7 @@ def _text(request: dict[str, object], key: str, required: bool = True) -> str:
 
 
 def _dial(control: Control, request: dict[str, object]) -> Command:
-    return PlaceCall(_text(request, "uri"))
+    return PlaceCall(_text(request, "uri"), _text(request, "account", required=False) or None)
 
 
 def _answer(control: Control, request: dict[str, object]) -> Command:

@@ -142,6 +142,7 @@ class CallChanged(Event):
     code: int | None = None
     reason: str = ""
     display_name: str = ""  # the remote party's name in From (incoming) or To (outgoing)
+    account: str = ""  # the AoR of the account it came to or goes out from; "": none
 
 
 @dataclass(frozen=True, slots=True)

@@ -290,7 +290,7 @@ async def browse_peers(
 
     Returns one ``peer.added`` per peer still in the table at the end.
     """
-    lan = LanDiscovery(replace(settings, mdns=True, account=None), emit, advertise=False)
+    lan = LanDiscovery(replace(settings, mdns=True, accounts=()), emit, advertise=False)
     await lan.start([])
     try:
         await asyncio.sleep(max(0.0, duration))

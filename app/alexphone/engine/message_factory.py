@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from alexphone.core.ids import IdFactory
-from alexphone.engine.settings import PhoneSettings
+from alexphone.engine.account_match import account_calling
+from alexphone.engine.settings import AccountSettings, PhoneSettings
 from alexphone.engine.sip_stack import Destination, SipStack, contact_address
 from alexphone.net.transport import Flow
 from alexphone.sip.dialog import Dialog, needs_sips_contact
@@ -39,9 +40,13 @@ class MessageFactory:
         self.supported = supported
         self._flow_of_call = flow_of_call  # where a call's INVITE came from: our Contact toward it
 
-    def local_aor(self) -> NameAddress:
-        """Return our From address: the account's AoR, else user@our address."""
-        account = self.settings.account
+    def account_for(self, request: Request) -> AccountSettings | None:
+        """Return the account ``request`` (one of ours) goes out for: its From, else the first."""
+        return account_calling(request.from_.uri, self.settings.accounts)
+
+    def local_aor(self, account: AccountSettings | None = None) -> NameAddress:
+        """Return our From: ``account``'s (default: the first) AoR, else user@our address."""
+        account = account or self.settings.account
         if account is not None:
             uri: SipUri = SipUri(
                 host=account.aor.host,
@@ -55,21 +60,35 @@ class MessageFactory:
             uri = SipUri(host=host, user=self.settings.user, port=spec.port)
         return NameAddress(uri, display_name=self.settings.display_name)
 
-    def contact_for(self, destination: Destination, secure: bool = False) -> NameAddress:
-        """Return our Contact for messages toward ``destination`` (a sips: URI if ``secure``)."""
+    def contact_for(
+        self,
+        destination: Destination,
+        secure: bool = False,
+        account: AccountSettings | None = None,
+    ) -> NameAddress:
+        """Return our Contact toward ``destination`` for ``account`` (sips: if ``secure``)."""
         sent_by = self.stack.transport.sent_by(destination.kind, destination.address[0])
-        user = self.settings.account.aor.user if self.settings.account else self.settings.user
+        account = account or self.settings.account
+        user = account.aor.user if account is not None else self.settings.user
         return contact_address(user, sent_by, destination.kind, secure)
 
-    def new_request(self, method: str, request_uri: SipUri, to: NameAddress) -> Request:
-        """Build an out-of-dialog request (§8.1.1); Via and Contact are added when sent."""
+    def new_request(
+        self,
+        method: str,
+        request_uri: SipUri,
+        to: NameAddress,
+        account: AccountSettings | None = None,
+    ) -> Request:
+        """Build an out-of-dialog request for ``account`` (default: the first); Via and
+        Contact are added when sent (§8.1.1)."""
+        account = account or self.settings.account
         headers = Headers()
         headers.add("Max-Forwards", "70")
-        headers.add("From", str(self.local_aor().with_tag(self.ids.tag())))
+        headers.add("From", str(self.local_aor(account).with_tag(self.ids.tag())))
         headers.add("To", str(to))
         headers.add("Call-ID", self.ids.call_id("alexphone"))
         headers.add("CSeq", str(CSeq(self.ids.cseq(), method)))
-        proxy = self.settings.proxy
+        proxy = self.settings.proxy if account is None else account.route(self.settings.proxy)
         if proxy is not None:  # §8.1.2: a pre-loaded route to the outbound proxy
             headers.add("Route", f"<{proxy.with_params(lr=None)}>")
         headers.add("Allow", ", ".join(sorted(ALLOWED_METHODS)))
@@ -85,16 +104,23 @@ class MessageFactory:
             request.headers.add("Allow", ", ".join(sorted(ALLOWED_METHODS)))
         return request
 
-    def finish_response(self, response: Response, invite: Request | None = None) -> Response:
+    def finish_response(
+        self,
+        response: Response,
+        invite: Request | None = None,
+        account: AccountSettings | None = None,
+    ) -> Response:
         """Add Contact (for 2xx/1xx to dialog-creating requests), Allow, Supported, Server.
 
-        ``invite`` is the call's INVITE: a sips: one gets a sips: Contact (RFC 3261 §12.1.1).
+        ``invite`` is the call's INVITE: a sips: one gets a sips: Contact (RFC 3261 §12.1.1);
+        ``account`` the account the call came to (the Contact's user).
         """
         if response.cseq.method in ("INVITE", "UPDATE") and 100 < response.status < 300:
             flow = self._flow_of_call(response.call_id)
             if flow is not None:
                 secure = invite is not None and needs_sips_contact(invite)
-                contact = self.contact_for(Destination(flow.kind, flow.remote), secure)
+                where = Destination(flow.kind, flow.remote)
+                contact = self.contact_for(where, secure, account)
                 response.headers.set("Contact", str(contact))
         response.headers.set("Allow", ", ".join(sorted(ALLOWED_METHODS)))
         if self.supported:

@@ -10,7 +10,6 @@ from dataclasses import replace
 
 from alexphone.core.errors import ConfigError, LocalProtocolError
 from alexphone.core.ids import IdFactory
-from alexphone.engine.account_registration import AccountRegistration
 from alexphone.engine.account_trial import AccountTrials
 from alexphone.engine.alexcall.hub import AlexHub
 from alexphone.engine.client import PhoneClient
@@ -61,7 +60,8 @@ from alexphone.engine.events import (
 from alexphone.engine.history import CallHistory
 from alexphone.engine.lan_discovery import LanDiscovery
 from alexphone.engine.move_follow import MoveFollow
-from alexphone.engine.settings import PhoneSettings
+from alexphone.engine.registrations import Registrations
+from alexphone.engine.settings import AccountSettings, PhoneSettings
 from alexphone.engine.sip_stack import SipStack
 from alexphone.engine.switchboard import Switchboard
 from alexphone.engine.transferor import TransferRefused
@@ -94,10 +94,9 @@ class Phone:
         self.ids = ids if ids is not None else IdFactory()
         self._stop = asyncio.Event()
         self.ua: UserAgent | None = None
-        self.registration: AccountRegistration | None = None
+        self.registrations: Registrations | None = None  # one REGISTER driver per account
         self.lan: LanDiscovery | None = None
         self._db: sqlite3.Connection | None = None
-        self._reregistering: asyncio.Task[None] | None = None
         self._trials: AccountTrials | None = None
         self._monitor: NetworkMonitor | None = None
         self.follow: MoveFollow | None = None  # calls follow a move (docs/ARCHITECTURE.md)
@@ -129,11 +128,10 @@ class Phone:
         self._list_alex_cache(self.ua, if_empty=False)
         self.lan = LanDiscovery(self.settings, self.emit, on_proxy=self._proxy_found)
         await self.lan.start(bound)
-        if self.settings.account is not None:
-            self.registration = AccountRegistration(
-                self.ua, self.settings.account, self.emit, self.ids
-            )
-            await self.registration.start()
+        registrations = Registrations(self.ua, self.settings.accounts, self.emit, self.ids)
+        self.registrations = registrations
+        self.ua.registered_contacts = registrations.contacts
+        await registrations.start()
         self.follow = self._move_follow(self.ua)
         monitor = self._monitor = NetworkMonitor(self._network_changed)
         monitor.start()
@@ -193,8 +191,8 @@ class Phone:
     def _network_changed(self, addresses: list[InterfaceAddress], fingerprint: str) -> None:
         """Mobility: our addresses moved, so re-register from the new ones and calls follow."""
         routed = self._monitor is None or self._monitor.routed
-        if self.registration is not None and routed:  # without a route it could not go
-            self.registration.network_changed()
+        if self.registrations is not None and routed:  # without a route it could not go
+            self.registrations.network_changed()
         if self.ua is not None:  # calls follow (docs/ALEX.md "Restart")
             if self.ua.alex is not None:
                 self.ua.alex.forget_mappings()  # the REGISTER answer tells the new one
@@ -209,19 +207,8 @@ class Phone:
         if self.ua is None or self.settings.proxy is not None:
             return
         self.ua.settings = replace(self.ua.settings, proxy=proxy)
-        if self.registration is not None and self._reregistering is None:
-            self._reregistering = asyncio.get_running_loop().create_task(self._reregister())
-
-    async def _reregister(self) -> None:
-        """Move the registration to the new first hop: unregister, then register again."""
-        old, account = self.registration, self.settings.account
-        try:
-            if old is not None and account is not None and self.ua is not None:
-                await old.stop(SHUTDOWN_GRACE)
-                self.registration = AccountRegistration(self.ua, account, self.emit, self.ids)
-                await self.registration.start()
-        finally:
-            self._reregistering = None
+        if self.registrations is not None:  # to the new first hop: unregister, register again
+            self.registrations.first_hop_changed()
 
     def _log_sip(self, direction: Direction, peer: tuple[str, int], message: Message) -> None:
         host = f"[{peer[0]}]" if ":" in peer[0] else peer[0]
@@ -240,9 +227,9 @@ class Phone:
         if ua is None or board is None:
             return
         match command:
-            case PlaceCall(uri=text):
+            case PlaceCall(uri=text, account=name):
                 board.placing()
-                self._place_call(ua, text)
+                self._place_call(ua, text, name)
             case Decline(call_id=call_id, busy=busy):
                 if (call := ua.calls.get(call_id)) is not None:
                     call.decline(busy)
@@ -350,33 +337,38 @@ class Phone:
         )
         self.emit(AlexCacheListed(tuple(rows)))
 
-    def _place_call(self, ua: UserAgent, text: str) -> None:
+    def _place_call(self, ua: UserAgent, text: str, name: str | None) -> None:
         try:
-            target = self._target(text)
+            account = self.settings.find_account(name) if name else self.settings.account
+            target = self._target(text, account)
         except ConfigError as exc:
             lan = self.lan
-            if lan is not None and lan.browsing and not is_telephone_number(text):
+            known = not name or any(name == a.key for a in self.settings.accounts)
+            if known and lan is not None and lan.browsing and not is_telephone_number(text):
                 error = exc  # maybe a LAN peer not seen yet
-                lan.when_found(text, LAN_WAIT, lambda t: self._found(ua, text, t, error))
+                lan.when_found(text, LAN_WAIT, lambda t: self._found(ua, text, t, error, name))
                 return
             self._call_failed(text, exc)
             return
-        ua.place_call(target)
+        ua.place_call(target, account=account)
 
-    def _found(self, ua: UserAgent, text: str, target: SipUri | None, exc: ConfigError) -> None:
+    def _found(
+        self, ua: UserAgent, text: str, target: SipUri | None, exc: ConfigError, name: str | None
+    ) -> None:
         if target is None:
             self._call_failed(text, ConfigError(f"{exc} and no LAN peer is called so"))
         else:
-            ua.place_call(target)
+            account = self.settings.find_account(name) if name else self.settings.account
+            ua.place_call(target, account=account)
 
     def _call_failed(self, text: str, exc: ConfigError) -> None:
         self.emit(ErrorReported(ErrorSource.CALL, str(exc)))
         self.emit(CallChanged("", Direction.OUT, text, CallState.ENDED, 400, str(exc)))
 
-    def _target(self, text: str) -> SipUri:
+    def _target(self, text: str, account: AccountSettings | None = None) -> SipUri:
         if self.lan is not None and (peer := self.lan.call_target(text)) is not None:
             return peer
-        return dial_target(text, self.settings.account)
+        return dial_target(text, account or self.settings.account)
 
     async def _goodbye(self) -> None:
         ua = self.ua
@@ -388,5 +380,5 @@ class Phone:
                 await asyncio.sleep(0.05)
             for call in list(ua.calls.values()):  # the peer never finished: end it locally
                 call.on_failure(503, "Shut down before the call could end")
-        if self.registration is not None:
-            await self.registration.stop(SHUTDOWN_GRACE)
+        if self.registrations is not None:
+            await self.registrations.stop(SHUTDOWN_GRACE)

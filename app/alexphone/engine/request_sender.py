@@ -42,14 +42,14 @@ class RequestSender:
         stack: SipStack,
         messages: MessageFactory,
         locator: ServerLocator,
-        digest: DigestClient | None,
+        digests: Callable[[Request], DigestClient | None],
         on_no_ack: Callable[[str], None],
     ) -> None:
         self.stack = stack
         self.locator = locator
         self._messages = messages
         self._ids: IdFactory = messages.ids
-        self._digest = digest
+        self._digests = digests  # the credentials of the account a request goes out for
         self._on_no_ack = on_no_ack  # Call-ID whose 2xx went unacknowledged for 64·T1
         self._handlers: dict[TransactionId, ResponseHandler] = {}
         self._sources: dict[TransactionId, Flow] = {}
@@ -80,7 +80,8 @@ class RequestSender:
         if "Via" not in request.headers:
             self._add_via(request, dest)
         if request.method in _CONTACT_METHODS and "Contact" not in request.headers:
-            contact = self._messages.contact_for(dest, needs_sips_contact(request))
+            account = self._messages.account_for(request)
+            contact = self._messages.contact_for(dest, needs_sips_contact(request), account)
             request.headers.add("Contact", str(contact))
         tid = self.stack.start_client(request, dest)
         self._handlers[tid] = handler
@@ -119,11 +120,13 @@ class RequestSender:
         request.headers.prepend("Via", str(Via(dest.kind.value.upper(), host, port, params)))
 
     def authorize(self, request: Request, response: Response) -> Request | None:
-        """Answer a 401/407 challenge with our account's credentials (§22.2), None if we can't."""
-        if self._digest is None:
+        """Answer a 401/407 challenge with the credentials of the account of ``request``'s From
+        (§22.2), None if we can't."""
+        digest = self._digests(request)
+        if digest is None:
             return None
         try:
-            return self._digest.authorize(request, response)
+            return digest.authorize(request, response)
         except ProtocolError as exc:
             log.info("cannot answer challenge: %s", exc)
             return None

@@ -1,8 +1,8 @@
-"""What a phone is told to be: listeners, identity, account; validated on construction."""
+"""What a phone is told to be: listeners, identity, accounts; validated on construction."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from alexphone.core.address import Address
@@ -69,13 +69,15 @@ def sip_uri_option(text: str, option: str) -> SipUri:
 
 @dataclass(frozen=True, slots=True)
 class AccountSettings:
-    """A SIP account: address of record, credentials, where to register."""
+    """A SIP account: address of record, credentials, where to register and how to get there."""
 
     aor: SipUri
     password: str | None = field(default=None, repr=False)  # never in logs or events
     username: str | None = None
     registrar: SipUri | None = None
     expires: int = 600
+    transport: TransportKind | None = None  # None: what the proxy/registrar URI says
+    proxy: SipUri | None = None  # this account's outbound proxy; None: the phone's --proxy
 
     def __post_init__(self) -> None:
         if self.aor.user is None:
@@ -97,6 +99,40 @@ class AccountSettings:
             return self.registrar
         return SipUri(host=self.aor.host, port=self.aor.port, scheme=self.aor.scheme)
 
+    @property
+    def key(self) -> str:
+        """Return the account's name in events and commands: its AoR without parameters."""
+        return str(replace(self.aor, params=(), headers=()))
+
+    def first_hop(self, phone_proxy: SipUri | None) -> SipUri:
+        """Return where this account's requests go first: its proxy, the phone's, the registrar.
+
+        The account's transport, when it has one, replaces the URI's (RFC 3263 §4.1).
+        """
+        hop = self.proxy or phone_proxy or self.registrar_uri
+        if self.transport is None:
+            return hop
+        return hop.with_params(transport=self.transport.value)
+
+    def route(self, phone_proxy: SipUri | None) -> SipUri | None:
+        """Return the proxy to pre-load as Route (§8.1.2), with our transport; None: none."""
+        proxy = self.proxy or phone_proxy
+        if proxy is None:
+            return None
+        return (
+            proxy if self.transport is None else proxy.with_params(transport=self.transport.value)
+        )
+
+
+def transport_option(text: str, option: str) -> TransportKind | None:
+    """Parse an account's transport (udp, tcp, tls; "" for none); ConfigError names ``option``."""
+    if not text:
+        return None
+    try:
+        return TransportKind(text.lower())
+    except ValueError:
+        raise ConfigError(f"{option}: {text!r} is not udp, tcp or tls") from None
+
 
 @dataclass(frozen=True, slots=True)
 class PhoneSettings:
@@ -109,7 +145,7 @@ class PhoneSettings:
     profile: Path = field(default_factory=lambda: Path.cwd())
     user: str = "alexphone"
     display_name: str | None = None
-    account: AccountSettings | None = None
+    accounts: tuple[AccountSettings, ...] = ()  # the first is the default for outgoing calls
     proxy: SipUri | None = None
     auto_answer: float | None = None
     user_agent: str = "Alexphone/0.1"
@@ -144,3 +180,29 @@ class PhoneSettings:
             raise ConfigError("--complexity: use 0..10")
         if not 1 <= self.media_timeout <= 3600:
             raise ConfigError("--media-timeout: seconds must be between 1 and 3600")
+        keys = [account.key for account in self.accounts]
+        for key in keys:
+            if keys.count(key) > 1:
+                raise ConfigError(f"--account {key}: given twice")
+
+    @property
+    def account(self) -> AccountSettings | None:
+        """Return the default account (the first), None without one."""
+        return self.accounts[0] if self.accounts else None
+
+    def find_account(self, name: str) -> AccountSettings:
+        """Return the account ``name`` means (its AoR, user@domain or user); ConfigError if none.
+
+        A user part shared by two accounts is ambiguous and says so.
+        """
+        wanted = name.strip().lower()
+        bare = wanted.split(":", 1)[1] if wanted.startswith(("sip:", "sips:")) else wanted
+        exact = [a for a in self.accounts if a.key.lower().split(":", 1)[1] == bare]
+        by_user = [a for a in self.accounts if (a.aor.user or "").lower() == bare]
+        for found in (exact, by_user):
+            if len(found) == 1:
+                return found[0]
+            if len(found) > 1:
+                raise ConfigError(f"--account {name}: more than one account is {name!r}")
+        known = ", ".join(a.key for a in self.accounts) or "none"
+        raise ConfigError(f"--account {name}: no such account (accounts: {known})")

@@ -6,12 +6,13 @@ import asyncio
 import logging
 import random
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from alexphone.alex.events import Role
 from alexphone.core.errors import ParseError
 from alexphone.core.ids import IdFactory
+from alexphone.engine.account_match import account_called
 from alexphone.engine.alexcall.bypass import SignalingBypass
 from alexphone.engine.alexcall.hub import AlexHub, needs_gathering
 from alexphone.engine.alexcall.media_sockets import media_bounds
@@ -32,7 +33,7 @@ from alexphone.engine.replacement import Replacements, ReplacesRefused
 from alexphone.engine.request_sender import RequestSender
 from alexphone.engine.response_handler import ResponseHandler
 from alexphone.engine.server_location import ServerLocator
-from alexphone.engine.settings import PhoneSettings
+from alexphone.engine.settings import AccountSettings, PhoneSettings
 from alexphone.engine.sip_stack import Destination, SipStack
 from alexphone.engine.transfer import Transfers
 from alexphone.engine.transferor import Transferor
@@ -90,9 +91,12 @@ class UserAgent:
             settings, stack, ids, self.supported, self._flows_by_call.get
         )
         self.locator = ServerLocator(settings.dns_server, emit, self._loop.time)
+        self._digests = _digest_clients(settings, ids)
         self.sender = RequestSender(
-            stack, self.messages, self.locator, _digest_client(settings, ids), self._no_ack
+            stack, self.messages, self.locator, self._digest_for, self._no_ack
         )
+        # the Contact each account registered, by account key: where a proxy sends its calls
+        self.registered_contacts: Callable[[], Mapping[str, SipUri]] = dict
         self.rng = random.Random()  # 491 retry delays (RFC 3261 §14.1)
         self.key_source: Callable[[int], bytes] = secrets.token_bytes  # SDES master keys
         self.media = MediaController(settings, emit, random.Random())
@@ -126,7 +130,10 @@ class UserAgent:
     def finish_response(self, response: Response) -> Response:
         """Complete a response with our headers, and our ALEX items where a restart needs them."""
         call = self.calls.get(response.call_id)
-        self.messages.finish_response(response, call.session.invite if call is not None else None)
+        if call is None:
+            self.messages.finish_response(response)
+        else:
+            self.messages.finish_response(response, call.session.invite, call.account)
         self.restart.announce(response)
         return response
 
@@ -194,20 +201,27 @@ class UserAgent:
             del self._by_invite_tid[tid]
 
     def place_call(
-        self, target: SipUri, referred_by: str | None = None, replaces: Replaces | None = None
+        self,
+        target: SipUri,
+        referred_by: str | None = None,
+        replaces: Replaces | None = None,
+        account: AccountSettings | None = None,
     ) -> Call:
-        """Start an outgoing call to ``target`` (naming who referred us, RFC 3892, and the
-        dialog it replaces at the target, RFC 3891)."""
+        """Start an outgoing call to ``target`` from ``account`` (default: the first), naming
+        who referred us (RFC 3892) and the dialog it replaces at the target (RFC 3891)."""
+        account = account or self.settings.account
         to = NameAddress(replace(target, params=()) if target.params else target)
-        invite = self.new_request("INVITE", target, to)
+        invite = self.messages.new_request("INVITE", target, to, account)
         if referred_by is not None:
             invite.headers.add("Referred-By", referred_by)
         if replaces is not None:
             invite.headers.add("Replaces", str(replaces))
         session = InviteSession(SessionRole.UAC, self.rng, self._session_timers, invite=invite)
         call = Call(self, self._emit_call, Direction.OUT, str(target), session)
+        call.account = account
         call.on_media_change = self.media.media_changed
-        if over_tls(self.settings.proxy or target):  # SDES keys only where nobody reads them
+        route = self.settings.proxy if account is None else account.route(self.settings.proxy)
+        if over_tls(route or target):  # SDES keys only where nobody reads them
             call.sdp.update_local(replace(call.sdp.local, offer_crypto=True))
         self._start_alex(call, Role.CONTROLLING, str(to.uri))
         self.calls[call.call_id] = call
@@ -351,6 +365,8 @@ class UserAgent:
             SessionRole.UAS, self.rng, self._session_timers, invite=request, to_tag=self.ids.tag()
         )
         call = Call(self, self._emit_call, Direction.IN, str(request.from_.uri), session, tid)
+        accounts, contacts = self.settings.accounts, self.registered_contacts()
+        call.account = account_called(request.uri, request.to.uri, accounts, contacts)
         if replaced is not None:
             self.replacements.adopt(call, replaced)
         call.on_media_change = self.media.media_changed
@@ -376,10 +392,16 @@ class UserAgent:
         for call in list(self.calls.values()):
             call.hang_up()
 
+    def _digest_for(self, request: Request) -> DigestClient | None:
+        """The digest answerer of the account ``request`` goes out for, None without one."""
+        account = self.messages.account_for(request)
+        return self._digests.get(account.key) if account is not None else None
 
-def _digest_client(settings: PhoneSettings, ids: IdFactory) -> DigestClient | None:
-    """The account's digest answerer, None without an account password."""
-    account = settings.account
-    if account is None or account.password is None:
-        return None
-    return DigestClient(DigestCredentials(account.auth_username, account.password), ids)
+
+def _digest_clients(settings: PhoneSettings, ids: IdFactory) -> dict[str, DigestClient]:
+    """Each account's digest answerer by account key (accounts without a password: none)."""
+    return {
+        account.key: DigestClient(DigestCredentials(account.auth_username, account.password), ids)
+        for account in settings.accounts
+        if account.password is not None
+    }

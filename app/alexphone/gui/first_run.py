@@ -294,10 +294,12 @@ class FirstRunWizard(QWizard):
         """Finish: turn the answers into a config (the caller saves it)."""
         base = self._base
         aor = self.account.aor.text().strip() if self.choice.account.isChecked() else ""
-        account = replace(base.account, aor=aor) if aor else base.account
+        accounts = (
+            base.with_account(0, replace(base.account, aor=aor)).accounts if aor else base.accounts
+        )
         audio = replace(base.audio, input=self.audio.microphone(), output=self.audio.speaker())
         network = replace(base.network, lan_discovery=True)
-        self.config = AppConfig(account, audio, network)
+        self.config = AppConfig(accounts, audio, network)
         self.password = self.account.password.text() if aor else ""
         super().accept()
 

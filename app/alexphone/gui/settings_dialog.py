@@ -216,17 +216,23 @@ class SettingsDialog(QDialog):
     def edited_config(self) -> AppConfig:
         """Return the config as currently edited (not yet checked or saved)."""
         listen = tuple(p.strip() for p in self.listen.text().split(",") if p.strip())
+        account = replace(
+            AccountConfig(),
+            aor=self.aor.text().strip(),
+            username=self.username.text().strip(),
+            display_name=self.display_name.text().strip(),
+            registrar=self.registrar.text().strip(),
+            proxy=self.proxy.text().strip(),
+            transport=self.transport.currentText(),
+            expires=self.expires.value(),
+        )
+        accounts = (
+            self._config.with_account(0, account if account.aor else None)
+            if (account.aor or self._config.accounts)
+            else self._config
+        )
         return AppConfig(
-            replace(
-                AccountConfig(),
-                aor=self.aor.text().strip(),
-                username=self.username.text().strip(),
-                display_name=self.display_name.text().strip(),
-                registrar=self.registrar.text().strip(),
-                proxy=self.proxy.text().strip(),
-                transport=self.transport.currentText(),
-                expires=self.expires.value(),
-            ),
+            accounts.accounts,
             AudioConfig(
                 self.audio_in.currentText().strip() or "default",
                 self.audio_out.currentText().strip() or "default",
@@ -248,9 +254,9 @@ class SettingsDialog(QDialog):
         """Check the addresses, store the password, keep the config; or say what is wrong."""
         config = self.edited_config()
         for label, text in (
-            ("SIP address", config.account.aor),
-            ("Registrar", config.account.registrar),
-            ("Outbound proxy", config.account.proxy),
+            ("SIP address", self.aor.text().strip()),
+            ("Registrar", self.registrar.text().strip()),
+            ("Outbound proxy", self.proxy.text().strip()),
         ):
             reason = self._check(text) if text else None
             if reason is not None:

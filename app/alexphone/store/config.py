@@ -3,6 +3,10 @@
 Every section is a frozen dataclass whose defaults are the values used when a
 key is missing; a key of the wrong type is a ConfigError naming it, unknown
 keys are kept out (a newer version's keys do not crash an older one).
+
+Accounts are an array of tables, ``[[accounts]]``, the first being the default for
+outgoing calls. A file of an older version has one ``[account]`` table instead; it is
+read as the only account (when it names one) and written back as ``[[accounts]]``.
 """
 
 from __future__ import annotations
@@ -21,9 +25,12 @@ CONFIG_NAME = "config.toml"
 Value = str | int | float | bool | tuple[str, ...]
 
 
+TRANSPORTS = ("udp", "tcp", "tls")
+
+
 @dataclass(frozen=True, slots=True)
 class AccountConfig:
-    """The SIP account: address of record, login, where to register, how to get there."""
+    """A SIP account: address of record, login, where to register, how to get there."""
 
     aor: str = ""
     username: str = ""
@@ -61,9 +68,28 @@ class NetworkConfig:
 class AppConfig:
     """The whole config file."""
 
-    account: AccountConfig = field(default_factory=AccountConfig)
+    accounts: tuple[AccountConfig, ...] = ()
     audio: AudioConfig = field(default_factory=AudioConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
+
+    @property
+    def account(self) -> AccountConfig:
+        """Return the default (first) account, an empty one when there is none."""
+        return self.accounts[0] if self.accounts else AccountConfig()
+
+    def with_account(self, index: int, account: AccountConfig | None) -> AppConfig:
+        """Return a copy with account ``index`` replaced (appended past the end, None: removed)."""
+        accounts = list(self.accounts)
+        if account is None:
+            del accounts[index]
+        elif index >= len(accounts):
+            accounts.append(account)
+        else:
+            accounts[index] = account
+        return dataclasses.replace(self, accounts=tuple(accounts))
+
+
+_SECTIONS: dict[str, type[Any]] = {"audio": AudioConfig, "network": NetworkConfig}
 
 
 def _section(kind: type[Any], table: object, name: str) -> Any:
@@ -88,18 +114,41 @@ def _section(kind: type[Any], table: object, name: str) -> Any:
 
 
 def parse_config(text: str) -> AppConfig:
-    """Parse TOML text into an AppConfig; ConfigError on bad TOML or a mistyped key."""
+    """Parse TOML text into an AppConfig; ConfigError (one line) on bad TOML or a bad key."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config: {exc}") from None
-    sections = {
-        item.name: _section(
-            type(getattr(AppConfig(), item.name)), data.get(item.name, {}), item.name
-        )
-        for item in dataclasses.fields(AppConfig)
-    }
-    return AppConfig(**sections)
+    sections = {name: _section(kind, data.get(name, {}), name) for name, kind in _SECTIONS.items()}
+    return AppConfig(accounts=_accounts(data), **sections)
+
+
+def _accounts(data: dict[str, Any]) -> tuple[AccountConfig, ...]:
+    """The ``[[accounts]]`` tables, or an older file's single ``[account]``; checked."""
+    if "accounts" in data and "account" in data:
+        raise ConfigError("config: give [[accounts]] or the older [account], not both")
+    if "account" in data:
+        single = _section(AccountConfig, data["account"], "account")
+        found: tuple[AccountConfig, ...] = (single,) if single.aor else ()
+        names = ["account"]
+    else:
+        tables = data.get("accounts", [])
+        if not isinstance(tables, list):
+            raise ConfigError("config accounts must be an array of tables ([[accounts]])")
+        names = [f"accounts[{i}]" for i in range(len(tables))]
+        found = tuple(_section(AccountConfig, t, n) for t, n in zip(tables, names, strict=True))
+    seen: set[str] = set()
+    for account, name in zip(found, names, strict=False):
+        if not account.aor:
+            raise ConfigError(f"config {name}.aor: every account needs a SIP address")
+        if account.transport not in TRANSPORTS:
+            raise ConfigError(
+                f"config {name}.transport: {account.transport!r} is not udp, tcp or tls"
+            )
+        if account.aor.lower() in seen:
+            raise ConfigError(f"config {name}.aor: {account.aor} is given twice")
+        seen.add(account.aor.lower())
+    return found
 
 
 def unknown_keys(text: str) -> tuple[str, ...]:
@@ -111,17 +160,19 @@ def unknown_keys(text: str) -> tuple[str, ...]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config: {exc}") from None
-    known = {
-        item.name: type(getattr(AppConfig(), item.name)) for item in dataclasses.fields(AppConfig)
-    }
+    known: dict[str, type[Any]] = {**_SECTIONS, "account": AccountConfig}
     found: list[str] = []
     for name, table in data.items():
-        if name not in known:
+        tables = table if name == "accounts" and isinstance(table, list) else [table]
+        kind = AccountConfig if name == "accounts" else known.get(name)
+        if kind is None:
             found.append(name)
-        elif isinstance(table, dict):
-            keys = {item.name for item in dataclasses.fields(known[name])}
-            found.extend(f"{name}.{key}" for key in table if key not in keys)
-    return tuple(found)
+            continue
+        keys = {item.name for item in dataclasses.fields(kind)}
+        for entry in tables:
+            if isinstance(entry, dict):
+                found.extend(f"{name}.{key}" for key in entry if key not in keys)
+    return tuple(dict.fromkeys(found))
 
 
 def load_config(profile: Path) -> AppConfig:
@@ -161,9 +212,10 @@ def _toml_value(value: Value) -> str:
 def dumps_config(config: AppConfig) -> str:
     """Return ``config`` as TOML text that parse_config reads back to an equal object."""
     lines: list[str] = []
-    for item in dataclasses.fields(AppConfig):
-        section = getattr(config, item.name)
-        lines.append(f"[{item.name}]")
+    tables: list[tuple[str, Any]] = [("[audio]", config.audio), ("[network]", config.network)]
+    tables += [("[[accounts]]", account) for account in config.accounts]
+    for title, section in tables:
+        lines.append(title)
         lines.extend(
             f"{key.name} = {_toml_value(getattr(section, key.name))}"
             for key in dataclasses.fields(section)

@@ -1,16 +1,21 @@
-"""Account passwords: the system keyring when a usable one exists, else a 0600 profile file.
+"""Account passwords: the system keyring when a usable one exists, else 0600 profile files.
 
 ``keyring`` finds the platform's store (Secret Service, KWallet, macOS Keychain, Windows
-Credential Locker). When it finds none (a headless Linux box has no Secret Service), it
-answers with a backend that fails or forgets; we then keep the password in the profile's
-``password`` file, mode 0600, and say so once per store. A keyring that exists but refuses
-(locked, denied) raises ``CredentialsError`` naming it, never a bare backend exception.
+Credential Locker); each account is one entry of service ``alexphone``, named by its AoR.
+When it finds none (a headless Linux box has no Secret Service), it answers with a backend
+that fails or forgets; we then keep each account's password in its own file,
+``passwords/<user@domain>`` in the profile, mode 0600, and say so once per store. The one
+``password`` file of older versions is taken over by the first account that asks for its
+password (moved to that account's file). A keyring that exists but refuses (locked,
+denied) raises ``CredentialsError`` naming it, never a bare backend exception.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import re
 from pathlib import Path
 
 import keyring
@@ -21,10 +26,20 @@ from keyring.errors import KeyringError, PasswordDeleteError
 from alexphone.core.errors import ConfigError
 from alexphone.store.profile import make_profile
 
-__all__ = ["PASSWORD_FILE", "SERVICE", "CredentialsError", "PasswordStore", "system_keyring"]
+__all__ = [
+    "LEGACY_PASSWORD_FILE",
+    "PASSWORD_DIR",
+    "SERVICE",
+    "CredentialsError",
+    "PasswordStore",
+    "password_file_name",
+    "system_keyring",
+]
 
 SERVICE = "alexphone"
-PASSWORD_FILE = "password"
+PASSWORD_DIR = "passwords"
+LEGACY_PASSWORD_FILE = "password"  # one per profile, before there were several accounts
+_UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]")
 log = logging.getLogger(__name__)
 
 
@@ -42,6 +57,18 @@ def system_keyring() -> KeyringBackend | None:
     return backend
 
 
+def password_file_name(account: str) -> str:
+    """Return the fallback file name of ``account``: ``user@domain``, unsafe characters hashed.
+
+    Two AoRs never share a name: one that needed replacing gets a digest of the original.
+    """
+    bare = account.split(":", 1)[1] if account.lower().startswith(("sip:", "sips:")) else account
+    name = _UNSAFE.sub("_", bare).lstrip(".") or "_"
+    if name != bare or account.lower().startswith("sips:"):
+        name += "-" + hashlib.sha256(account.encode()).hexdigest()[:8]
+    return name
+
+
 class PasswordStore:
     """Keeps one password per account; never logs or prints it."""
 
@@ -57,15 +84,16 @@ class PasswordStore:
         self._warn = use_keyring and self._keyring is None  # said once, at first use
         self._name = "" if self._keyring is None else type(self._keyring).__name__
 
-    @property
-    def file(self) -> Path:
-        """Return the fallback file (also usable as ``--password-file``)."""
-        return self.profile / PASSWORD_FILE
+    def file(self, account: str) -> Path:
+        """Return ``account``'s fallback file (also usable as its ``--password-file``)."""
+        return self.profile / PASSWORD_DIR / password_file_name(account)
 
     @property
     def backend(self) -> str:
         """Return where passwords go, in words for the settings dialog."""
-        return "system keyring" if self._keyring is not None else f"file {self.file} (mode 0600)"
+        if self._keyring is not None:
+            return "system keyring"
+        return f"files in {self.profile / PASSWORD_DIR} (mode 0600)"
 
     def get(self, account: str) -> str | None:
         """Return the stored password for ``account``, or None."""
@@ -77,9 +105,9 @@ class PasswordStore:
             return value if isinstance(value, str) else None
         self._say_fallback()
         try:
-            return self.file.read_text(encoding="utf-8").rstrip("\n")
+            return self.file(account).read_text(encoding="utf-8").rstrip("\n")
         except FileNotFoundError:
-            return None
+            return self._take_legacy(account)
 
     def set(self, account: str, password: str) -> None:
         """Store ``password`` for ``account`` (the file is created 0600, never wider)."""
@@ -91,7 +119,10 @@ class PasswordStore:
             return
         self._say_fallback()
         make_profile(self.profile)
-        descriptor = os.open(self.file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        folder = self.profile / PASSWORD_DIR
+        folder.mkdir(mode=0o700, exist_ok=True)
+        path = self.file(account)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.fchmod(descriptor, 0o600)  # an older file may have been wider
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(password + "\n")
@@ -106,13 +137,26 @@ class PasswordStore:
             except KeyringError as exc:
                 raise self._refused("forget", exc) from None
             return
-        self.file.unlink(missing_ok=True)
+        self.file(account).unlink(missing_ok=True)
+
+    def _take_legacy(self, account: str) -> str | None:
+        """Move an older version's single ``password`` file to ``account``'s own file."""
+        legacy = self.profile / LEGACY_PASSWORD_FILE
+        try:
+            password = legacy.read_text(encoding="utf-8").rstrip("\n")
+        except FileNotFoundError:
+            return None
+        self.set(account, password)
+        legacy.unlink(missing_ok=True)
+        log.info("the profile's password file now belongs to %s", account)
+        return password
 
     def _say_fallback(self) -> None:
         if self._warn:
             self._warn = False
             log.warning(
-                "no system keyring is available; passwords are kept in %s (mode 0600)", self.file
+                "no system keyring is available; passwords are kept in %s (mode 0600)",
+                self.profile / PASSWORD_DIR,
             )
 
     def _refused(self, verb: str, exc: KeyringError) -> CredentialsError:

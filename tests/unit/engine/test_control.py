@@ -39,6 +39,10 @@ def outgoing(call_id: str, state: CallState = CallState.CONFIRMED) -> CallChange
     ("request_", "command"),
     [
         ({"command": "dial", "uri": " sip:bob@127.0.0.1 "}, PlaceCall("sip:bob@127.0.0.1")),
+        (
+            {"command": "dial", "uri": "sip:bob@lab.test", "account": "carol"},
+            PlaceCall("sip:bob@lab.test", "carol"),
+        ),
         ({"command": "answer"}, Answer("in1")),
         ({"command": "answer", "call": "in1"}, Answer("in1")),
         ({"command": "hangup", "call": "out1"}, HangUp("out1")),

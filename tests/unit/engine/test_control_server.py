@@ -90,6 +90,7 @@ def test_a_subscriber_receives_every_event_after_its_reply(profile: Path) -> Non
         "code": 200,
         "reason": "",
         "display_name": "",
+        "account": "",
     }
 
 

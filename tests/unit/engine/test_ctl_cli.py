@@ -50,6 +50,10 @@ def test_without_a_running_phone_ctl_says_so_and_exits_1(
     ("argv", "request_"),
     [
         (("dial", "sip:bob@h"), {"command": "dial", "uri": "sip:bob@h"}),
+        (
+            ("dial", "--account", "carol", "bob"),
+            {"command": "dial", "uri": "bob", "account": "carol"},
+        ),
         (("answer",), {"command": "answer"}),
         (("hangup", "c1"), {"command": "hangup", "call": "c1"}),
         (("dtmf", "c1", "123#"), {"command": "dtmf", "call": "c1", "digits": "123#"}),

@@ -61,7 +61,7 @@ def test_telephone_numbers_are_never_lan_names() -> None:
 
 
 def test_dial_box_accepts_tel_links_and_refuses_numbers_it_cannot_route(tmp_path: Path) -> None:
-    with_account = dial_check(PhoneSettings(profile=tmp_path, account=ACCOUNT))
+    with_account = dial_check(PhoneSettings(profile=tmp_path, accounts=(ACCOUNT,)))
     lan_only = dial_check(PhoneSettings(profile=tmp_path, mdns=True))
 
     assert with_account("tel:+1-555-123-4567") is None

@@ -51,7 +51,7 @@ def run(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
 def settings(tmp_path: Path, aor: str = "sip:alice@lab.test", **extra: Any) -> PhoneSettings:
     """Phone settings with an account, mDNS off and the local domain lab.test."""
     account = AccountSettings(aor=parse_sip_uri(aor))
-    return PhoneSettings(profile=tmp_path, account=account, local_domain="lab.test", **extra)
+    return PhoneSettings(profile=tmp_path, accounts=(account,), local_domain="lab.test", **extra)
 
 
 def test_proxy_of_the_account_domain_is_adopted_and_followed_on_network_change(

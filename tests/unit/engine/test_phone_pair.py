@@ -312,7 +312,7 @@ def test_invite_answers_proxy_challenge(tmp_path: Path) -> None:
         aor = parse_sip_uri(f"sip:alice@127.0.0.1:{uas.port}")
         account = AccountSettings(aor=aor, password=PASSWORD)
         # no registrar runs here: the account only gives the phone its credentials
-        phone = RunningPhone(settings_for(tmp_path / "a", user="alice", account=account))
+        phone = RunningPhone(settings_for(tmp_path / "a", user="alice", accounts=(account,)))
         try:
             await phone.start()
             await phone.log.wait_for(

@@ -13,7 +13,13 @@ from keyring.backend import KeyringBackend
 from keyring.backends import fail, null
 from keyring.errors import KeyringLocked, PasswordDeleteError, PasswordSetError
 
-from alexphone.store.credentials import SERVICE, CredentialsError, PasswordStore, system_keyring
+from alexphone.store.credentials import (
+    SERVICE,
+    CredentialsError,
+    PasswordStore,
+    password_file_name,
+    system_keyring,
+)
 from alexphone.store.profile import make_profile
 
 
@@ -22,18 +28,19 @@ def test_file_backend_is_private_and_round_trips(tmp_path: Path) -> None:
     assert store.get("sip:a@b") is None
     store.set("sip:a@b", "s3cret")
     assert store.get("sip:a@b") == "s3cret"
-    assert stat.S_IMODE(store.file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(store.file("sip:a@b").stat().st_mode) == 0o600
     assert "0600" in store.backend
 
 
 def test_wider_existing_file_is_narrowed(tmp_path: Path) -> None:
     store = PasswordStore(tmp_path, use_keyring=False)
-    store.file.write_text("old\n")
-    store.file.chmod(0o644)
+    store.file("sip:a@b").parent.mkdir()
+    store.file("sip:a@b").write_text("old\n")
+    store.file("sip:a@b").chmod(0o644)
     store.set("sip:a@b", "new")
-    assert stat.S_IMODE(store.file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(store.file("sip:a@b").stat().st_mode) == 0o600
     store.delete("sip:a@b")
-    assert not store.file.exists()
+    assert not store.file("sip:a@b").exists()
 
 
 class MemoryKeyring(KeyringBackend):
@@ -78,7 +85,7 @@ def test_a_keyring_keeps_the_password_and_no_file_is_written(tmp_path: Path) -> 
 
     assert store.get("sip:a@b") == "s3cret"
     assert backend.items == {(SERVICE, "sip:a@b"): "s3cret"}
-    assert not store.file.exists()
+    assert not store.file("sip:a@b").exists()
     assert store.backend == "system keyring"
     store.delete("sip:a@b")
     store.delete("sip:a@b")  # forgetting twice is no error
@@ -113,7 +120,7 @@ def test_without_a_usable_keyring_the_file_is_used_and_said_once(
         assert store.get("sip:a@b") == "s3cret"
 
     assert system_keyring() is None
-    assert stat.S_IMODE(store.file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(store.file("sip:a@b").stat().st_mode) == 0o600
     warnings = [r.getMessage() for r in caplog.records]
     assert len(warnings) == 1 and "0600" in warnings[0] and "s3cret" not in warnings[0]
 
@@ -125,7 +132,7 @@ def test_a_refusing_keyring_is_a_clear_error(tmp_path: Path) -> None:
         store.set("sip:a@b", "s3cret")
     with pytest.raises(CredentialsError, match="could not read the password: the collection"):
         store.get("sip:a@b")
-    assert not store.file.exists()  # no silent fallback to a file
+    assert not store.file("sip:a@b").exists()  # no silent fallback to a file
 
 
 def test_the_profile_is_created_private_with_its_parents(tmp_path: Path) -> None:
@@ -143,3 +150,51 @@ def test_an_existing_profile_keeps_its_mode(tmp_path: Path) -> None:
 
     assert make_profile(profile) == profile
     assert stat.S_IMODE(profile.stat().st_mode) == 0o755
+
+
+def test_each_account_has_its_own_file(tmp_path: Path) -> None:
+    store = PasswordStore(tmp_path, use_keyring=False)
+    store.set("sip:alice@example.com", "one")
+    store.set("sip:bob@example.org", "two")
+
+    assert store.get("sip:alice@example.com") == "one"
+    assert store.get("sip:bob@example.org") == "two"
+    assert store.file("sip:alice@example.com").name == "alice@example.com"
+    assert stat.S_IMODE(store.file("sip:bob@example.org").stat().st_mode) == 0o600
+    assert stat.S_IMODE(store.file("sip:bob@example.org").parent.stat().st_mode) == 0o700
+    store.delete("sip:alice@example.com")
+    assert store.get("sip:alice@example.com") is None
+    assert store.get("sip:bob@example.org") == "two"
+
+
+def test_each_account_has_its_own_keyring_entry(tmp_path: Path) -> None:
+    backend = MemoryKeyring()
+    store = PasswordStore(tmp_path, backend=backend)
+    store.set("sip:alice@example.com", "one")
+    store.set("sip:bob@example.org", "two")
+
+    assert backend.items == {
+        (SERVICE, "sip:alice@example.com"): "one",
+        (SERVICE, "sip:bob@example.org"): "two",
+    }
+    assert not (tmp_path / "passwords").exists()
+
+
+def test_older_single_password_file_goes_to_the_first_account_that_asks(tmp_path: Path) -> None:
+    (tmp_path / "password").write_text("legacy\n")
+    store = PasswordStore(tmp_path, use_keyring=False)
+
+    assert store.get("sip:alice@example.com") == "legacy"
+    assert store.get("sip:bob@example.org") is None  # never another account's password
+    assert not (tmp_path / "password").exists()
+    assert store.file("sip:alice@example.com").read_text() == "legacy\n"
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("sip:a/b@x", "sip:a_b@x"), ("sip:a@x", "sips:a@x"), ("sip:../x@y", "sip:_x@y")],
+)
+def test_file_names_are_safe_and_distinct(first: str, second: str) -> None:
+    names = {password_file_name(first), password_file_name(second)}
+    assert len(names) == 2
+    assert all("/" not in n and not n.startswith(".") for n in names)
