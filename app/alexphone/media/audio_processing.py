@@ -175,14 +175,14 @@ class AudioProcessing:
     def _clean(self, near: Pcm16, far: Pcm16 | None) -> Pcm16:
         """Run the stages on whole 10 ms frames of ``near`` and the render paired with it."""
         if self._canceller is not None and far is not None:
-            aec3 = self._canceller.process(near, far)
+            aec3 = self._canceller.process(near, far).astype(np.float64)
+            near_f, far_f = near.astype(np.float64), far.astype(np.float64)  # once, not per frame
             mixed = np.empty(near.size)
-            for start in range(0, near.size, self.frame):
-                frame = slice(start, start + self.frame)
-                residual = self.linear.process(near[frame].astype(np.float64),
-                                               far[frame].astype(np.float64))  # fmt: skip
-                aec3_frame = aec3[frame].astype(np.float64)
-                mixed[frame] = self._choice.mix(residual, aec3_frame, self.linear.near_talk)
+            linear, choice, size = self.linear, self._choice, self.frame
+            for start in range(0, near.size, size):
+                frame = slice(start, start + size)
+                residual = linear.process(near_f[frame], far_f[frame])
+                mixed[frame] = choice.mix(residual, aec3[frame], linear.near_talk)
             near = _int16(mixed)
         return self._cleanup.process(near) if self._cleanup is not None else near
 
