@@ -44,7 +44,7 @@ from alexphone.media.opus_codec import OpusCodec
 DELAYER = Path(__file__).resolve().parents[1] / "benchmarks" / "nfqueue_delay.py"
 CODECS = {"pcmu": ("PCMU", 8000, 1, "nb"), "opus": ("opus/48000/2", 48000, 2, "wb")}
 RECEIVER_CPU = 1
-RTP_PORTS = "16384:65535"  # ours reserve pairs from 16384, baresip's are random and high
+SIP_PORT = "5060"
 
 
 @dataclass(frozen=True)
@@ -123,8 +123,14 @@ def codec_only(reference: Path, codec: str, workdir: Path, kbps: float = 32.0) -
 
 
 def drop_rtp(lab: Lab, ns: str, percent: float) -> None:
-    """Drop `percent` % of the RTP entering `ns` at random (iptables statistic)."""
-    rule = ["-p", "udp", "--dport", RTP_PORTS, "-m", "statistic", "--mode", "random",
+    """Drop `percent` % of the RTP (and RTCP) entering `ns` at random (iptables statistic).
+
+    Every UDP datagram but SIP's: baresip picks its RTP port anywhere in 1024-49151 (its
+    default `rtp_ports`), and a rule on our own range (16384 and up) let its stream through
+    untouched whenever it chose a lower port: the reference receiver then scored a lossless
+    path against our lossy one.
+    """
+    rule = ["-p", "udp", "!", "--dport", SIP_PORT, "-m", "statistic", "--mode", "random",
             "--probability", f"{percent / 100:.4f}", "-j", "DROP"]  # fmt: skip
     lab.run(ns, ["iptables", "-I", "INPUT", "1", *rule])
 
@@ -136,7 +142,7 @@ def _jitter(lab: Lab, ns: str, jitter_ms: float, seconds: float) -> None:
     lab.spawn(ns, argv, lab.workdir / "delayer.log", timeout=seconds + 5).wait_for_log(
         "DELAYER READY", 10
     )
-    rule = ["OUTPUT", "-p", "udp", "!", "--dport", "5060", "-j", "NFQUEUE", "--queue-num", "1",
+    rule = ["OUTPUT", "-p", "udp", "!", "--dport", SIP_PORT, "-j", "NFQUEUE", "--queue-num", "1",
             "--queue-bypass"]  # fmt: skip
     lab.run(ns, ["iptables", "-t", "mangle", "-I", *rule])
 
