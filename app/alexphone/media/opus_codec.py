@@ -4,6 +4,12 @@ SDP always says ``opus/48000/2`` (RFC 7587 §7); we encode mono, which every
 decoder accepts, and decode to mono whatever the peer sends. In-band FEC (LBRR)
 is only produced when the encoder is told to expect loss, so the media session
 should feed the RTCP fraction lost into ``set_packet_loss``.
+
+The fmtp ``useinbandfec`` is what the *receiver* of a stream can use (RFC 7587 §6.1):
+the peer's value decides whether our encoder spends bits on FEC, never whether our
+decoder looks for it. The decoder always asks the next packet for its LBRR copy of a
+lost frame; a packet without one (CELT-only, or a sender not expecting loss) makes
+libopus run its own concealment instead, the same samples plain PLC gives.
 """
 
 from __future__ import annotations
@@ -117,7 +123,7 @@ class OpusCodec:
 
     def conceal(self, next_payload: bytes | None = None) -> bytes:
         """Fill a lost frame: FEC from the following packet if given, else Opus PLC."""
-        if next_payload is not None and self.params.useinbandfec:
+        if next_payload is not None:
             try:
                 # RFC 6716 §2.1.7 / opus_decode(decode_fec=1): the next packet's LBRR copy
                 return bytes(self._decoder.decode(next_payload, self._last_samples, True))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import opuslib
 import pytest
 
 from alexphone.core.errors import RemoteProtocolError
@@ -83,9 +84,37 @@ def test_plc_fills_a_frame_and_fades() -> None:
     assert energies[-1] < energies[0] / 4  # then fades out
 
 
-def test_without_fec_the_hint_is_not_used() -> None:
+def test_fec_is_recovered_whatever_the_peer_asked_to_receive() -> None:
+    # useinbandfec=0 in the peer's fmtp is about what the peer decodes (RFC 7587 §6.1):
+    # a sender that codes LBRR anyway (its own loss estimate) is still recovered
+    t = np.arange(30 * FRAME) / RATE
+    pcm = (8000 * np.sin(2 * np.pi * (300 * t + 400 * t**2))).astype(np.int16)
+    encoder = OpusCodec(packet_loss_percent=20)
+    packets = [encoder.encode(c) for c in chunks(pcm)]
+    decoded = [pcm_of(d) for d in map(OpusCodec().decode, packets)]
+    lost = 20
     codec = OpusCodec(params=OpusParams(useinbandfec=False))
-    assert len(codec.conceal(b"\x78\x00")) == 2 * FRAME
+    for p in packets[:lost]:
+        codec.decode(p)
+    assert correlation(pcm_of(codec.conceal(packets[lost + 1])), decoded[lost]) > 0.8
+
+
+def test_a_next_packet_without_lbrr_gives_exactly_the_plc() -> None:
+    # a CELT-only stream (what baresip sends at its default 99 kb/s) carries no FEC
+    t = np.arange(20 * FRAME) / RATE
+    pcm = (8000 * np.sin(2 * np.pi * 440 * t)).astype(np.int16)
+    encoder = opuslib.Encoder(RATE, 1, opuslib.APPLICATION_RESTRICTED_LOWDELAY)  # CELT only
+    encoder.bitrate = 96000
+    encoder.packet_loss_perc = 20
+    packets = [bytes(encoder.encode(c, FRAME)) for c in chunks(pcm)]
+    assert all(p[0] >> 3 >= 16 for p in packets)  # TOC configs 16-31: CELT (RFC 6716 §3.1)
+    with_hint, plain = OpusCodec(), OpusCodec()
+    for p in packets[:10]:
+        with_hint.decode(p)
+        plain.decode(p)
+    concealed = with_hint.conceal(packets[11])
+    assert concealed == plain.conceal(None)
+    assert np.sqrt(np.mean(pcm_of(concealed).astype(float) ** 2)) > 1000  # not silence
 
 
 def test_corrupt_packet_raises_remote_protocol_error() -> None:

@@ -40,6 +40,8 @@ class Sim:
         self.decoded: list[tuple[int, int]] = []
         self.reads_at_decode: list[int] = []
         self.concealed = 0
+        self.concealed_slots: list[tuple[int, int | None]] = []  # (slot, FEC hint's sequence)
+        self._since_decode = 0
         self.out: list[bytes] = []
         self.excess: list[float] = []
         self.delays: list[float] = []
@@ -50,11 +52,16 @@ class Sim:
 
     def _decode(self, packet: RtpPacket) -> bytes:
         self.decoded.append((packet.ssrc, packet.sequence))
+        self._since_decode = 0
         self.reads_at_decode.append(len(self.out))
         return packet.payload
 
     def _conceal(self, following: RtpPacket | None) -> bytes:
         self.concealed += 1
+        if self.decoded:  # a slot after the last packet decoded (not the wait before the first)
+            slot = self.decoded[-1][1] + 1 + self._since_decode
+            self.concealed_slots.append((slot, following.sequence if following else None))
+            self._since_decode += 1
         return bytes(2 * FRAME)
 
     def run(
@@ -193,3 +200,47 @@ def test_duplicate_and_reordered_bursts_decode_each_packet_once() -> None:
     assert sequences == list(range(len(sequences))) and len(sequences) >= 398
     assert sim.buffer.stats().duplicates == 20
     assert sim.playout.stats().dropped == 0
+
+
+def _lossy_jittery(frames: int, loss: float, jitter: float, seed: int) -> tuple[Sim, set[int]]:
+    """Random ``loss`` and uniform 0..``jitter`` s of delay per packet (packets overtake)."""
+    rng = random.Random(seed)
+    sim = Sim(frames)
+    dropped = {k for k in range(frames) if rng.random() < loss}
+    arrivals = [(0.003 + PERIOD * k + rng.uniform(0.0, jitter), sim.packet(k))
+                for k in range(frames) if k not in dropped]  # fmt: skip
+    sim.run(arrivals, steady_reads(frames + 50))
+    return sim, dropped
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_loss_under_40_ms_of_jitter_conceals_each_lost_frame_once_and_nothing_else(
+    seed: int,
+) -> None:
+    sim, dropped = _lossy_jittery(1500, 0.05, 0.040, seed)
+    sequences = [seq for _, seq in sim.decoded]
+    played = range(sequences[0], max(sequences[-1], sim.concealed_slots[-1][0]) + 1)
+    # every packet that came is played once, in order, however it was overtaken on the way
+    assert sequences == [k for k in played if k not in dropped][: len(sequences)]
+    lost = [k for k in played if k in dropped]
+    buffer, stats = sim.buffer.stats(), sim.playout.stats()
+    assert (buffer.late, buffer.lost, stats.dropped) == (0, len(lost), 0)
+    # each lost slot is concealed once; the FEC hint is the next packet when it was queued
+    # (not when the slot was decided before it came: a stall, or a packet overtaken)
+    assert [k for k, _ in sim.concealed_slots] == lost
+    assert all(hint in (k + 1, None) for k, hint in sim.concealed_slots)
+    unhinted = [k for k, hint in sim.concealed_slots if hint is None and k + 1 not in dropped]
+    assert len(unhinted) <= len(lost) // 4 and stats.stalls <= len(lost) // 4
+    # the jitter is absorbed by the target, not chased: no frame's worth of delay change
+    assert stats.accelerated + stats.expanded <= 3, stats
+    assert max(sim.delays[200:]) - min(sim.delays[200:]) < 0.015
+
+
+def test_a_burst_of_three_lost_packets_in_jitter_gets_fec_only_for_the_last() -> None:
+    rng = random.Random(5)
+    sim = Sim(600)
+    arrivals = [(0.003 + PERIOD * k + rng.uniform(0.0, 0.040), sim.packet(k))
+                for k in range(600) if k not in (300, 301, 302)]  # fmt: skip
+    sim.run(arrivals, steady_reads(650))
+    assert sim.concealed_slots == [(300, None), (301, None), (302, 303)]
+    assert sim.buffer.stats().late == 0
