@@ -1,16 +1,17 @@
-"""ICE for ICE peers (issue 5, Build 5): linphonec with ICE on a flat LAN, both directions.
+"""ICE for ICE peers: linphonec with ICE on a flat LAN, both directions, both components.
 
 linphonec (Debian linphone-cli) runs headless with the files sound card
 (docs/TESTING.md "Real peers") and ``firewall_policy=3`` (ICE) with the lab's coturn as
-STUN server. It does not speak ALEX. When we call it, its answer's candidates and
-ice-ufrag/ice-pwd drive our check agent for the audio flow (Mode.ICE): ``alex.selected``
-names the audio path and nothing else, and audio flows both ways. When it calls us, its
-offer wants ICE on RTCP too (component 2, no rtcp-mux), which we do not run: we answer
-without ICE and the call is plain, audio both ways.
+STUN server. It does not speak ALEX, and it does not multiplex RTCP: its SDP has RTP and
+RTCP candidates (components 1 and 2) and no a=rtcp-mux. Either way round, its candidates and
+ice-ufrag/ice-pwd drive our check agent for the media flows (Mode.ICE): ``alex.selected``
+names the audio path and the RTCP path (component 2, on the RTCP ports) and no sip flow, each
+side's RTCP reaches the other's RTCP port, and audio flows both ways.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -67,6 +68,41 @@ def _linphonec(lab: Lab, host: Host, stun: str, commands: str, seconds: float) -
                      timeout=seconds + 25)  # fmt: skip
 
 
+# RTCP (RFC 3550 version 2, packet types 200-206): neither checks (STUN) nor RTP
+RTCP_ONLY = "udp and udp[8] & 0xc0 == 0x80 and udp[9] >= 200 and udp[9] <= 206"
+_PACKET = re.compile(r"IP (\d+\.\d+\.\d+\.\d+)\.(\d+) > (\d+\.\d+\.\d+\.\d+)\.(\d+): UDP")
+Endpoint = tuple[str, int]
+
+
+def _rtcp_capture(lab: Lab, host: Host) -> Process:
+    """tcpdump of RTCP datagrams in ``host``'s namespace."""
+    argv = ["tcpdump", "-i", "any", "-n", "-l", "-q", RTCP_ONLY]
+    process = lab.spawn(host.ns, argv, lab.workdir / "rtcp.tcpdump.txt", timeout=120)
+    deadline = time.monotonic() + 10
+    while "listening on" not in process.log_text() and time.monotonic() < deadline:
+        time.sleep(0.05)  # tcpdump says so on stderr once it captures
+    return process
+
+
+def _rtcp_flows(capture: Process) -> set[tuple[Endpoint, Endpoint]]:
+    """Stop the capture; the (source, destination) of every RTCP datagram it saw."""
+    capture.stop()
+    found = set()
+    for match in _PACKET.finditer(capture.log_text()):
+        found.add(((match[1], int(match[2])), (match[3], int(match[4]))))
+    return found
+
+
+def _assert_rtcp_between_rtcp_ports(
+    flows: set[tuple[Endpoint, Endpoint]], selected: dict[str, dict[str, object]]
+) -> None:
+    """RTCP went both ways between the selected component-2 pair's ends (RTP port + 1)."""
+    host, port = str(selected["rtcp"]["local"]).rsplit(":", 1)
+    peer, peer_port = str(selected["rtcp"]["remote"]).rsplit(":", 1)
+    ours, theirs = (host, int(port)), (peer, int(peer_port))
+    assert (ours, theirs) in flows and (theirs, ours) in flows, (flows, selected)
+
+
 def _selected(events: list[dict[str, object]]) -> dict[str, dict[str, object]]:
     return {str(e["flow"]): e for e in events if e.get("event") == "alex.selected"}
 
@@ -83,20 +119,20 @@ def test_we_call_linphonec_with_ice(lab: Lab, flat_lan: list[Host]) -> None:
     recorded = lab.workdir / "linphone-heard.wav"
     got = lab.workdir / "we-heard.wav"
     commands = f"soundcard use files\nplay {tone}\nrecord {recorded}"
-    linphone = _linphonec(lab, theirs, coturn.server, commands, seconds=10)
+    linphone = _linphonec(lab, theirs, coturn.server, commands, seconds=14)
     lab.wait_listening(theirs.ns, "udp", "0.0.0.0", 5060, timeout=15)
+    capture = _rtcp_capture(lab, theirs)
     time.sleep(1.0)  # the sound card commands are read after the SIP port opens
     phone = Alexphone(lab, ours.ns, "caller", listen=[f"udp:{ours.ipv4}:5060"],
                       audio_in="tone:440", audio_out=f"file:{got}")  # fmt: skip
 
-    code, events = phone.run_call(f"sip:carol@{theirs.ipv4}:5060", duration=4, timeout=40)
+    code, events = phone.run_call(f"sip:carol@{theirs.ipv4}:5060", duration=7, timeout=40)
 
     log = linphone.log_text()
     assert code == 0, phone.stderr_tail()
     selected = _selected(events)
-    assert set(selected) == {"audio"}, (events, log[-3000:])  # ICE: no sip flow
-    assert selected["audio"]["kind"] == "host"
-    assert str(selected["audio"]["remote"]).startswith(f"{theirs.ipv4}:")
+    _assert_both_components(selected, theirs.ipv4, log)
+    _assert_rtcp_between_rtcp_ports(_rtcp_flows(capture), selected)
     stats = [e for e in events if e["event"] == "call.stats"][-1]
     assert stats["sent"] >= 150 and stats["received"] >= 150, stats
     assert _heard_tone(got, 700)
@@ -106,9 +142,19 @@ def test_we_call_linphonec_with_ice(lab: Lab, flat_lan: list[Host]) -> None:
     print("ICE with linphonec (we call):", selected["audio"])
 
 
-def test_linphonec_calling_us_with_ice_and_rtcp_gets_a_plain_answer(
-    lab: Lab, flat_lan: list[Host]
-) -> None:
+def _assert_both_components(selected: dict[str, dict[str, object]], peer: str, log: str) -> None:
+    """ICE selected RTP and RTCP pairs to ``peer``, RTCP on both sides' RTCP ports."""
+    assert set(selected) == {"audio", "rtcp"}, (selected, log[-3000:])  # ICE: no sip flow
+    audio, rtcp = selected["audio"], selected["rtcp"]
+    assert audio["kind"] == rtcp["kind"] == "host", selected
+    assert str(audio["remote"]).startswith(f"{peer}:"), selected
+    rtp_port = int(str(audio["remote"]).rsplit(":", 1)[1])
+    assert rtcp["remote"] == f"{peer}:{rtp_port + 1}", selected
+    ours = int(str(audio["local"]).rsplit(":", 1)[1])
+    assert str(rtcp["local"]).endswith(f":{ours + 1}"), selected
+
+
+def test_linphonec_calling_us_gets_ice_on_both_components(lab: Lab, flat_lan: list[Host]) -> None:
     ours, theirs, server = flat_lan
     coturn = Coturn(lab, server.ns, server.ipv4).start()
     tone = tone_wav(lab.workdir / "tone700.wav", seconds=20, hz=700, rate=48000)
@@ -118,6 +164,7 @@ def test_linphonec_calling_us_with_ice_and_rtcp_gets_a_plain_answer(
                       audio_in="tone:440", audio_out=f"file:{got}")  # fmt: skip
     phone.daemon("--auto-answer")
     phone.wait_event("ua.ready", timeout=15)
+    capture = _rtcp_capture(lab, theirs)
     commands = (
         f"sleep 2\nsoundcard use files\nplay {tone}\nrecord {recorded}\n"
         f"call sip:alice@{ours.ipv4}:5060\nsleep 6\nterminate"
@@ -127,10 +174,11 @@ def test_linphonec_calling_us_with_ice_and_rtcp_gets_a_plain_answer(
     phone.wait_event("call.state", lambda e: e["state"] == "ended", timeout=30)
     linphone.wait(40)
     events = phone.events.snapshot()
-    # linphonec offers ICE on RTP and RTCP (components 1 and 2) without a=rtcp-mux; we run
-    # ICE on component 1 only, so we answer without ICE (alexcall.ice.adopt_ice): a plain call
-    # with symmetric RTP, and linphonec drops ICE for it (RFC 8839 §3.2).
-    assert not _selected(events), events
+    # linphonec offers ICE on RTP and RTCP (components 1 and 2) without a=rtcp-mux: we
+    # answer with candidates for both and check both; linphonec nominates both
+    selected = _selected(events)
+    _assert_both_components(selected, theirs.ipv4, linphone.log_text())
+    _assert_rtcp_between_rtcp_ports(_rtcp_flows(capture), selected)
     states = [e for e in events if e["event"] == "call.state"]
     assert any(e["state"] == "confirmed" for e in states), states
     stats = [e for e in events if e["event"] == "call.stats"][-1]

@@ -2,10 +2,11 @@
 
 The routed lab of lab_uplinks, without a proxy: alice (the mover, on the wildcard address)
 calls linphonec (ICE, ``firewall_policy=3``, coturn for STUN) on the server LAN. Its answer
-does ICE, so the call checks its audio path with ICE (Mode.ICE). Mid-call alice's second
-uplink comes up and her first goes down a second later: the move restarts the checks as an
-ICE restart (new a=ice-ufrag/a=ice-pwd in the re-INVITE; linphonec's answer brings its new
-credentials), audio is selected on the new uplink and flows both ways.
+does ICE on both components (no rtcp-mux), so the call checks its RTP and RTCP paths with ICE
+(Mode.ICE). Mid-call alice's second uplink comes up and her first goes down a second later:
+the move restarts the checks as an ICE restart (new a=ice-ufrag/a=ice-pwd and candidates for
+both components in the re-INVITE; linphonec's answer brings its new credentials), RTP and RTCP
+are selected on the new uplink and audio flows both ways.
 """
 
 from __future__ import annotations
@@ -53,14 +54,20 @@ def test_linphonec_follows_the_calling_phone_through_an_ice_restart(lab: Lab) ->
         lambda e: e["flow"] == "audio" and NEW in str(e["local"]),
         timeout=15,
     )
+    rtcp = alice.wait_event(
+        "alex.selected",
+        lambda e: e["flow"] == "rtcp" and NEW in str(e["local"]),
+        timeout=15,
+    )
     time.sleep(2.0)
     end = time.time()
     to_peer, to_alice = at_peer.stop(), at_alice.stop()
 
     assert alice.wait_exit(30) == 0, alice.stderr_tail()
     events = alice.events.snapshot()
-    assert {e["flow"] for e in events if e.get("event") == "alex.selected"} == {"audio"}
+    assert {e["flow"] for e in events if e.get("event") == "alex.selected"} == {"audio", "rtcp"}
     assert OLD in str(first["local"]), first  # ICE from the start, on the first uplink
+    assert rtcp["remote"] == f"{net.peer.ipv4}:{int(str(after['remote']).split(':')[1]) + 1}"
     peer = net.peer.ipv4
     assert handoff(to_peer, OLD, NEW, peer, to_peer=True).new_packets >= MIN_PACKETS
     assert handoff(to_alice, OLD, NEW, peer, to_peer=False).new_packets >= MIN_PACKETS

@@ -132,7 +132,7 @@ class Call:
         if self.session.state is SessionState.IDLE:
             if self.alex is not None:
                 self.alex.peer_headers(invite.headers, final=True)
-                self.alex.adopt_ice(invite.body, answering=True)  # not ALEX: ICE if offered
+                self.alex.adopt_ice(invite.body)  # not ALEX: ICE if offered
             if invite.body:
                 try:
                     self._answer_sdp = self.sdp.answer(SessionDescription.parse(invite.body)).sdp

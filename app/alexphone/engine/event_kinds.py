@@ -103,6 +103,7 @@ class Flow(Enum):
 
     SIP = "sip"
     AUDIO = "audio"
+    RTCP = "rtcp"  # ICE component 2, with an ICE peer that does not multiplex RTCP
 
 
 class CheckState(Enum):

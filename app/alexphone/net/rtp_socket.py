@@ -2,8 +2,9 @@
 
 Datagrams are sorted by their first bytes (RFC 7983 §7): RTP and RTCP go to the stream,
 STUN to an optional handler (connectivity checks run on the media socket), DTLS to another
-(the DTLS-SRTP handshake, RFC 5764 §5.1.2). The peer's first DTLS flight may come in before
-the call has set its handler (the socket reads as soon as it opens), so up to
+(the DTLS-SRTP handshake, RFC 5764 §5.1.2); STUN on the RTCP port may have a handler of its
+own (ICE checks of component 2, engine/alexcall/ice.py). The peer's first DTLS flight may come
+in before the call has set its handler (the socket reads as soon as it opens), so up to
 ``EARLY_DTLS`` DTLS datagrams are held and handed over by ``set_dtls_handler``; beyond that,
 and for unknown first bytes, a datagram is counted and dropped. RTP and RTCP pass through
 the call's ``protection`` (SRTP unprotect, or the identity) first; what it refuses is dropped
@@ -34,8 +35,9 @@ EARLY_DTLS = 8  # datagrams: one flight or two of a DTLS handshake
 
 
 class _Endpoint(asyncio.DatagramProtocol):
-    def __init__(self, owner: RtpSocket) -> None:
+    def __init__(self, owner: RtpSocket, rtcp_port: bool) -> None:
         self.owner = owner
+        self.rtcp_port = rtcp_port
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -45,7 +47,7 @@ class _Endpoint(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
         """Pass the datagram to the owner's demultiplexer."""
-        self.owner.dispatch(data, (str(addr[0]), int(addr[1])))
+        self.owner.dispatch(data, (str(addr[0]), int(addr[1])), rtcp_port=self.rtcp_port)
 
     def error_received(self, exc: Exception) -> None:
         """Log ICMP errors; media keeps going."""
@@ -62,6 +64,7 @@ class RtpSocket:
         self.on_rtp = on_rtp
         self.on_rtcp = on_rtcp
         self.on_stun = on_stun
+        self.on_rtcp_stun: Receiver | None = None  # STUN on the RTCP port (ICE component 2)
         self.on_dtls: Receiver | None = None  # the call's DTLS-SRTP handshake, if it has one
         self._early_dtls: list[tuple[bytes, Address]] = []
         self.dropped = 0  # DTLS without a handler, unknown first bytes
@@ -78,21 +81,26 @@ class RtpSocket:
         sockets = port.take()
         loop = asyncio.get_running_loop()
         self.local = (port.host, port.port)
-        self._rtp = await self._endpoint(loop, sockets[0])
-        self._rtcp = await self._endpoint(loop, sockets[1])
+        self._rtp = await self._endpoint(loop, sockets[0], False)
+        self._rtcp = await self._endpoint(loop, sockets[1], True)
         if port.v6 is not None and port.v6.sockets is not None:
             v6 = port.v6.take()
             self.local6 = (port.v6.host, port.v6.port)
-            self._rtp6 = await self._endpoint(loop, v6[0])
-            self._rtcp6 = await self._endpoint(loop, v6[1])
+            self._rtp6 = await self._endpoint(loop, v6[0], False)
+            self._rtcp6 = await self._endpoint(loop, v6[1], True)
 
-    async def _endpoint(self, loop: asyncio.AbstractEventLoop, sock: socket.socket) -> _Endpoint:
+    async def _endpoint(
+        self, loop: asyncio.AbstractEventLoop, sock: socket.socket, rtcp_port: bool
+    ) -> _Endpoint:
         sock.setblocking(False)
-        _, protocol = await loop.create_datagram_endpoint(lambda: _Endpoint(self), sock=sock)
+        _, protocol = await loop.create_datagram_endpoint(
+            lambda: _Endpoint(self, rtcp_port), sock=sock
+        )
         return protocol
 
-    def dispatch(self, data: bytes, addr: Address) -> None:
-        """Hand one datagram to the handler its kind belongs to (RFC 7983 §7)."""
+    def dispatch(self, data: bytes, addr: Address, *, rtcp_port: bool = False) -> None:
+        """Hand one datagram to the handler its kind belongs to (RFC 7983 §7); STUN that
+        reached the RTCP port goes to ``on_rtcp_stun`` when there is one."""
         kind = classify(data)
         if kind is PacketKind.RTP:
             if (packet := self.protection.unprotect_rtp(data)) is not None:
@@ -100,6 +108,8 @@ class RtpSocket:
         elif kind is PacketKind.RTCP:
             if (packet := self.protection.unprotect_rtcp(data)) is not None:
                 self.on_rtcp(packet, addr)
+        elif kind is PacketKind.STUN and rtcp_port and self.on_rtcp_stun is not None:
+            self.on_rtcp_stun(data, addr)
         elif kind is PacketKind.STUN and self.on_stun is not None:
             self.on_stun(data, addr)
         elif kind is PacketKind.DTLS and self.on_dtls is not None:

@@ -16,7 +16,7 @@ from alexphone.alex.events import Role
 from alexphone.alex.items import AlexSession, new_session
 from alexphone.alex.probe import Credentials
 from alexphone.core.address import Address
-from alexphone.engine.alexcall.headers import AUDIO_FLOW
+from alexphone.engine.alexcall.headers import AUDIO_FLOW, RTCP_FLOW
 from alexphone.engine.alexcall.hub import AlexHub
 from alexphone.net.core_driver import CoreDriver
 
@@ -24,8 +24,9 @@ Flush = Callable[[CheckAgent, float], None]  # drain this agent's datagrams and 
 
 
 def ordered(candidates: list[Candidate]) -> list[Candidate]:
-    """Media flows first (checks.py pairs them first), each flow best first."""
-    return sorted(candidates, key=lambda c: (c.flow != AUDIO_FLOW, -c.priority))
+    """Audio first, then RTCP (checks.py pairs media flows first), each flow best first."""
+    rank = {AUDIO_FLOW: 0, RTCP_FLOW: 1}
+    return sorted(candidates, key=lambda c: (rank.get(c.flow, 2), -c.priority))
 
 
 class CheckGeneration:
@@ -67,11 +68,24 @@ class CheckGeneration:
             self._candidates = ordered([*self._candidates, *extra])
             self.agent.add_local_candidates(extra)
 
-    def audio_only(self) -> None:
-        """Keep the audio flow only (ICE knows no signaling flow)."""
-        self._candidates = [c for c in self._candidates if c.flow == AUDIO_FLOW]
+    def rtcp_bases(self) -> set[Address]:
+        """Our RTCP (component 2) candidates' addresses: probes from them leave by the media
+        socket's RTCP port."""
+        return {c.address for c in self._candidates if c.flow == RTCP_FLOW}
+
+    @property
+    def checks_rtcp(self) -> bool:
+        """Tell whether RTCP has a flow of its own (an ICE peer without rtcp-mux)."""
+        return any(c.flow == RTCP_FLOW for c in self._candidates)
+
+    def media_only(self, rtcp: list[Candidate]) -> None:
+        """Keep the media flows only (ICE knows no signaling flow); ``rtcp``: our component-2
+        candidates, when the peer checks RTCP apart (none drops the flow)."""
+        kept = [c for c in self._candidates if c.flow == AUDIO_FLOW]
+        self._candidates = ordered([*kept, *rtcp])
         local = self.agent.candidates
         local.local = [c for c in local.local if c.flow == AUDIO_FLOW]
+        self.agent.add_local_candidates(rtcp)
 
     def checked_base(self, remote: Address) -> Address | None:
         """Where media to ``remote`` leaves from: the selected pair's base, else a checked one."""
@@ -81,6 +95,14 @@ class CheckGeneration:
             return pair[0]
         bases = [c.address for c in self._candidates if c.flow == AUDIO_FLOW]
         return next((b for b in bases if self.agent.is_validated(b, remote)), None)
+
+    def rtcp_route(self) -> tuple[Address, Address] | None:
+        """Where RTCP goes when it has a flow of its own: the selected ``m0.2`` pair (base,
+        peer address), else the best one a check proved; None before any."""
+        valid = self.agent.best_valid(RTCP_FLOW)
+        if valid is None or not self.agent.is_validated(*valid.generating):
+            return None
+        return valid.generating
 
     def close(self) -> None:
         """Stop the agent and its timer for good."""

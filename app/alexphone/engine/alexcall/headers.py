@@ -32,7 +32,9 @@ from alexphone.sip.message import Headers
 
 SIP_FLOW = "sip"
 AUDIO_FLOW = "m0.1"  # first m-line, RTP component (docs/ALEX.md "Headers")
-EVENT_FLOWS = {SIP_FLOW: "sip", AUDIO_FLOW: "audio"}  # docs/ARCHITECTURE.md "Events"
+RTCP_FLOW = "m0.2"  # first m-line, RTCP component: ICE peers without rtcp-mux only (ice.py)
+MEDIA_FLOWS = (AUDIO_FLOW, RTCP_FLOW)
+EVENT_FLOWS = {SIP_FLOW: "sip", AUDIO_FLOW: "audio", RTCP_FLOW: "rtcp"}  # ARCHITECTURE "Events"
 
 
 def is_loopback(ip: str) -> bool:

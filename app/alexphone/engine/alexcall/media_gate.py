@@ -3,12 +3,15 @@
 While checks run (ALEX, or ICE with an ICE peer) RTP and RTCP only go to an address that
 answered an authenticated probe, from the base that probe proved: the selected audio pair's,
 else any checked one. A base that is our TURN relayed address sends through the allocation.
+When RTCP has a flow of its own (ICE component 2, ice.py) it goes to that flow's selected pair,
+else to the best one a check proved, and nowhere before.
 
 Probes leave from their base: through the relay for the relayed address, through the call's
-media socket for an audio base (held, at most ``MAX_PENDING``, until that socket opens), else
-from the SIP socket. What arrives back goes to the owner's ``receive`` with the base it reached:
-STUN on a media socket (the base by address family, ``media_sockets.py``), and datagrams a
-peer sent to our relayed address (RFC 7983: STUN to the agent, the rest to the media socket).
+media socket for an audio base (its RTP port; its RTCP port for a component-2 base; held, at
+most ``MAX_PENDING``, until that socket opens), else from the SIP socket. What arrives back goes
+to the owner's ``receive`` with the base it reached: STUN on a media socket (the base by
+address family, ``media_sockets.py``, and by port), and datagrams a peer sent to our relayed
+address (RFC 7983: STUN to the agent, the rest to the media socket).
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ Send = Callable[[bytes, Address], None]
 CheckedBase = Callable[[Address], Address | None]  # our base proven toward a remote, if any
 BaseOf = Callable[[Address, Address], Address]  # (socket bound address, remote) -> our base
 Receive = Callable[[bytes, Address, Address], None]  # data, the base it reached, from
+RtcpRoute = Callable[[], tuple[Address, Address] | None]  # RTCP's own checked (base, remote)
+RtcpApart = Callable[[], bool]  # RTCP has a flow of its own (ICE component 2)
 
 
 class MediaGate:
@@ -43,14 +48,18 @@ class MediaGate:
         checked_base: CheckedBase,
         base_of: BaseOf,
         receive: Receive,
+        rtcp_apart: RtcpApart = lambda: False,
+        rtcp_route: RtcpRoute = lambda: None,
     ) -> None:
         self._bounds = [media]  # the bound address of each media pair (IPv4 first)
         self._transport = transport
         self._checked_base = checked_base
         self._base_of = base_of
         self._receive = receive
+        self._rtcp_apart = rtcp_apart
+        self._rtcp_route = rtcp_route
         self._socket: RtpSocket | None = None
-        self._pending: list[Datagram] = []
+        self._pending: list[tuple[Datagram, bool]] = []  # (datagram, from the RTCP port)
         self._relays: dict[Address, RelayAllocation] = {}  # relayed address -> allocation
         self._closed = False
 
@@ -77,9 +86,11 @@ class MediaGate:
             return
         self._socket = socket
         socket.on_stun = self._on_media_stun
+        socket.on_rtcp_stun = self._on_rtcp_stun
         pending, self._pending = self._pending, []
-        for datagram in pending:
-            socket.send_rtp(datagram.data, datagram.remote)
+        for datagram, rtcp in pending:
+            send = socket.send_rtcp if rtcp else socket.send_rtp
+            send(datagram.data, datagram.remote)
 
     def add_relay(self, relay: RelayAllocation) -> None:
         """Probes and media from ``relay.relayed`` go through this TURN allocation."""
@@ -93,18 +104,20 @@ class MediaGate:
             relay.on_receive = None
         self._relays.clear()
 
-    def send_probe(self, datagram: Datagram, audio: bool) -> None:
-        """Send a datagram of the agent from its base (``audio``: a media socket's base)."""
+    def send_probe(self, datagram: Datagram, audio: bool, *, rtcp: bool = False) -> None:
+        """Send a datagram of the agent from its base (``audio``: a media socket's RTP base;
+        ``rtcp``: its RTCP base)."""
         relay = self._relays.get(datagram.base)
         if relay is not None:
             if relay.active:
                 relay.send(datagram.data, datagram.remote)
             return
-        if audio:
+        if audio or rtcp:
             if self._socket is not None:
-                self._socket.send_rtp(datagram.data, datagram.remote)
+                send = self._socket.send_rtcp if rtcp else self._socket.send_rtp
+                send(datagram.data, datagram.remote)
             elif len(self._pending) < MAX_PENDING:
-                self._pending.append(datagram)
+                self._pending.append((datagram, rtcp))
             return
         try:
             self._transport.send_datagram(datagram.data, datagram.base, datagram.remote)
@@ -119,22 +132,35 @@ class MediaGate:
             if not gating():
                 send(data, remote)
                 return
+            if rtcp and self._rtcp_apart():
+                route = self._rtcp_route()  # its own checked pair, nothing before one
+                if route is not None:
+                    self._send_from(route[0], send, data, route[1])
+                return
             rtp = (remote[0], remote[1] - 1) if rtcp else remote
             base = self._checked_base(remote) or self._checked_base(rtp)
-            if base is None:
-                return
-            relay = self._relays.get(base)
-            if relay is None:
-                send(data, remote)
-            elif relay.active:
-                relay.send(data, remote)
+            if base is not None:
+                self._send_from(base, send, data, remote)
 
         return gated
+
+    def _send_from(self, base: Address, send: Send, data: bytes, remote: Address) -> None:
+        relay = self._relays.get(base)
+        if relay is None:
+            send(data, remote)
+        elif relay.active:
+            relay.send(data, remote)
 
     def _on_media_stun(self, data: bytes, remote: Address) -> None:
         if not self._closed:
             bound = media_bound_for(self._bounds, remote)
             self._receive(data, self._base_of(bound, remote), remote)
+
+    def _on_rtcp_stun(self, data: bytes, remote: Address) -> None:
+        """STUN on a media pair's RTCP port (port + 1): a component-2 check or answer."""
+        if not self._closed:
+            host, port = media_bound_for(self._bounds, remote)
+            self._receive(data, self._base_of((host, port + 1), remote), remote)
 
     def _on_relay(self, relayed: Address, data: bytes, remote: Address) -> None:
         """A datagram a peer sent to our relayed address (RFC 7983: STUN, else media)."""
@@ -149,6 +175,6 @@ class MediaGate:
         """The call ended: let go of the media socket and the relays."""
         self._closed = True
         if self._socket is not None:
-            self._socket.on_stun = None
+            self._socket.on_stun = self._socket.on_rtcp_stun = None
         self._pending.clear()
         self.drop_relays()

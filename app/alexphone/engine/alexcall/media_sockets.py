@@ -15,7 +15,7 @@ from dataclasses import replace
 from alexphone.alex.candidate import Candidate, CandidateType
 from alexphone.core.address import Address
 from alexphone.engine.alexcall.gathering import gather_for_call
-from alexphone.engine.alexcall.headers import AUDIO_FLOW, socket_candidates
+from alexphone.engine.alexcall.headers import AUDIO_FLOW, RTCP_FLOW, socket_candidates
 from alexphone.engine.settings import PhoneSettings
 from alexphone.net.media_port import MediaPort
 
@@ -33,6 +33,15 @@ def audio_candidates(bounds: list[Address]) -> list[Candidate]:
     found: list[Candidate] = []
     for bound in bounds:
         found += [c for c in socket_candidates(AUDIO_FLOW, bound) if c not in found]
+    return found
+
+
+def rtcp_candidates(bounds: list[Address]) -> list[Candidate]:
+    """The ``m0.2`` host candidates of every media pair: its RTCP socket at port + 1
+    (net/media_port.py), for an ICE peer that checks RTCP apart (ice.py)."""
+    found: list[Candidate] = []
+    for host, port in bounds:
+        found += [c for c in socket_candidates(RTCP_FLOW, (host, port + 1)) if c not in found]
     return found
 
 

@@ -47,8 +47,8 @@ class PairMemory:
     ) -> None:
         """Remember that the pair failed, or was selected with round trip ``rtt``."""
         cache = self._cache
-        if cache is None or not self._network:
-            return
+        if cache is None or not self._network or flow not in (AUDIO_FLOW, SIP_FLOW):
+            return  # an RTCP pair follows its audio pair: the cache keeps sip and audio
         key = CacheKey(
             self._peer, EVENT_FLOWS.get(flow, flow), endpoint(base), endpoint(remote), self._network
         )

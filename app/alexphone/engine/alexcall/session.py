@@ -39,6 +39,8 @@ from alexphone.engine.alexcall.gathering import SipMapping, gather_for_call
 from alexphone.engine.alexcall.generation import CheckGeneration, ordered
 from alexphone.engine.alexcall.headers import (
     AUDIO_FLOW,
+    MEDIA_FLOWS,
+    RTCP_FLOW,
     SIP_FLOW,
     base_for,
     is_loopback,
@@ -46,9 +48,13 @@ from alexphone.engine.alexcall.headers import (
     socket_candidates,
 )
 from alexphone.engine.alexcall.hub import AlexHub
-from alexphone.engine.alexcall.ice import ice_peer, with_ice
+from alexphone.engine.alexcall.ice import checks_rtcp, ice_peer, with_ice
 from alexphone.engine.alexcall.media_gate import MediaGate, Send
-from alexphone.engine.alexcall.media_sockets import audio_candidates, ipv6_reflexive
+from alexphone.engine.alexcall.media_sockets import (
+    audio_candidates,
+    ipv6_reflexive,
+    rtcp_candidates,
+)
 from alexphone.engine.alexcall.pair_memory import PairMemory
 from alexphone.engine.alexcall.report import CheckReport, ConsentListener, MediaPathListener
 from alexphone.engine.settings import PhoneSettings
@@ -96,6 +102,8 @@ class AlexCall:
             checked_base=self._checked_base,
             base_of=self._base_of,
             receive=self._receive,
+            rtcp_apart=lambda: self._mode is Mode.ICE and self._checks.checks_rtcp,
+            rtcp_route=lambda: self._checks.rtcp_route(),
         )
         self._sip_bound = hub.sip_bound()
         audio = socket_candidates(AUDIO_FLOW, media)
@@ -234,24 +242,32 @@ class AlexCall:
 
     # -- ICE peers (ice.py) --------------------------------------------------------------------
     def with_ice(self, sdp: SessionDescription) -> SessionDescription:
-        """``sdp`` with our ICE attributes on the audio m-line, unless the peer is plain."""
+        """``sdp`` with our ICE attributes on the audio m-line, unless the peer is plain;
+        before the peer is known (our offer) with RTCP candidates too (ice.py)."""
         if self._mode is Mode.PLAIN:
             return sdp
-        audio = [c for c in self._checks.candidates if c.flow == AUDIO_FLOW]
-        return with_ice(sdp, self._checks.credentials, audio)
+        media = [c for c in self._checks.candidates if c.flow in MEDIA_FLOWS]
+        if self._mode is None and not self._checks.checks_rtcp:
+            media += rtcp_candidates(list(self._gate.bounds))
+        return with_ice(sdp, self._checks.credentials, media)
 
-    def adopt_ice(self, body: bytes, *, answering: bool = False) -> bool:
-        """Switch a non-ALEX call to ICE if the peer's SDP ``body`` does ICE; True if it did."""
+    def adopt_ice(self, body: bytes) -> bool:
+        """Switch a non-ALEX call to ICE if the peer's SDP ``body`` does ICE; True if it did.
+        A peer that checks RTCP apart (no rtcp-mux) gets our RTCP candidates as ``m0.2``."""
         if self._mode not in (None, Mode.PLAIN) or not self._checks.values.ufrag or not body:
             return False
-        peer = ice_peer(body, self._call_id, answering=answering, keep_loopback=self._keep_loopback)
+        peer = ice_peer(body, self._call_id, keep_loopback=self._keep_loopback)
         if peer is None:
             return False
         self._mode = Mode.ICE
-        self._checks.audio_only()  # ICE has no sip flow
+        self._checks.media_only(self._rtcp_for(checks_rtcp(peer)))  # ICE has no sip flow
         self._checks.agent.set_remote(peer.credentials, list(peer.candidates))
         log.info("call %s: ICE with %d peer candidates", self._call_id, len(peer.candidates))
         return True
+
+    def _rtcp_for(self, wanted: bool) -> list[Candidate]:
+        """Our RTCP candidates when the peer checks RTCP apart, else none."""
+        return rtcp_candidates(list(self._gate.bounds)) if wanted else []
 
     # -- restarts (restart.py) -----------------------------------------------------------------
     def renew(self, *, keep_gathered: bool) -> None:
@@ -269,10 +285,12 @@ class AlexCall:
             kept = [c for c in old.candidates if c.type is not CandidateType.HOST]
             kept = [c for c in kept if c not in sip]
         audio = audio_candidates(list(self._gate.bounds))  # both families' pairs
-        candidates = ordered([*audio, *sip, *kept])
+        rtcp = self._rtcp_for(old.checks_rtcp)
+        kept = [c for c in kept if c.flow != RTCP_FLOW]
+        candidates = ordered([*audio, *rtcp, *sip, *kept])
         self._checks = CheckGeneration(self._hub, old.agent.role, candidates, self._flush)
         if self._mode is Mode.ICE:
-            self._checks.audio_only()  # ICE has no sip flow
+            self._checks.media_only(rtcp)  # ICE has no sip flow
 
     def renew_for_peer(self, headers: Headers) -> bool:
         """The peer restarts (its headers carry a new ALEX-session): renew and check toward
@@ -300,9 +318,11 @@ class AlexCall:
         candidates (RFC 8445 §9); False if not ICE or the answer carries no ICE."""
         if self._mode is not Mode.ICE or not body:
             return False
-        peer = ice_peer(body, self._call_id, answering=False, keep_loopback=self._keep_loopback)
+        peer = ice_peer(body, self._call_id, keep_loopback=self._keep_loopback)
         if peer is None:
             return False
+        if self._checks.checks_rtcp and not checks_rtcp(peer):  # the peer now multiplexes
+            self._checks.media_only([])
         self._checks.agent.set_remote(peer.credentials, list(peer.candidates))
         now = self._now()
         self._report.checks_started(now)
@@ -328,6 +348,8 @@ class AlexCall:
         if not self._gate.add_bound(bound):
             return []
         extra = self._checks.unknown(socket_candidates(AUDIO_FLOW, bound))
+        if self._checks.checks_rtcp:
+            extra += self._checks.unknown(rtcp_candidates([bound]))
         if extra:
             self._checks.add(extra)
             self._keep_loopback = all(is_loopback(c.address[0]) for c in self._checks.candidates)
@@ -415,9 +437,10 @@ class AlexCall:
         self._checks.driver.transmit()
 
     def _flush(self, agent: CheckAgent, now: float) -> None:
-        audio = self._checks.audio_bases()
+        audio, rtcp = self._checks.audio_bases(), self._checks.rtcp_bases()
         for datagram in agent.datagrams_to_send(now):
-            self._gate.send_probe(datagram, audio=datagram.base in audio)
+            base = datagram.base
+            self._gate.send_probe(datagram, audio=base in audio, rtcp=base in rtcp)
         while (event := agent.next_event()) is not None:
             self._report.handle(event, agent, now)
 
