@@ -155,11 +155,27 @@ class Mixer:
         if leg.mode is LegMode.HELD:
             leg.pending = _empty()
             return bytes(2 * samples)
+        if samples == self.frame and self._alone(leg) and not leg.pending.size:
+            return self._capture_alone(leg)
         while leg.pending.size < samples:
             frame = self._next_frame(leg)
             leg.pending = np.concatenate((leg.pending, leg.to_leg.process(frame)))
         out, leg.pending = leg.pending[:samples], leg.pending[samples:]
         return to_pcm(out)
+
+    def _alone(self, leg: _Leg) -> bool:
+        """Tell whether ``leg`` is the only one, active, at the mixer's rate: PCM passes as is."""
+        return len(self.legs) == 1 and leg.mode is LegMode.ACTIVE and leg.to_leg.passthrough
+
+    def _capture_alone(self, leg: _Leg) -> bytes:
+        """The next microphone frame for the only leg, as read (no float round trip)."""
+        if leg.position < self.captured:  # frames kept from before it was alone: those first
+            return to_pcm(self._next_frame(leg))
+        pcm = self.source.read(self.frame)
+        self._kept.clear()  # no other leg will read them; a later one starts at ``captured``
+        self.captured += 1
+        leg.position = self.captured
+        return bytes(len(pcm)) if leg.muted else pcm
 
     def _next_frame(self, leg: _Leg) -> Samples:
         if leg.position >= self.captured:
@@ -189,6 +205,11 @@ class Mixer:
     def play(self, leg: _Leg, pcm: bytes) -> None:
         """Take what leg ``leg`` played; mix to the speaker once every live leg has a frame."""
         if leg.mode is LegMode.HELD:
+            return
+        whole = len(pcm) == 2 * self.frame and not leg.fifo.size and self.cue is None
+        if whole and self._alone(leg):  # what the mix of one frame would write, as is
+            self.sink.write(pcm)
+            self.mixed += 1
             return
         samples = leg.from_leg.process(to_samples(pcm))
         limit = MAX_BACKLOG * self.frame

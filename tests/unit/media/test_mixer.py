@@ -224,3 +224,21 @@ def test_a_muted_conference_leg_sends_the_others_but_not_the_microphone() -> Non
     assert heard_b == 50 + 1000
     mixer.set_muted("a", False)
     assert level(legs["a"][0].read(FRAME)) == 50 + 2000
+
+
+def test_a_lone_leg_at_the_mixers_rate_gets_the_microphone_bytes_and_plays_as_is() -> None:
+    mic, speaker = ToneSource(RATE, 440), Recorder()
+    reference = ToneSource(RATE, 440)
+    mixer = Mixer(mic, speaker)
+    source, sink = mixer.join("a", RATE)
+    for i in range(3):
+        assert source.read(FRAME) == reference.read(FRAME)  # no float round trip, no slip
+        sink.write(frame_of(100 + i))
+    assert [int(f[0]) for f in speaker.frames] == [100, 101, 102] and mixer.mixed == 3
+    mixer.set_muted("a", True)
+    assert source.read(FRAME) == bytes(2 * FRAME)  # muted: the microphone is still read
+    mixer.set_muted("a", False)
+    reference.read(FRAME)
+    source_b, _ = mixer.join("b", RATE)  # a second leg: both read the same next frame
+    expected = reference.read(FRAME)
+    assert source.read(FRAME) == expected and source_b.read(FRAME) == expected
