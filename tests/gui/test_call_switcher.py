@@ -7,7 +7,7 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from alexphone.engine.commands import Answer, Hold, Merge, OtherCalls, Resume, Swap
+from alexphone.engine.commands import Answer, Decline, Hold, Merge, OtherCalls, Resume, Swap
 from alexphone.engine.events import CallChanged, CallMode, CallModeChanged, CallState, Direction
 from alexphone.gui.main_window import MainWindow
 
@@ -32,6 +32,25 @@ def test_a_call_during_a_call_waits_softly_and_offers_end_and_answer(
     with qtbot.waitSignal(window.command_sent, timeout=1000) as sent:
         qtbot.mouseClick(dialog.end_and_answer_button, Qt.MouseButton.LeftButton)
     assert sent.args == [Answer("b", OtherCalls.END)]
+
+
+def test_call_waiting_holds_and_answers_or_declines(
+    qtbot: QtBot, make_window: WindowFactory
+) -> None:
+    window = make_window()
+    window.bridge.forward(state("a", Direction.OUT, CallState.CONFIRMED))
+    for waiting, button, command in (
+        ("b", "accept_button", Answer("b", OtherCalls.HOLD)),
+        ("c", "decline_button", Decline("c")),
+    ):
+        window.bridge.forward(state(waiting, Direction.IN, CallState.RINGING))
+        qtbot.waitUntil(lambda w=waiting: w in window.incoming_dialogs, timeout=1000)
+        dialog = window.incoming_dialogs[waiting]
+        assert dialog.windowTitle() == "Call waiting"
+        with qtbot.waitSignal(window.command_sent, timeout=1000) as sent:
+            qtbot.mouseClick(getattr(dialog, button), Qt.MouseButton.LeftButton)
+        assert sent.args == [command]
+        assert not dialog.isVisible()
 
 
 def test_a_first_call_rings_with_plain_accept(qtbot: QtBot, make_window: WindowFactory) -> None:

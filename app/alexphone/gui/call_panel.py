@@ -46,6 +46,8 @@ class CallPanel(QFrame):
         hold_requested(str, bool): call id and whether to hold (True) or resume.
         mute_requested(str, bool): call id and whether to mute (True) or unmute.
         dtmf_requested(str, str): call id and the digit pressed on the keypad.
+        transfer_requested(str), complete_transfer_requested(str): call id (Transfer…,
+            Complete transfer).
     """
 
     answer_requested = Signal(str)
@@ -54,6 +56,8 @@ class CallPanel(QFrame):
     hold_requested = Signal(str, bool)
     mute_requested = Signal(str, bool)
     dtmf_requested = Signal(str, str)
+    transfer_requested = Signal(str)
+    complete_transfer_requested = Signal(str)
 
     def __init__(self, clock: Callable[[], float] = time.time, profile: Path | None = None) -> None:
         super().__init__()
@@ -75,6 +79,10 @@ class CallPanel(QFrame):
         self.security = QLabel("—")
         self.security.setObjectName("callSecurity")
         self.quality = QLabel("—")
+        self.transfer_line = QLabel()  # a transfer's progress, in words (transfer_flow.py)
+        self.transfer_line.setObjectName("transferLine")
+        self.transfer_line.setWordWrap(True)
+        self.transfer_line.hide()
         self.input_meter = LevelMeter("Microphone")
         self.output_meter = LevelMeter("Speaker")
         self.devices = DevicePicker(profile)  # switches the call's devices, remembered
@@ -114,6 +122,10 @@ class CallPanel(QFrame):
         self.hold_button.setCheckable(True)
         self.mute_button = QPushButton("Mute")
         self.mute_button.setCheckable(True)
+        self.transfer_button = QPushButton("Transfer…")
+        self.complete_transfer_button = QPushButton("Complete transfer")
+        self.complete_transfer_button.setObjectName("answerButton")
+        self.complete_transfer_button.hide()
         self.keypad_button = QPushButton("Keypad")
         self.keypad_button.setCheckable(True)
         self.keypad = QWidget()
@@ -135,6 +147,8 @@ class CallPanel(QFrame):
             self.mute_button,
             self.hold_button,
             self.keypad_button,
+            self.transfer_button,
+            self.complete_transfer_button,
         ):
             buttons.addWidget(button)
         buttons.addStretch(1)
@@ -151,6 +165,7 @@ class CallPanel(QFrame):
         layout.setContentsMargins(16, 14, 16, 14)
         layout.setSpacing(10)
         layout.addLayout(head)
+        layout.addWidget(self.transfer_line)
         layout.addLayout(details)
         layout.addLayout(buttons)
         layout.addWidget(self.keypad)
@@ -161,6 +176,10 @@ class CallPanel(QFrame):
         self.decline_button.clicked.connect(lambda: self._request(self.decline_requested))
         self.hang_up_button.clicked.connect(lambda: self._request(self.hang_up_requested))
         self.hold_button.clicked.connect(self._hold_clicked)
+        self.transfer_button.clicked.connect(lambda: self._request(self.transfer_requested))
+        self.complete_transfer_button.clicked.connect(
+            lambda: self._request(self.complete_transfer_requested)
+        )
         self.mute_button.clicked.connect(self._mute_clicked)
         self.keypad_button.toggled.connect(self.keypad.setVisible)
         self.hide()
@@ -186,6 +205,7 @@ class CallPanel(QFrame):
         self.hold_button.setVisible(in_dialog)
         self.mute_button.setVisible(in_dialog)
         self.keypad_button.setVisible(in_dialog)
+        self.transfer_button.setVisible(in_dialog)
         self.keypad.setVisible(in_dialog and self.keypad_button.isChecked())
         if not call.active:
             self.mute_button.setChecked(False)
@@ -203,6 +223,12 @@ class CallPanel(QFrame):
         self.style().unpolish(self.state)
         self.style().polish(self.state)
         self.show()
+
+    def show_transfer(self, words: str, can_complete: bool) -> None:
+        """Show a transfer's progress in ``words`` (none: hidden) and whether it can complete."""
+        self.transfer_line.setText(words)
+        self.transfer_line.setVisible(bool(words))
+        self.complete_transfer_button.setVisible(can_complete)
 
     def show_levels(self, call_id: str, input_db: float, output_db: float) -> None:
         """Move the meters to a call's latest ``audio.level`` (if it is the call shown)."""

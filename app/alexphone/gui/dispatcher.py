@@ -26,6 +26,7 @@ from alexphone.engine.events import (
     CallMoved,
     CallState,
     CallStats,
+    CallTransferred,
     DeviceKind,
     Direction,
     DtmfReceived,
@@ -60,6 +61,7 @@ class EventDispatcher(QObject):
         registration_changed(str, str): an account and its registration state's value.
         levels_changed(str, float, float): a call's input and output level (dBFS).
         devices_listed(tuple, tuple): the engine's input and output device names.
+        transfer_changed(CallTransferred): a transfer moved on (``call.transfer``).
     """
 
     call_updated = Signal(object)
@@ -70,6 +72,7 @@ class EventDispatcher(QObject):
     registration_changed = Signal(str, str)
     levels_changed = Signal(str, float, float)
     devices_listed = Signal(tuple, tuple)
+    transfer_changed = Signal(object)
 
     def __init__(
         self,
@@ -127,6 +130,8 @@ class EventDispatcher(QObject):
             case CallMedia(call_id=call_id, codec=codec, local=local, remote=remote, path=path):
                 media = (call_id, codec, local, remote, path, event.encryption, event.suite)
                 self._updated(self.calls.apply_media(*media))
+            case CallTransferred():
+                self.transfer_changed.emit(event)
             case CallModeChanged(call_id=call_id, mode=mode):
                 self._updated(self.calls.apply_mode(call_id, mode))
             case CallStats():

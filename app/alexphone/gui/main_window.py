@@ -44,6 +44,7 @@ from alexphone.gui.settings_dialog import SettingsDialog
 from alexphone.gui.shortcuts import install_shortcuts
 from alexphone.gui.side_tabs import SideTabs
 from alexphone.gui.sip_log_view import SipLogView
+from alexphone.gui.transfer_flow import FlowParts, TransferFlow, destinations
 from alexphone.gui.tray import PhoneTray
 from alexphone.gui.window_models import WindowModels
 from alexphone.store.config import CONFIG_NAME, load_config_or_defaults, save_config
@@ -110,6 +111,17 @@ class MainWindow(QMainWindow):
             self,
         )
         self.incoming_dialogs = self.desk.incoming_dialogs  # one per ringing call
+        self.transfers = TransferFlow(
+            FlowParts(
+                self.call_panel,
+                self.calls,
+                self.dispatcher,
+                lambda: destinations(self.contacts, self.peers),
+                context.check,
+            ),
+            self.submit,
+            self,
+        )
         self.lists = ListActions(
             self.side_tabs,
             models,
