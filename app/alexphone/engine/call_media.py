@@ -8,6 +8,7 @@ while its media is still starting; the pending start then tears itself down at o
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import random
 from collections.abc import Callable
@@ -102,6 +103,16 @@ class MediaController:
         self.sounds = SoundController(self.audio, emit)  # ringtone, ringback, test tone
         self.recorder = SoundRecorder(self.audio, emit)  # the set-up assistant's audio check
         self._certificate: DtlsCertificate | None = None  # made on first use, kept for the run
+
+    async def prepare(self) -> None:
+        """Start PortAudio and load the echo canceller on a worker thread if calls will use
+        them, so the first call does not stall the loop (0.1 s, seconds on a loaded machine:
+        long enough for a caller to retransmit its INVITE unanswered)."""
+        settings = self.settings
+        if not (settings.audio_in.is_device or settings.audio_out.is_device):
+            return
+        processing = settings.echo_cancel.applies_to(settings.audio_in)
+        await asyncio.to_thread(_load_audio, self.audio, processing)
 
     def fingerprint(self) -> Fingerprint:
         """Our DTLS certificate's a=fingerprint (the certificate is made on first use)."""
@@ -411,3 +422,17 @@ class MediaController:
         self.sounds.stop()
         self.recorder.stop()
         self.audio.close()
+
+
+def _load_audio(audio: PortAudio, processing: bool) -> None:
+    """Start PortAudio and import the echo canceller (and the FFT of our echo filter)."""
+    try:
+        audio.session()
+    except (ImportError, OSError) as exc:  # said again (audio.device) when a call opens one
+        log.info("PortAudio cannot start: %s", exc)
+    if processing:
+        for module in ("pywebrtc_audio", "numpy.fft"):
+            try:
+                importlib.import_module(module)
+            except (ImportError, OSError) as exc:  # load_webrtc reports it at the first call
+                log.info("cannot load %s: %s", module, exc)

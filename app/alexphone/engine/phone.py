@@ -124,6 +124,7 @@ class Phone:
         self.ua.transferor.holds = self.board  # a transfer holds through the switchboard
         self.ua.answering = lambda call: self._auto_answer(call.call_id)
         trials = self._trials = AccountTrials(self.ua, self.emit, self.ids)
+        await self.ua.media.prepare()  # off the loop, before ua.ready invites the first call
         self.emit(UaReady(tuple(str(spec) for spec in bound), str(self.settings.profile)))
         self._list_alex_cache(self.ua, if_empty=False)
         self.lan = LanDiscovery(self.settings, self.emit, on_proxy=self._proxy_found)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,20 +55,24 @@ def _pyaudio() -> Any:
 class PortAudio:
     """One PortAudio session shared by a phone's streams, started on first use.
 
-    Starting PortAudio probes every ALSA/JACK backend (~0.1 s), so it is done once, not
-    per call. PortAudio only rescans devices when restarted: ``refresh`` does that while no
-    stream is open (hot-plug) and returns the new list.
+    Starting PortAudio probes every ALSA/JACK backend (~0.1 s, a second or more on a loaded
+    machine), so it is done once, not per call, and a phone can do it on a worker thread at
+    start-up (``session`` is thread-safe; the rest runs on the engine loop). PortAudio only
+    rescans devices when restarted: ``refresh`` does that while no stream is open (hot-plug)
+    and returns the new list.
     """
 
     def __init__(self) -> None:
         self._pa: Any = None
+        self._starting = threading.Lock()
         self.open_streams = 0
 
     def session(self) -> Any:
         """Return the PyAudio object, starting PortAudio if needed; OSError if it cannot."""
-        if self._pa is None:
-            self._pa = _pyaudio()
-        return self._pa
+        with self._starting:  # a start-up on a worker thread finishes before the loop's use
+            if self._pa is None:
+                self._pa = _pyaudio()
+            return self._pa
 
     def devices(self) -> list[AudioDevice]:
         """Return the devices of the current scan (empty if PortAudio cannot start)."""
@@ -85,9 +90,10 @@ class PortAudio:
 
     def close(self) -> None:
         """Stop PortAudio."""
-        if self._pa is not None:
-            self._pa.terminate()
-            self._pa = None
+        with self._starting:
+            if self._pa is not None:
+                self._pa.terminate()
+                self._pa = None
 
 
 def _device(info: dict[str, Any]) -> AudioDevice:

@@ -8,6 +8,8 @@ of ``network_monitor``); this module only says that something changed.
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import logging
 import sys
 from collections.abc import Callable
@@ -38,11 +40,13 @@ async def watch_rtnetlink(on_message: Callable[[str], None], on_ready: Callable[
     if not sys.platform.startswith("linux"):
         raise NetlinkUnavailable(f"no rtnetlink on {sys.platform}")
     try:
-        from pyroute2 import AsyncIPRoute
+        # pyroute2 takes 0.1-0.7 s to import (seconds on a loaded machine); on the loop that
+        # stalled the first calls after ua.ready, so a worker thread imports it
+        pyroute2 = await asyncio.to_thread(importlib.import_module, "pyroute2")
     except ImportError as exc:  # pragma: no cover - a packaging fault, not a runtime state
         raise NetlinkUnavailable(f"pyroute2 missing: {exc}") from exc
     try:
-        ipr = AsyncIPRoute()
+        ipr = pyroute2.AsyncIPRoute()
         await ipr.bind(groups=GROUPS)
     except OSError as exc:
         raise NetlinkUnavailable(f"cannot subscribe to rtnetlink: {exc}") from exc
