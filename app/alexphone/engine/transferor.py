@@ -76,7 +76,9 @@ class _Referral:
     event_id: int  # the REFER's CSeq: the NOTIFYs' Event id (RFC 3515 §2.4.6)
     held_by_us: bool
     consult: Call | None
+    refer: Request
     driver: CoreDriver[ReferClient] | None = None
+    challenge: Response | None = None  # the 401/407 the REFER got, answered once
 
 
 class Transferor:
@@ -114,7 +116,7 @@ class Transferor:
         refer.headers.set("Refer-To", f"<{target}>")
         refer.headers.set("Referred-By", f"<{self.ua.local_aor().uri}>")
         shown = str(replace(target, headers=()))
-        referral = _Referral(call, shown, refer.cseq.seq, held_by_us, consult)
+        referral = _Referral(call, shown, refer.cseq.seq, held_by_us, consult, refer)
         client = ReferClient(self._loop.time())
         referral.driver = CoreDriver(client, lambda now: self._flush(referral), loop=self._loop)
         self._by_call[call.call_id] = referral
@@ -159,10 +161,13 @@ class Transferor:
         if referral is not None and referral.driver is not None:
             referral.driver.close()  # the transferee may BYE first (RFC 5589 §6.1)
 
-    def refer_answered(self, referral: _Referral, status: int, reason: str) -> None:
+    def refer_answered(
+        self, referral: _Referral, status: int, reason: str, response: Response | None = None
+    ) -> None:
         """Take the REFER's final response, or the failure of its transaction."""
         driver = referral.driver
         if driver is not None and not driver.closed:
+            referral.challenge = response
             self._feed(referral, lambda now: driver.core.refer_response(status, reason, now))
 
     def _feed(self, referral: _Referral, step: Callable[[float], None]) -> None:
@@ -181,6 +186,9 @@ class Transferor:
             self._progress(referral, progress)
 
     def _progress(self, referral: _Referral, progress: ReferProgress) -> None:
+        if progress.state is ReferState.AUTHORIZING:
+            self._authorize(referral, progress)
+            return
         self._emit(referral, _SHOWN[progress.state])
         if not progress.done:
             return
@@ -194,6 +202,19 @@ class Transferor:
         elif referral.held_by_us and not referral.original.ended:
             log.info("transfer failed (%s %s): resuming", progress.status, progress.reason)
             self._resume(referral.original)
+
+    def _authorize(self, referral: _Referral, progress: ReferProgress) -> None:
+        """Send the REFER again with credentials answering its 401/407 (RFC 3261 §22.2)."""
+        driver, challenge = referral.driver, referral.challenge
+        assert driver is not None
+        retry = None if challenge is None else self.ua.authorize(referral.refer, challenge)
+        dialog = referral.original.dialog
+        if retry is None or dialog is None:  # the flush that runs us drains the failure
+            driver.core.challenge_refused(progress.status or 401, progress.reason, driver.now())
+            return
+        dialog.local_seq = max(dialog.local_seq, retry.cseq.seq)  # §8.1.3.5: CSeq + 1
+        referral.refer, referral.event_id = retry, retry.cseq.seq  # the NOTIFYs' id follows
+        self.ua.send_request(retry, _ReferOutcome(self, referral))
 
     def _resume(self, call: Call) -> None:
         """Take the call off hold, or do so once the hold still under way is done."""
@@ -248,7 +269,8 @@ class _ReferOutcome:
 
     def on_response(self, response: Response) -> None:
         if response.status >= 200:
-            self.transferor.refer_answered(self.referral, response.status, response.reason)
+            status, reason = response.status, response.reason
+            self.transferor.refer_answered(self.referral, status, reason, response)
 
     def on_failure(self, status: int, reason: str) -> None:
         self.transferor.refer_answered(self.referral, status, reason)

@@ -15,6 +15,13 @@ queues a ``ReferProgress`` for the driver whenever the state changes:
         +--REFER ≥300, NOTIFY ≥300, subscription ended without a final status,
            no final NOTIFY by the deadline--> FAILED
 
+    REFERRING --401/407--> AUTHORIZING --2xx--> ACCEPTED ...
+                               +--401/407 again, ≥300, no credentials--> FAILED
+
+A 401/407 to the REFER (RFC 3261 §22.2) is answered once: AUTHORIZING tells the driver to
+send the REFER again with credentials (``challenge_refused`` when it has none); a second
+challenge fails the transfer rather than loop.
+
 A NOTIFY may overtake the 202 (RFC 3515 §2.4.4 lets the transferee send it at once), so
 the NOTIFY inputs have rows in REFERRING too. SUCCEEDED tells the driver to end the
 original call (RFC 5589 §6.1), FAILED to take it back (resume it). Once the machine is
@@ -41,6 +48,7 @@ class ReferState(Enum):
     """Where our REFER stands."""
 
     REFERRING = "referring"  # REFER sent, no final response yet
+    AUTHORIZING = "authorizing"  # challenged once: the REFER goes again with credentials
     ACCEPTED = "accepted"  # 2xx to the REFER
     TRYING = "trying"  # a NOTIFY said the transferee's call is under way
     SUCCEEDED = "succeeded"  # a NOTIFY carried the target's 2xx
@@ -52,6 +60,7 @@ class ReferInput(Enum):
 
     ACCEPTED = "accepted"  # 2xx to the REFER
     REJECTED = "rejected"  # ≥300 to the REFER, or its transaction failed
+    CHALLENGED = "challenged"  # 401/407 to the REFER (RFC 3261 §22.2)
     PROGRESS = "progress"  # NOTIFY with a 1xx sipfrag, subscription active
     SUCCESS = "success"  # NOTIFY with a 2xx sipfrag
     FAILURE = "failure"  # NOTIFY with a ≥300 sipfrag
@@ -91,6 +100,13 @@ TABLE: dict[tuple[ReferState, ReferInput], ReferState] = {
     **{(S.REFERRING, what): state for what, state in _NOTIFIED.items()},  # §2.4.4
     (S.REFERRING, In.ENDED): S.FAILED,
     (S.REFERRING, In.TIMEOUT): S.FAILED,
+    (S.REFERRING, In.CHALLENGED): S.AUTHORIZING,
+    (S.AUTHORIZING, In.ACCEPTED): S.ACCEPTED,
+    (S.AUTHORIZING, In.REJECTED): S.FAILED,
+    (S.AUTHORIZING, In.CHALLENGED): S.FAILED,  # our credentials were refused: once only
+    **{(S.AUTHORIZING, what): state for what, state in _NOTIFIED.items()},  # §2.4.4
+    (S.AUTHORIZING, In.ENDED): S.FAILED,
+    (S.AUTHORIZING, In.TIMEOUT): S.FAILED,
     **{(S.ACCEPTED, what): state for what, state in _NOTIFIED.items()},
     (S.ACCEPTED, In.ENDED): S.FAILED,
     (S.ACCEPTED, In.TIMEOUT): S.FAILED,
@@ -159,8 +175,15 @@ class ReferClient:
         """Take the REFER's final response (or 408/503 for its failed transaction)."""
         if status < 200:
             return
-        what = ReferInput.ACCEPTED if status < 300 else ReferInput.REJECTED
+        if status in (401, 407):
+            what = ReferInput.CHALLENGED
+        else:
+            what = ReferInput.ACCEPTED if status < 300 else ReferInput.REJECTED
         self._step(what, status, reason)
+
+    def challenge_refused(self, status: int, reason: str, now: float) -> None:
+        """Say the challenge cannot be answered (no credentials for it): the REFER failed."""
+        self._step(ReferInput.REJECTED, status, reason)
 
     def notify_received(self, report: NotifyReport, now: float) -> None:
         """Take one NOTIFY of the subscription (already classified)."""

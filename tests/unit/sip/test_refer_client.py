@@ -175,6 +175,30 @@ def test_once_done_late_messages_change_nothing() -> None:
     assert client.state is ReferState.SUCCEEDED and _drain(client) == []
 
 
+def test_a_challenge_is_answered_once_then_the_refer_goes_on() -> None:
+    client = ReferClient(now=0.0)
+    client.refer_response(407, "Proxy Authentication Required", 0.1)
+    assert _drain(client) == [
+        ReferProgress(ReferState.AUTHORIZING, 407, "Proxy Authentication Required")
+    ]
+    assert client.get_timer() == FINAL_NOTIFY_WAIT  # still waiting for the outcome
+    client.refer_response(202, "Accepted", 0.2)  # the REFER sent again, with credentials
+    client.notify_received(classify_notify(notify("SIP/2.0 200 OK\r\n", "terminated")), 0.3)
+    assert [e.state for e in _drain(client)] == [ReferState.ACCEPTED, ReferState.SUCCEEDED]
+
+
+def test_a_second_challenge_or_no_credentials_fails_the_transfer() -> None:
+    twice = ReferClient(now=0.0)
+    twice.refer_response(401, "Unauthorized", 0.1)
+    twice.refer_response(401, "Unauthorized", 0.2)  # our credentials were refused
+    assert _drain(twice)[-1] == ReferProgress(ReferState.FAILED, 401, "Unauthorized")
+    assert twice.get_timer() is None
+    refused = ReferClient(now=0.0)
+    refused.refer_response(401, "Unauthorized", 0.1)
+    refused.challenge_refused(401, "Unauthorized", 0.1)  # none for that realm
+    assert [e.state for e in _drain(refused)] == [ReferState.AUTHORIZING, ReferState.FAILED]
+
+
 _MISSING = [(s, w) for s in ReferState for w in ReferInput if (s, w) not in TABLE]
 
 
@@ -186,8 +210,9 @@ def test_every_pair_without_a_row_is_the_peers_error_and_changes_nothing(
     client.state = state
     report = NotifyReport(what, 100, "x", None)
     with pytest.raises(RemoteProtocolError):
-        if what in (ReferInput.ACCEPTED, ReferInput.REJECTED):
-            client.refer_response(202 if what is ReferInput.ACCEPTED else 486, "x", 1.0)
+        if what in (ReferInput.ACCEPTED, ReferInput.REJECTED, ReferInput.CHALLENGED):
+            status = {ReferInput.ACCEPTED: 202, ReferInput.REJECTED: 486}.get(what, 407)
+            client.refer_response(status, "x", 1.0)
         elif what is ReferInput.TIMEOUT:
             client.handle_timer(FINAL_NOTIFY_WAIT)
         else:
