@@ -92,6 +92,21 @@ def test_history_names_the_remote_with_the_address_beneath(make_window: WindowFa
     assert [index.data(ItemRole.SUBTITLE) for index in who] == ["sip:eve@192.0.2.9", BOB]
 
 
+def test_history_names_an_unknown_party_by_the_display_name_the_call_carried(
+    make_window: WindowFactory,
+) -> None:
+    window = make_window()
+    store = window.models.history_store
+    store.begin("c1", HistoryDirection.IN, "sip:eve@192.0.2.9", 1000.0, "Eve Example")
+    store.begin("c2", HistoryDirection.IN, "sip:zed@192.0.2.8", 1100.0)  # no name given
+    window.history.reload()
+    who = [window.history.index(row, 1) for row in range(2)]
+    assert [index.data() for index in who] == ["sip:zed@192.0.2.8", "Eve Example"]
+    window.contacts.add(Contact("Eve (work)", "sip:eve@192.0.2.9"))  # a contact comes first
+    assert window.history.index(1, 1).data() == "Eve (work)"
+    assert window.history.index(1, 1).data(ItemRole.SUBTITLE) == "sip:eve@192.0.2.9"
+
+
 def test_addresses_match_without_scheme_case_params_or_a_missing_port() -> None:
     assert same_address("sip:bob@Example.COM;transport=tcp", "bob@example.com:5060")
     assert same_address("sips:bob@[2001:db8::1]:5061", "sip:bob@2001:db8::1")

@@ -52,10 +52,10 @@ class CallHistory:
             return  # a late duplicate of the end (e.g. BYE crossing BYE)
         entry = self._open.get(event.call_id) if event.call_id else None
         if entry is None:
-            direction = _DIRECTIONS[event.direction]
-            entry = _Open(self._begin(event.call_id, direction, event.remote, now), event)
+            entry = _Open(self._begin(event, now), event)
             if event.call_id:
                 self._open[event.call_id] = entry
+        named = bool(event.display_name) and event.display_name != entry.last.display_name
         entry.last = event
         store, row = self._store, entry.row
         if store is None or row is None:
@@ -63,6 +63,8 @@ class CallHistory:
                 self._close(event.call_id)
             return
         try:
+            if named:  # e.g. the To display name of a 2xx to our INVITE
+                store.named(row, event.display_name)
             if event.state is CallState.CONFIRMED:
                 store.answered(row, now)
             elif event.state is CallState.ENDED:
@@ -72,13 +74,14 @@ class CallHistory:
         if event.state is CallState.ENDED:
             self._close(event.call_id)
 
-    def _begin(
-        self, call_id: str, direction: HistoryDirection, remote: str, now: float
-    ) -> int | None:
+    def _begin(self, event: CallChanged, now: float) -> int | None:
         if self._store is None:
             return None
+        direction = _DIRECTIONS[event.direction]
         try:
-            return self._store.begin(call_id, direction, remote, now)
+            return self._store.begin(
+                event.call_id, direction, event.remote, now, event.display_name
+            )
         except sqlite3.Error as exc:
             log.warning("call history not written: %s", exc)
             return None

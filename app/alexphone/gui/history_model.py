@@ -45,7 +45,8 @@ def _when(started: float, now: float) -> str:
 class HistoryModel(QAbstractTableModel):
     """Newest call first; ``reload()`` after each call ends.
 
-    The Who column shows ``namer(remote, "")`` (gui/caller_name.py) with the address
+    The Who column shows ``namer(remote, display_name)`` (gui/caller_name.py: the contact's
+    name, else the SIP display name the call carried, else a LAN peer's) with the address
     beneath (ItemRole.SUBTITLE), asked at each paint so renamed contacts show at once.
     """
 
@@ -100,7 +101,7 @@ class HistoryModel(QAbstractTableModel):
         result = entry.reason or ("" if entry.code is None else str(entry.code))
         cells = (
             KIND_WORDS[entry.kind],
-            self._namer(entry.remote, ""),
+            self._namer(entry.remote, entry.display_name),
             _when(entry.started, self._clock()),
             format_duration(entry.duration),
             result,

@@ -40,6 +40,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX history_started ON history (started);
     CREATE INDEX history_call ON history (call_id);
     """,
+    # 2: the other party's SIP display name (From/To), shown when no contact names them
+    """
+    ALTER TABLE history ADD COLUMN display_name TEXT NOT NULL DEFAULT ''
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

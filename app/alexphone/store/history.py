@@ -35,6 +35,7 @@ class HistoryEntry:
     ended: float | None = None
     code: int | None = None
     reason: str = ""
+    display_name: str = ""  # the other party's SIP display name ("" when none was given)
 
     @property
     def kind(self) -> HistoryKind:
@@ -51,15 +52,12 @@ class HistoryEntry:
         return max(0.0, (self.ended if self.ended is not None else self.answered) - self.answered)
 
 
-_COLUMNS = "id, call_id, direction, remote, started, answered, ended, code, reason"
+_COLUMNS = "id, call_id, direction, remote, started, answered, ended, code, reason, display_name"
+_Row = tuple[int, str, str, str, float, float | None, float | None, int | None, str, str]
 
 
-def _entry(
-    row: tuple[int, str, str, str, float, float | None, float | None, int | None, str],
-) -> HistoryEntry:
-    return HistoryEntry(
-        row[0], row[1], HistoryDirection(row[2]), row[3], row[4], row[5], row[6], row[7], row[8]
-    )
+def _entry(row: _Row) -> HistoryEntry:
+    return HistoryEntry(row[0], row[1], HistoryDirection(row[2]), *row[3:])
 
 
 class HistoryStore:
@@ -68,14 +66,28 @@ class HistoryStore:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._db = connection
 
-    def begin(self, call_id: str, direction: HistoryDirection, remote: str, now: float) -> int:
+    def begin(
+        self,
+        call_id: str,
+        direction: HistoryDirection,
+        remote: str,
+        now: float,
+        display_name: str = "",
+    ) -> int:
         """Record a new call starting at ``now``; return its row id."""
         cursor = self._db.execute(
-            "INSERT INTO history (call_id, direction, remote, started) VALUES (?, ?, ?, ?)",
-            (call_id, direction.value, remote, now),
+            "INSERT INTO history (call_id, direction, remote, started, display_name)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (call_id, direction.value, remote, now, display_name),
         )
         assert cursor.lastrowid is not None
         return cursor.lastrowid
+
+    def named(self, entry_id: int, display_name: str) -> None:
+        """Note the other party's display name, learnt after the call began."""
+        self._db.execute(
+            "UPDATE history SET display_name = ? WHERE id = ?", (display_name, entry_id)
+        )
 
     def answered(self, entry_id: int, now: float) -> None:
         """Note that the call was answered at ``now`` (first time only)."""

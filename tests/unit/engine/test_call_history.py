@@ -123,3 +123,15 @@ def test_both_phones_keep_history_and_list_their_active_calls(tmp_path: Path) ->
         (entry,) = HistoryStore(open_database(tmp_path / side / DATABASE_NAME)).recent()
         assert (entry.call_id, entry.kind) == (call_id, kind)
         assert entry.duration is not None and entry.ended is not None
+
+
+def test_the_other_partys_display_name_is_kept_even_when_learnt_late(store: HistoryStore) -> None:
+    history = CallHistory(store, Clock())
+    incoming = CallChanged("in", Direction.IN, "sip:eve@x", CallState.RINGING, display_name="Eve")
+    history.observe(incoming)
+    history.observe(CallChanged("in", Direction.IN, "sip:eve@x", CallState.ENDED))
+    history.observe(_out(CallState.CALLING, "out"))
+    named = CallChanged("out", Direction.OUT, "sip:bob@x", CallState.CONFIRMED, display_name="Bob")
+    history.observe(named)  # the 2xx's To carried a name the INVITE did not
+    history.observe(_out(CallState.ENDED, "out"))
+    assert [(e.call_id, e.display_name) for e in store.recent()] == [("out", "Bob"), ("in", "Eve")]

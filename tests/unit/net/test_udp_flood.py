@@ -52,5 +52,3 @@ def test_responses_and_other_sources_are_not_held_back() -> None:
 
     assert [type(m).__name__ for m in got].count("Response") == 5
     assert [type(m).__name__ for m in got].count("Request") == 2
-
-

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from alexphone.core.errors import ConfigError
-from alexphone.store.database import SCHEMA_VERSION, open_database, schema_version
+from alexphone.store.database import MIGRATIONS, SCHEMA_VERSION, open_database, schema_version
+from alexphone.store.history import HistoryStore
 
 
 def test_new_database_is_wal_and_current(tmp_path: Path) -> None:
@@ -47,3 +48,23 @@ def test_garbage_file_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "a.db").write_bytes(b"not a database" * 100)
     with pytest.raises(ConfigError, match="database"):
         open_database(tmp_path / "a.db")
+
+
+def test_a_version_1_database_is_upgraded_and_keeps_its_history(tmp_path: Path) -> None:
+    raw = sqlite3.connect(tmp_path / "a.db", isolation_level=None)
+    raw.executescript(MIGRATIONS[0])
+    raw.execute("PRAGMA user_version = 1")
+    raw.execute(
+        "INSERT INTO history (call_id, direction, remote, started, reason)"
+        " VALUES ('old', 'in', 'sip:eve@x', 5.0, 'Busy Here')"
+    )
+    raw.close()
+    db = open_database(tmp_path / "a.db")
+    assert schema_version(db) == SCHEMA_VERSION >= 2
+    (old,) = HistoryStore(db).recent()
+    assert (old.call_id, old.remote, old.reason, old.display_name) == (
+        "old",
+        "sip:eve@x",
+        "Busy Here",
+        "",
+    )
