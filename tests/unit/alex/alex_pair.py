@@ -116,6 +116,7 @@ class Endpoint:
     candidates: list[Candidate] = field(default_factory=list)
     relays: dict[Address, set[str]] = field(default_factory=dict)  # relayed address -> permits
     events: list[AgentEvent] = field(default_factory=list)
+    timed_events: list[tuple[float, AgentEvent]] = field(default_factory=list)  # (when, event)
     received: int = 0
 
     def selected(self, flow: str = "m0.1") -> PairSelected | None:
@@ -247,6 +248,7 @@ class AlexPair:
                 self._send(endpoint, datagram, now)
             while (event := endpoint.agent.next_event()) is not None:
                 endpoint.events.append(event)
+                endpoint.timed_events.append((now, event))
 
     def run(
         self, duration: float, *, until_selected: bool = True, max_steps: int = 100_000

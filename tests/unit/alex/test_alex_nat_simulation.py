@@ -18,12 +18,14 @@ SYMMETRIC = {
 }
 
 
-def pair_behind(nat_a: dict[str, object] | None, nat_b: dict[str, object] | None) -> AlexPair:
+def pair_behind(
+    nat_a: dict[str, object] | None, nat_b: dict[str, object] | None, *, latency: float = 0.010
+) -> AlexPair:
     site_a = Site("a", Nat("203.0.113.1", **nat_a) if nat_a else None)  # type: ignore[arg-type]
     site_b = Site("b", Nat("203.0.113.2", **nat_b) if nat_b else None)  # type: ignore[arg-type]
     a = Endpoint("A", site_a, ["10.0.1.10"], Role.CONTROLLING)
     b = Endpoint("B", site_b, ["10.0.2.10"], Role.CONTROLLED)
-    return AlexPair(a, b)
+    return AlexPair(a, b, latency=latency)
 
 
 def assert_agreed(pair: AlexPair) -> tuple[PairSelected, PairSelected]:
@@ -233,6 +235,27 @@ def test_symmetric_nats_select_the_relay_without_waiting_the_stop_timer() -> Non
     sa, _ = assert_agreed(pair)
     assert sa.kind is CandidateType.RELAY
     assert pair.clock() - 1000.0 < 0.2
+
+
+TWO_ROUND_TRIPS = pytest.mark.xfail(
+    strict=True,
+    reason="regular nomination: the relay pair's first check, then its USE-CANDIDATE check,"
+    " two relay round trips after the pacer reaches it (315 ms at 100 ms RTT)",
+)
+
+
+@pytest.mark.parametrize("rtt", [0.020, pytest.param(0.100, marks=TWO_ROUND_TRIPS)])
+def test_symmetric_nats_select_the_relay_within_one_round_trip_and_150_ms(rtt: float) -> None:
+    # the goal for relayed paths (docs/ALEX.md "Relay without waiting"), in simulated time:
+    # every datagram takes rtt / 2; A (the nominating side) selects within the relay pair's
+    # round trip + 150 ms of the start of checks
+    pair = pair_behind(SYMMETRIC, SYMMETRIC, latency=rtt / 2)
+    pair.start()
+    pair.run(5.0)
+    sa, _ = assert_agreed(pair)
+    assert sa.kind is CandidateType.RELAY and sa.rtt is not None
+    selected_at = next(t for t, e in pair.a.timed_events if isinstance(e, PairSelected))
+    assert selected_at - 1000.0 <= sa.rtt + 0.150, (selected_at - 1000.0, sa.rtt)
 
 
 def test_a_direct_pair_that_answers_later_takes_over_from_the_relay() -> None:
