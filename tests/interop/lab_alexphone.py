@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -65,9 +66,9 @@ class Alexphone:
         self.events = EventLog()
         self.noise: list[str] = []
 
-    def password_file(self, password: str) -> Path:
-        """Write a 0600 password file for --password-file."""
-        path = self.home / "password"
+    def password_file(self, password: str, name: str = "password") -> Path:
+        """Write a 0600 password file for --password-file (``name``: one per account)."""
+        path = self.home / name
         path.write_text(password)
         path.chmod(0o600)
         return path
@@ -124,6 +125,13 @@ class Alexphone:
             timeout,
             since,
             what=f"{name!r} from {self.name}; stderr: {self.stderr_tail()}",
+        )
+
+    def ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run ``alexphone ctl --profile P ARGS`` in the root namespace (the socket is a file)."""
+        argv = [*self.program, "ctl", "--profile", str(self.profile), *args]
+        return subprocess.run(
+            argv, env={**os.environ, **self.env()}, capture_output=True, text=True, timeout=30
         )
 
     def mark(self) -> int:

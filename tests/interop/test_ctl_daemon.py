@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import stat
 import subprocess
@@ -18,10 +17,7 @@ from lab_peers import EventLog, Sipp
 
 def ctl(phone: Alexphone, *args: str) -> subprocess.CompletedProcess[str]:
     """Run ``alexphone ctl --profile P ARGS`` in the root namespace (the socket is a file)."""
-    argv = [sys.executable, "-m", "alexphone", "ctl", "--profile", str(phone.profile), *args]
-    return subprocess.run(
-        argv, env={**os.environ, **phone.env()}, capture_output=True, text=True, timeout=30
-    )
+    return phone.ctl(*args)
 
 
 def stream_events(lab: Lab, phone: Alexphone) -> tuple[Process, EventLog]:
