@@ -45,7 +45,9 @@ for n in range(150):  # 3 s of 20 ms frames, paced by the wall clock like the st
     time.sleep(max(0.0, start + (n + 1) * 0.02 - time.monotonic()))
 elapsed = time.monotonic() - start
 heard = to_samples(b"".join(captured))
-heard = heard[np.abs(heard) > 0]  # the device delivers in bursts; gaps are padded silence
+# the device delivers in bursts and gaps are padded silence: drop runs of zeros, not the
+# tone's own zero samples (at 48 kHz, unresampled, a 1 kHz sine is exactly 0 twice a period)
+heard = heard[np.convolve(heard != 0, np.ones(9), "same") > 0]
 spectrum = np.abs(np.fft.rfft(heard * np.hanning(heard.size)))
 print(json.dumps({
     "changes": changes, "out": sink.device_name, "in": source.device_name,

@@ -162,7 +162,7 @@ class _DeviceStream:
         else:
             info = pa.get_default_input_device_info()
         device = _device(info)
-        self.native_rate = device.default_rate
+        self.native_rate = self._rate_for(pa, device)
         self.device_name = device.name
         self._stream = pa.open(
             format=8,  # paInt16
@@ -181,6 +181,20 @@ class _DeviceStream:
         )
         self._stream.start_stream()
         self.system.open_streams += 1
+
+    def _rate_for(self, pa: Any, device: AudioDevice) -> int:
+        """The call's own rate if the device takes it (no resampling on our side, as baresip
+        opens ALSA), else the device's default rate."""
+        if device.default_rate == self.rate:
+            return self.rate
+        where = "output" if self.output else "input"
+        asked = {f"{where}_device": device.index, f"{where}_channels": 1, f"{where}_format": 8}
+        try:
+            if pa.is_format_supported(self.rate, **asked):
+                return self.rate
+        except ValueError:  # PortAudio's "invalid sample rate" and kin
+            pass
+        return device.default_rate
 
     def _callback(self, in_data: bytes | None, frames: int, info: Any, status: int) -> Any:
         raise NotImplementedError

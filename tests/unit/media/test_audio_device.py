@@ -49,9 +49,11 @@ class FakeStream:
 
 
 class FakePyAudio:
-    def __init__(self, broken: set[int]) -> None:
+    def __init__(self, broken: set[int], any_rate: set[int]) -> None:
         self.broken = broken
+        self.any_rate = any_rate  # devices that take any rate (ALSA's pulse/default plugins)
         self.opened: list[tuple[int, FakeStream]] = []
+        self.rates: list[int] = []  # the rate of each stream opened
 
     def get_device_count(self) -> int:
         return len(DEVICES)
@@ -65,8 +67,15 @@ class FakePyAudio:
     def get_default_input_device_info(self) -> dict[str, Any]:
         return DEVICES[0]
 
+    def is_format_supported(self, rate: int, **kw: Any) -> bool:
+        index = kw.get("output_device", kw.get("input_device"))
+        if index not in self.any_rate and rate != DEVICES[index]["defaultSampleRate"]:
+            raise ValueError("Invalid sample rate", -9997)
+        return True
+
     def open(self, **kw: Any) -> FakeStream:
         index = kw["output_device_index"] if kw["output"] else kw["input_device_index"]
+        self.rates.append(kw["rate"])
         if index in self.broken:
             raise OSError(-9996, "Invalid device")
         stream = FakeStream(kw["stream_callback"])
@@ -78,9 +87,9 @@ class FakePyAudio:
 
 
 class FakePortAudio(PortAudio):
-    def __init__(self, broken: set[int] | None = None) -> None:
+    def __init__(self, broken: set[int] | None = None, any_rate: set[int] | None = None) -> None:
         super().__init__()
-        self.fake = FakePyAudio(broken or set())
+        self.fake = FakePyAudio(broken or set(), any_rate or set())
 
     def session(self) -> Any:
         return self.fake
@@ -121,6 +130,21 @@ def test_named_device_opens_at_its_native_rate_and_resamples() -> None:
     assert system.open_streams == 1
     source.close()
     assert system.open_streams == 0
+
+
+def test_a_device_that_takes_the_calls_rate_opens_at_it_and_nothing_is_resampled() -> None:
+    system = FakePortAudio(any_rate={0})
+    sink = DeviceSink(system, "HDA", 16000, lambda d, w: None)
+    source = DeviceSource(system, "USB", 16000, lambda d, w: None)  # 48 kHz only: resampled
+    assert (sink.native_rate, source.native_rate, system.fake.rates) == (
+        16000,
+        48000,
+        [16000, 48000],
+    )
+    pcm = bytes(range(256)) * 5  # 640 samples, 40 ms at 16 kHz
+    sink.write(pcm)
+    system.fake.opened[0][1].callback(None, 640, None, 0)
+    assert sink.take_played() == pcm  # what the device was handed, byte for byte
 
 
 def test_a_broken_device_falls_back_to_the_default_with_an_event() -> None:
