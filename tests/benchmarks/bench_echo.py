@@ -1,16 +1,18 @@
 """Echo cancellation benchmarks: the processing's own cost, and CPU of a call with it on.
 
-Usage: python tests/benchmarks/bench_echo.py [--json] [--cpu-seconds S]
+Usage: python tests/benchmarks/bench_echo.py [--json] [--cpu-seconds S] [--rounds N]
 
 1. µs of echo cancellation (AEC3 beside the linear filter) + noise suppression
    (``AudioProcessing``) per 20 ms frame, at 48 kHz (Opus)
    and 8 kHz (G.711), speech-like noise with an echo of it, in process.
 2. CPU of one Opus call between two ``alexphone`` processes on loopback, as % of one core
-   per process, with ``--echo-cancel on`` on both sides and, in the same run, with it off
-   (tone in, ``--audio-out null``: what is played is what the canceller gets as reference).
-   Goal: ≤ 5 % with it on. Next to it, in the same run, baresip↔baresip (Opus, loopback)
-   and the ratio ours/baresip. Caveat (see bench_media.py): with no sound card baresip
-   plays into ALSA's unpaced ``null`` PCM, so its figure is an upper bound.
+   per process, with ``--echo-cancel on`` on both sides and, in the same run, with it off;
+   next to it, in the same run, baresip↔baresip (Opus, loopback) and the ratio ours/baresip.
+   All three calls play into one private PulseAudio null sink (``--audio-out pulse``,
+   baresip ``audio_player alsa,pulse``): one paced sink for both, and what we play is the
+   canceller's reference, as on a sound card. Sources are synthetic on both sides (our
+   ``tone:``, baresip's ``ausine``). ``--rounds`` rounds of the three calls, medians
+   reported (one shared machine: single runs vary by ±1 % of a core). Goal: ≤ 5 % with it on.
    Needs root (the lab's process runner); otherwise only part 1.
 """
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -29,7 +32,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "interop"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_media import _measure, baresip_cpu
+from call_cpu import PULSE_DEVICE, alexphone_call_cpu, baresip_call_cpu, fresh_lab, pulse_server
+from lab import LabError
 
 from alexphone.media.audio_processing import AudioProcessing, ProcessingOptions
 from alexphone.media.resampler import to_pcm
@@ -54,43 +58,37 @@ def processing_cost(frames: int = 1000) -> dict[str, float]:
     return out
 
 
-def cpu_call(workdir: Path, seconds: float) -> dict[str, float]:
-    """% of one core per process during an Opus call, echo cancellation on, then off."""
-    from lab import Lab
-    from lab_alexphone import Alexphone
-
-    results: dict[str, float] = {}
-    for setting, base in (("on", 27060), ("off", 27070)):
-        lab = Lab(workdir / f"cpu-{setting}")
-        workdir.joinpath(f"cpu-{setting}").mkdir()
-        try:
-            options = ["--codecs", "opus", "--echo-cancel", setting]
-            callee = Alexphone(lab, None, "callee", listen=[f"udp:127.0.0.1:{base}"],
-                               audio_in="tone:440", audio_out="null", args=options)  # fmt: skip
-            callee.daemon("--auto-answer")
-            callee.wait_event("ua.ready", timeout=15)
-            caller = Alexphone(lab, None, "caller", listen=[f"udp:127.0.0.1:{base + 2}"],
-                               audio_in="tone:600", audio_out="null", args=options)  # fmt: skip
-            caller.start_call(f"sip:x@127.0.0.1:{base}", duration=seconds + 4)
-            caller.wait_event("call.media", timeout=15)
-            figure = _measure("alexphone", [callee, caller], seconds)
-            results[f"alexphone_echo_cancel_{setting}_cpu_pct_per_process"] = next(
-                iter(figure.values())
-            )
-            caller.wait_exit(seconds + 20)
-            callee.stop()
-        finally:
-            lab.close()
-    lab = Lab(workdir / "cpu-baresip")
-    workdir.joinpath("cpu-baresip").mkdir()
+def cpu_call(workdir: Path, seconds: float, rounds: int) -> dict[str, float | str]:
+    """% of one core per process: Opus call with echo cancellation on, off, and baresip's;
+    the median of ``rounds`` rounds, each round running the three calls one after the other."""
+    runs: dict[str, list[float]] = {"on": [], "off": [], "baresip": []}
+    lab = fresh_lab(workdir, "cpu")
     try:
-        results.update(baresip_cpu(lab, seconds, base=27080))
+        with pulse_server(lab):
+            for n in range(rounds):
+                base = 27060 + 40 * n
+                for setting in ("on", "off"):
+                    options = ["--echo-cancel", setting]
+                    base += 10
+                    runs[setting].append(alexphone_call_cpu(lab, base, seconds, options=options,
+                                                            audio_out=PULSE_DEVICE))  # fmt: skip
+                try:
+                    theirs = baresip_call_cpu(lab, base + 10, seconds, f"alsa,{PULSE_DEVICE}")
+                except LabError as exc:  # said in the output; the median is of the others
+                    print(f"round {n + 1}: the baresip call failed: {exc}".splitlines()[0])
+                    continue
+                runs["baresip"].append(theirs)
     finally:
         lab.close()
-    theirs = results["baresip_cpu_pct_per_process"]
+    theirs = statistics.median(runs["baresip"])
+    results: dict[str, float | str] = {"baresip_cpu_pct_per_process": theirs}
     for setting in ("on", "off"):
-        ours = results[f"alexphone_echo_cancel_{setting}_cpu_pct_per_process"]
+        ours = statistics.median(runs[setting])
+        results[f"alexphone_echo_cancel_{setting}_cpu_pct_per_process"] = ours
         results[f"ratio_ours_echo_cancel_{setting}_to_baresip"] = round(ours / theirs, 3)
+    if rounds > 1:
+        for name, values in runs.items():
+            results[f"rounds_{name}"] = " ".join(f"{v:.2f}" for v in values)
     return results
 
 
@@ -99,11 +97,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--cpu-seconds", type=float, default=20.0)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     results: dict[str, float | str] = dict(processing_cost())
     if os.geteuid() == 0:
         with tempfile.TemporaryDirectory(prefix="bench-echo-") as tmp:
-            results.update(cpu_call(Path(tmp), args.cpu_seconds))
+            results.update(cpu_call(Path(tmp), args.cpu_seconds, args.rounds))
     else:
         results["call"] = "skipped (needs root)"
     if args.json:

@@ -332,8 +332,10 @@ class Baresip:
         ctrl_port: int = 4444,
         sip_cafile: Path | None = None,
         extra_modules: Sequence[str] = (),
+        audio_player: str = "alsa,null",
     ) -> None:
         self.lab, self.ns, self.ctrl_port = lab, ns, ctrl_port
+        self.audio_player = audio_player  # e.g. "alsa,pulse": a paced sink (lab_pulse.py)
         self.listen = listen
         self.modules = (*self.MODULES, *extra_modules)  # e.g. "srtp" for mediaenc=srtp-mand
         self.config_dir = lab.workdir / f"baresip-{len(lab.processes)}"
@@ -347,7 +349,8 @@ class Baresip:
         lines = ["poll_method epoll", "call_local_timeout 30", "call_max_calls 4"]
         if self.listen:
             lines.append(f"sip_listen {self.listen}")
-        lines += ["audio_player alsa,null", "audio_alert alsa,null", f"audio_source {audio_source}"]
+        lines += [f"audio_player {self.audio_player}", "audio_alert alsa,null"]
+        lines += [f"audio_source {audio_source}"]
         lines += ["audio_buffer 20-160", "jitter_buffer_delay 5-10", "rtp_stats yes"]
         lines += ["module_path /usr/lib/baresip/modules"]
         lines += [f"module {m}.so" for m in self.modules]
