@@ -9,15 +9,33 @@ in memory (ECDSA P-256 certificates, both sides' work, key export and fingerprin
 included; no network), the median of ``--handshakes`` runs, and the one-off cost of making
 the phone's certificate.
 
+Then, as root (the lab's process runner), the CPU of an encrypted call against a cleartext
+one in the same run: three Opus calls between two ``alexphone`` processes on loopback (tone
+in, nothing played), one after the other, % of one core per process: cleartext (both
+``--media-encryption off``), SDES-SRTP (the caller ``mandatory``: RTP/SAVP with a=crypto)
+and DTLS-SRTP (the caller ``dtls``); each call's ``call.media`` event must name the
+encryption the figure is about. Medians of ``--rounds`` rounds (3), each round the three
+calls in turn, with the ratio of each to the cleartext call.
+
 Usage: python tests/benchmarks/bench_srtp.py [--json] [--packets N] [--handshakes N]
+       [--cpu-seconds S] [--rounds N]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import sys
+import tempfile
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "interop"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from call_cpu import alexphone_call_cpu, fresh_lab
 
 from alexphone.media.dtls import DtlsEndpoint, HandshakeCompleted
 from alexphone.media.dtls_certificate import DtlsCertificate
@@ -85,16 +103,52 @@ def bench_dtls(handshakes: int) -> dict[str, float]:
     }
 
 
+CALLS = (  # name, options of both phones, the caller's, call.media's encryption
+    ("cleartext", ["--media-encryption", "off"], [], "none"),
+    ("sdes_srtp", [], ["--media-encryption", "mandatory"], "srtp"),
+    ("dtls_srtp", [], ["--media-encryption", "dtls"], "dtls-srtp"),
+)
+
+
+def call_cpu(workdir: Path, seconds: float, rounds: int) -> dict[str, float]:
+    """% of one core per process of a cleartext, an SDES-SRTP and a DTLS-SRTP Opus call:
+    medians of ``rounds`` rounds, each round the three calls one after the other."""
+    runs: dict[str, list[float]] = {name: [] for name, *_ in CALLS}
+    lab = fresh_lab(workdir, "calls")
+    try:
+        for n in range(rounds):
+            for i, (name, both, caller, encryption) in enumerate(CALLS):
+                runs[name].append(alexphone_call_cpu(
+                    lab, 27200 + 40 * n + 10 * i, seconds, options=both, caller_options=caller,
+                    check=lambda media, want=encryption: media["encryption"] == want,
+                ))  # fmt: skip
+    finally:
+        lab.close()
+    results = {f"{name}_call_cpu_pct_per_process": statistics.median(v) for name, v in runs.items()}
+    clear = results["cleartext_call_cpu_pct_per_process"]
+    for name, *_ in CALLS[1:]:
+        ratio = results[f"{name}_call_cpu_pct_per_process"] / clear
+        results[f"ratio_{name}_to_cleartext"] = round(ratio, 3)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--packets", type=int, default=20000)
     parser.add_argument("--handshakes", type=int, default=50)
+    parser.add_argument("--cpu-seconds", type=float, default=20.0)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    results: dict[str, float] = {}
+    results: dict[str, float | str] = {}
     for suite in CryptoSuite:
         results.update(bench_suite(suite, args.packets))
     results.update(bench_dtls(args.handshakes))
+    if os.geteuid() == 0:
+        with tempfile.TemporaryDirectory(prefix="bench-srtp-") as tmp:
+            results.update(call_cpu(Path(tmp), args.cpu_seconds, args.rounds))
+    else:
+        results["calls"] = "skipped (needs root)"
     if args.json:
         print(json.dumps(results))
     else:
