@@ -35,6 +35,9 @@ from lab_playout import codec_only, receive_speech, send_speech
 COLUMNS = ("to_phone", "to_baresip", "ceiling_in", "phone_to_baresip", "ceiling_out")
 
 
+PHONE_STATS = ("received", "lost", "late", "concealed", "stretched", "playout_delay_ms")
+
+
 def one_round(workdir: Path, codec: str, loss: float, jitter: float) -> dict[str, float]:
     """Both directions in fresh labs; PESQ of each receiver and the two ceilings."""
     lab = Lab(workdir / "in")
@@ -42,6 +45,7 @@ def one_round(workdir: Path, codec: str, loss: float, jitter: float) -> dict[str
         got = receive_speech(lab, lab.flat_lan(3), codec, jitter_ms=jitter, loss=loss)
     finally:
         lab.close()
+    print(f"  phone's call: { {k: got.phone_stats.get(k) for k in PHONE_STATS} }", flush=True)
     lab = Lab(workdir / "out")
     try:
         sent = send_speech(lab, lab.flat_lan(2), codec, jitter_ms=jitter, loss=loss)

@@ -55,7 +55,7 @@ class Received:
     phone_delays: list[float]  # playout delay of each 0.5 s speech window, seconds
     baresip_pesq: float
     baresip_delays: list[float]
-    phone_stats: dict[str, object]
+    phone_stats: dict[str, object]  # the phone's call.stats at the end of the call
     sent_kbps: float  # what baresip's encoder sent
     phone_segments: list[tuple[float, float]] = field(default_factory=list)
 
@@ -197,13 +197,15 @@ def receive_speech(
         tx.dial(f"sip:alexphone@{h1.ipv4}:5060")
         phone.wait_event("call.media", timeout=15)
         tx.wait_event("CALL_CLOSED", timeout=seconds + 15)
-        stats = phone.wait_event("call.stats", lambda e: e["received"] > 0, timeout=10)
+        phone.wait_event("call.stats", lambda e: e["received"] > 0, timeout=10)
         phone.wait_event("call.state", lambda e: e["state"] == "ended", timeout=10)
         mark = len(tx.ctrl.events.snapshot())
         tx.dial(f"sip:rx@{h2.ipv4}:5060")
         tx.wait_event("CALL_CLOSED", timeout=seconds + 15, since=mark)
         recorded = sorted(rx.config_dir.glob("dump/*-dec.wav"))[-1]
         rates = [int(m) for m in re.findall(r"audio=(\d+)/\d+ \(bit/s\)", tx.log_text())]
+        # the counters of the whole call: the last report, sent when its media stopped
+        stats = [e for e in phone.events.snapshot() if e.get("event") == "call.stats"][-1]
         result = Received(
             phone_pesq=pesq_score(reference, got, mode, workdir),
             phone_delays=_delays(reference, got, workdir),
