@@ -17,8 +17,10 @@ a ``safety`` margin larger than ``low``, so steering never lets the delay fall b
 The delay is steered towards that target only by time-scale modification:
 - more than ``high`` above target: accelerate, one pitch period out (``time_stretch``), in
   a pause; in voiced speech too once ``voiced_excess`` further above (too much latency);
-- more than ``low`` below target: preemptive expand, one period in, in a pause or voiced
-  speech (a stall, a whole concealed frame, is close);
+- more than ``low`` below target: preemptive expand, one period in, in a pause; in voiced
+  speech too once more than ``safety`` below (the delay no longer covers the quantile: a
+  stall, a whole concealed frame, is close). Between the two the pause is worth waiting
+  for: a splice inside a word moves the delay where the listener (and PESQ) hears it;
 each only where the audio is strongly periodic or quiet, at most once per ``stretch_gap``,
 and not before ``settle`` packets have shaped the histogram. Whole frames are never dropped
 or repeated to steer the delay, except beyond ``max_excess`` (a peer that flushed seconds of
@@ -275,7 +277,8 @@ class Playout:
             result = accelerate(self._future, self.rate, self._stretch, voiced=voiced)
             name = "accelerated"
         elif excess < -cfg.low:
-            result = expand(self._history, self._future, self.rate, self._stretch)
+            voiced = excess < -cfg.safety  # else wait for a pause
+            result = expand(self._history, self._future, self.rate, self._stretch, voiced=voiced)
             name = "expanded"
         else:
             return

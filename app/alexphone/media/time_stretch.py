@@ -114,9 +114,17 @@ def accelerate(
 
 
 def expand(
-    history: Samples, future: Samples, rate: int, config: StretchConfig | None = None
+    history: Samples,
+    future: Samples,
+    rate: int,
+    config: StretchConfig | None = None,
+    *,
+    voiced: bool = True,
 ) -> Stretch | None:
-    """Return ``future`` one period longer (repeating the one just played), or None."""
+    """Return ``future`` one period longer (repeating the one just played), or None.
+
+    ``voiced=False`` splices only in a pause.
+    """
     config = config or StretchConfig()
     bounds = _bounds(rate, min(history.size, future.size), config)
     if bounds is None:
@@ -125,6 +133,8 @@ def expand(
     around = np.concatenate((history[-hi:], future[:hi]))
     if _rms(around) < config.quiet_rms:
         period, quiet = hi, True
+    elif not voiced:
+        return None
     else:
         # the period that best continues across the join: compare backwards from it
         reversed_past = history[::-1]

@@ -244,3 +244,38 @@ def test_a_burst_of_three_lost_packets_in_jitter_gets_fec_only_for_the_last() ->
     sim.run(arrivals, steady_reads(650))
     assert sim.concealed_slots == [(300, None), (301, None), (302, 303)]
     assert sim.buffer.stats().late == 0
+
+
+def _stretches_after_a_path_step(step: float, at: float = 4.2) -> tuple[list[float], Sim]:
+    """A clean path that gets ``step`` s slower at ``at`` (mid-word): the source time of
+    each stretch, modulo the 2 s talk/pause cycle of ``speechlike``."""
+    sim = Sim(500)
+    arrivals = [(0.003 + PERIOD * k + (step if PERIOD * k >= at else 0.0), sim.packet(k))
+                for k in range(500)]  # fmt: skip
+    stretches: list[float] = []
+    done = 0
+    for n in range(500):
+        for when, packet in arrivals:
+            if PERIOD * (n - 1) < when <= PERIOD * n:
+                sim.playout.put(packet, when)
+        sim.playout.read(FRAME)
+        stats = sim.playout.stats()
+        if stats.accelerated + stats.expanded > done and sim.playout.delay is not None:
+            done = stats.accelerated + stats.expanded
+            stretches.append((sim.playout.now - sim.playout.delay) % 2.0)
+    return stretches, sim
+
+
+def test_a_path_14_ms_slower_mid_word_is_followed_by_an_expansion_in_the_next_pause() -> None:
+    # the delay falls between ``low`` and ``safety`` below target: the quantile still holds
+    stretches, sim = _stretches_after_a_path_step(0.014)
+    stats = sim.playout.stats()
+    assert (stats.expanded, stats.accelerated, stats.stalls) == (1, 0, 0), stats
+    assert stretches[0] >= 1.4  # in the pause after the word, not inside it
+
+
+def test_a_path_22_ms_slower_is_followed_at_once_even_inside_a_word() -> None:
+    # more than ``safety`` below target: a stall is close, waiting for a pause is not worth it
+    stretches, sim = _stretches_after_a_path_step(0.022)
+    assert sim.playout.stats().stalls == 0
+    assert 0.2 <= stretches[0] < 0.7  # within half a second of the step, in speech

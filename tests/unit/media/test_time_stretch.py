@@ -51,6 +51,15 @@ def test_expand_repeats_the_period_just_played() -> None:
     assert np.max(np.abs(np.diff(joined))) <= 1.05 * np.max(np.abs(np.diff(signal)))
 
 
+def test_pause_only_stretches_refuse_a_vowel_but_not_a_pause() -> None:
+    signal = voiced(0.050, 150.0)
+    assert expand(signal[:480], signal[480:800], RATE, voiced=False) is None
+    assert accelerate(signal[480:800], RATE, voiced=False) is None
+    quiet = noise(0.040, 20.0)
+    result = expand(quiet[:320], quiet[320:], RATE, voiced=False)
+    assert result is not None and result.quiet
+
+
 def test_noise_like_speech_is_left_alone() -> None:
     future = noise(0.020, 3000.0)
     assert accelerate(future, RATE) is None
