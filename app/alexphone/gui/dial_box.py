@@ -1,4 +1,8 @@
-"""The dial box: a SIP URI, user@host or a number, checked inline before it is dialled."""
+"""The dial box: a SIP URI, user@host or a number, checked inline before it is dialled.
+
+With several accounts an account picker sits beside the line edit; the call goes out from
+the account it shows (the first one unless another is picked).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QCompleter,
     QGridLayout,
     QHBoxLayout,
@@ -44,6 +49,10 @@ class DialBox(QWidget):
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.edit.setCompleter(completer)
+        self.account = QComboBox()
+        self.account.setObjectName("dialAccount")
+        self.account.setToolTip("The account the call goes out from")
+        self.account.hide()  # shown only when there is a choice
         self.call_button = QPushButton("Call")
         self.call_button.setObjectName("callButton")
         self.call_button.setDefault(True)
@@ -67,6 +76,7 @@ class DialBox(QWidget):
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.edit, 1)
+        row.addWidget(self.account)
         row.addWidget(self.pad_button)
         row.addWidget(self.call_button)
         layout = QVBoxLayout(self)
@@ -78,6 +88,21 @@ class DialBox(QWidget):
         self.call_button.clicked.connect(self.submit)
         self.pad_button.toggled.connect(self.pad.setVisible)
         self.edit.textChanged.connect(self._clear_error)
+
+    def set_accounts(self, accounts: list[str]) -> None:
+        """Offer ``accounts`` (AoRs, the default first); the picker shows only for two or more."""
+        chosen = self.account.currentText()
+        self.account.clear()
+        self.account.addItems(list(dict.fromkeys(accounts)))
+        if chosen in accounts:
+            self.account.setCurrentText(chosen)
+        self.account.setVisible(self.account.count() > 1)
+
+    def chosen_account(self) -> str | None:
+        """Return the account picked for the next call, None for the default (or no choice)."""
+        if self.account.count() < 2 or self.account.currentIndex() <= 0:
+            return None
+        return self.account.currentText()
 
     def set_completions(self, entries: list[str]) -> None:
         """Offer ``entries`` (history, contacts) as completions."""

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from alexphone.engine.commands import ClearAlexCache, Command, ListAudioDevices, PlaceCall
 from alexphone.engine.events import ErrorSource
+from alexphone.gui.account_editor import account_key
 from alexphone.gui.alex_panel import AlexPanel
 from alexphone.gui.bridge import EngineRunner, EngineThread, EventBridge
 from alexphone.gui.call_desk import CallDesk, DeskParts
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
         self.engine: EngineThread | None = None
         self.ringer = Ringer(context.sounds, self.submit, context.profile, self)
         self.settings_dialog: SettingsDialog | None = None
+        self.registrations: dict[str, str] = {}  # account -> its latest registration state
         self.profile_notice: QMessageBox | None = None
         self._build()
         self.desk = CallDesk(
@@ -134,6 +136,7 @@ class MainWindow(QMainWindow):
         self.contact_files = ContactFiles(self, self.contacts, models.contact_store)
         self._connect()
         self._refresh_completions()
+        self._refresh_accounts()
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -212,6 +215,7 @@ class MainWindow(QMainWindow):
         self.dispatcher.status_changed.connect(self.statusBar().showMessage)
         self.dispatcher.error_reported.connect(self._error_reported)
         self.dispatcher.registration_changed.connect(self.tray.set_registration)
+        self.dispatcher.registration_changed.connect(self._registration_changed)
         self.alex_panel.clear_requested.connect(lambda peer: self.submit(ClearAlexCache(peer)))
         self.tray.toggle_requested.connect(self.toggle_visible)
         self.tray.dial_last_requested.connect(self.place_call)
@@ -235,6 +239,8 @@ class MainWindow(QMainWindow):
     def restart_engine(self) -> None:
         """Stop the engine if it runs and start a fresh one (after a crash or new settings)."""
         self.stop_engine()
+        self.registrations.clear()  # the new engine reports its own accounts
+        self._refresh_accounts()
         self.banner.hide()
         self.statusBar().showMessage("Restarting the engine…")
         self.start_engine()
@@ -253,7 +259,21 @@ class MainWindow(QMainWindow):
     def place_call(self, uri: str) -> None:
         """Call ``uri`` (already checked), or as soon as the engine is up."""
         self.tray.set_last_dialled(uri)
-        self.submit(PlaceCall(uri))
+        self.submit(PlaceCall(uri, self.dial_box.chosen_account()))
+
+    def _registration_changed(self, account: str, state: str) -> None:
+        new = account not in self.registrations
+        self.registrations[account] = state
+        if new:
+            self._refresh_accounts()
+        if self.settings_dialog is not None:
+            self.settings_dialog.accounts.set_state(account, state)
+
+    def _refresh_accounts(self) -> None:
+        """Offer the dial box the accounts: config.toml's in order, then any the engine has."""
+        config = load_config_or_defaults(self.context.profile)
+        names = [account_key(account.aor) for account in config.accounts]
+        self.dial_box.set_accounts([*names, *self.registrations])
 
     def launched(self, uri: str) -> None:
         """Another launch of this profile: come forward, and dial ``uri`` if one was given."""
@@ -333,6 +353,7 @@ class MainWindow(QMainWindow):
             self.context.check,
             self,
             test_tone=lambda device: self.ringer.play_once("ringback", device),
+            states=self.registrations,
         )
         self.dispatcher.devices_listed.connect(dialog.set_devices)
         self.dispatcher.levels_changed.connect(dialog.show_level)
@@ -341,6 +362,7 @@ class MainWindow(QMainWindow):
         self.settings_dialog = dialog
         if dialog.exec() and dialog.saved_config is not None:
             save_config(self.context.profile, dialog.saved_config)
+            self._refresh_accounts()
             if self.engine is not None:
                 self.restart_engine()
 

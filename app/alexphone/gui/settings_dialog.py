@@ -1,4 +1,4 @@
-"""Accounts & settings: the account (password to the keyring or a 0600 file), network, audio.
+"""Accounts & settings: the accounts (passwords to the keyring or 0600 files), network, audio.
 
 Everything but the password is saved to the profile's config.toml; the
 engine reads it when it (re)starts.
@@ -6,8 +6,7 @@ engine reads it when it (re)starts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Mapping, Sequence
 
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -21,18 +20,17 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QPushButton,
-    QSpinBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from alexphone.gui.account_editor import AccountEditor
 from alexphone.gui.dial_box import DialCheck
 from alexphone.gui.level_meter import LevelMeter
-from alexphone.store.config import AccountConfig, AppConfig, AudioConfig, NetworkConfig
+from alexphone.store.config import AppConfig, AudioConfig, NetworkConfig
 from alexphone.store.credentials import CredentialsError, PasswordStore
 
-TRANSPORTS = ("udp", "tcp", "tls")
 KNOWN_CODECS = ("opus", "pcmu", "pcma")
 ENCRYPTIONS = ("optional", "mandatory", "dtls", "off")  # --media-encryption, default first
 
@@ -54,6 +52,7 @@ class SettingsDialog(QDialog):
         check: DialCheck,
         parent: QWidget | None = None,
         test_tone: Callable[[str], bool] | None = None,  # plays on the named output
+        states: Mapping[str, str] | None = None,  # registration state by account
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Accounts & settings")
@@ -62,36 +61,15 @@ class SettingsDialog(QDialog):
         self._passwords = passwords
         self._check = check
         self.saved_config: AppConfig | None = None
-        account = config.account
-        self.aor = QLineEdit(account.aor)
-        self.aor.setPlaceholderText("sip:alice@example.com")
-        self.username = QLineEdit(account.username)
-        self.username.setPlaceholderText("defaults to the user part of the address")
-        self.password = QLineEdit(passwords.get(account.aor) or "" if account.aor else "")
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.display_name = QLineEdit(account.display_name)
-        self.registrar = QLineEdit(account.registrar)
-        self.registrar.setPlaceholderText("defaults to the address's domain")
-        self.proxy = QLineEdit(account.proxy)
-        self.proxy.setPlaceholderText("sip:proxy.example.com;transport=tcp")
-        self.transport = QComboBox()
-        self.transport.addItems(TRANSPORTS)
-        self.transport.setCurrentText(account.transport)
-        self.expires = QSpinBox()
-        self.expires.setRange(60, 86400)
-        self.expires.setSuffix(" s")
-        self.expires.setValue(account.expires)
-        account_page = QWidget()
-        form = _form(account_page)
-        form.addRow("SIP address", self.aor)
-        form.addRow("Login", self.username)
-        form.addRow("Password", self.password)
-        form.addRow("", QLabel(f"Stored in the {passwords.backend}."))
-        form.addRow("Display name", self.display_name)
-        form.addRow("Registrar", self.registrar)
-        form.addRow("Outbound proxy", self.proxy)
-        form.addRow("Transport", self.transport)
-        form.addRow("Registration expiry", self.expires)
+        self.accounts = AccountEditor(config.accounts, passwords, states or {})
+        editor = self.accounts  # the selected account's fields, as the tests and users see them
+        self.aor, self.username, self.password = editor.aor, editor.username, editor.password
+        self.registrar, self.proxy, self.transport = (
+            editor.registrar,
+            editor.proxy,
+            editor.transport,
+        )
+        account_page = self.accounts
         network = config.network
         self.listen = QLineEdit(", ".join(network.listen))
         self.listen.setPlaceholderText("udp:0.0.0.0:5060")
@@ -172,7 +150,7 @@ class SettingsDialog(QDialog):
         form.addRow("Speaker test", tone_row)
         form.addRow("Codecs (first preferred)", order)
         self.tabs = QTabWidget()
-        self.tabs.addTab(account_page, "Account")
+        self.tabs.addTab(account_page, "Accounts")
         self.tabs.addTab(network_page, "Network")
         self.tabs.addTab(audio_page, "Audio")
         self.error = QLabel()
@@ -216,23 +194,8 @@ class SettingsDialog(QDialog):
     def edited_config(self) -> AppConfig:
         """Return the config as currently edited (not yet checked or saved)."""
         listen = tuple(p.strip() for p in self.listen.text().split(",") if p.strip())
-        account = replace(
-            AccountConfig(),
-            aor=self.aor.text().strip(),
-            username=self.username.text().strip(),
-            display_name=self.display_name.text().strip(),
-            registrar=self.registrar.text().strip(),
-            proxy=self.proxy.text().strip(),
-            transport=self.transport.currentText(),
-            expires=self.expires.value(),
-        )
-        accounts = (
-            self._config.with_account(0, account if account.aor else None)
-            if (account.aor or self._config.accounts)
-            else self._config
-        )
         return AppConfig(
-            accounts.accounts,
+            self.accounts.accounts(),
             AudioConfig(
                 self.audio_in.currentText().strip() or "default",
                 self.audio_out.currentText().strip() or "default",
@@ -253,23 +216,21 @@ class SettingsDialog(QDialog):
     def save(self) -> None:
         """Check the addresses, store the password, keep the config; or say what is wrong."""
         config = self.edited_config()
-        for label, text in (
-            ("SIP address", self.aor.text().strip()),
-            ("Registrar", self.registrar.text().strip()),
-            ("Outbound proxy", self.proxy.text().strip()),
-        ):
-            reason = self._check(text) if text else None
-            if reason is not None:
-                self.tabs.setCurrentIndex(0)
-                self.error.setText(f"{label}: {reason}")
-                self.error.show()
-                return
-        if config.account.aor and self.password.text():
-            try:
-                self._passwords.set(config.account.aor, self.password.text())
-            except CredentialsError as exc:
-                self.error.setText(f"Password: {exc}")
-                self.error.show()
-                return
+        reason = self.accounts.first_problem(self._check)
+        if reason is not None:
+            self.tabs.setCurrentIndex(0)
+            self.error.setText(reason)
+            self.error.show()
+            return
+        try:
+            for aor, password in self.accounts.typed_passwords().items():
+                self._passwords.set(aor, password)
+            kept = {account.aor for account in config.accounts}
+            for gone in {a.aor for a in self._config.accounts} - kept:
+                self._passwords.delete(gone)
+        except CredentialsError as exc:
+            self.error.setText(f"Password: {exc}")
+            self.error.show()
+            return
         self.saved_config = config
         self.accept()
