@@ -333,9 +333,12 @@ class Baresip:
         sip_cafile: Path | None = None,
         extra_modules: Sequence[str] = (),
         audio_player: str = "alsa,null",
+        config: Sequence[str] = (),
     ) -> None:
+        """``config``: more lines for baresip's config file, e.g. "rtcp_mux yes"."""
         self.lab, self.ns, self.ctrl_port = lab, ns, ctrl_port
         self.audio_player = audio_player  # e.g. "alsa,pulse": a paced sink (lab_pulse.py)
+        self.extra_config = tuple(config)
         self.listen = listen
         self.modules = (*self.MODULES, *extra_modules)  # e.g. "srtp" for mediaenc=srtp-mand
         self.config_dir = lab.workdir / f"baresip-{len(lab.processes)}"
@@ -358,6 +361,7 @@ class Baresip:
         lines += [f"ctrl_tcp_listen 127.0.0.1:{self.ctrl_port}", f"snd_path {dump}"]
         if cafile is not None:
             lines.append(f"sip_cafile {cafile}")
+        lines += self.extra_config
         (self.config_dir / "config").write_text("\n".join(lines) + "\n")
         (self.config_dir / "accounts").write_text(account + "\n")
         (self.config_dir / "contacts").write_text("")  # not the template's public contacts

@@ -162,6 +162,7 @@ class MediaController:
         stream = entry.driver.stream
         if negotiated != stream.media:
             self._rekey(entry, negotiated)
+            entry.driver.socket.rtcp_mux = negotiated.rtcp_mux
             stream.update(negotiated)
             if entry.moved_to is not None:  # the checked path outlives an SDP change
                 stream.move_to(entry.moved_to)
@@ -247,6 +248,7 @@ class MediaController:
             entry.dtls = self._dtls_link(entry, send_rtp, negotiated)
             protection = entry.dtls.protection
         socket.protection = protection
+        socket.rtcp_mux = negotiated.rtcp_mux  # RFC 5761: one port, one DTLS association
         return (
             _protected(send_rtp, protection.protect_rtp),
             _protected(send_rtcp, protection.protect_rtcp),

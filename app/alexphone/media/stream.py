@@ -215,6 +215,9 @@ class MediaStream:
         if media.remote != self.media.remote:
             self.remote, self.latched = media.remote, False
             self.remote_rtcp = media.remote_rtcp or (media.remote[0], media.remote[1] + 1)
+        elif media.rtcp_mux != self.media.rtcp_mux:  # RFC 5761 §5.1.3: a re-offer changed it
+            rtcp = media.remote_rtcp or (media.remote[0], media.remote[1] + 1)
+            self.remote_rtcp = self.remote if media.rtcp_mux else rtcp
         self.media = media
 
     @property

@@ -9,9 +9,10 @@ in before the call has set its handler (the socket reads as soon as it opens), s
 and for unknown first bytes, a datagram is counted and dropped. RTP and RTCP pass through
 the call's ``protection`` (SRTP unprotect, or the identity) first; what it refuses is dropped
 there and counted by it.
-RTCP is accepted on either port (RFC 5761 multiplexing or RFC 3550 port + 1). We always
-send RTP from the port we receive on (symmetric RTP, RFC 4961), so a peer behind NAT that
-latches on our source reaches us back. A call with an IPv6 pair beside its IPv4 one
+RTCP is accepted on either port (RFC 5761 multiplexing or RFC 3550 port + 1) and sent from
+the RTP port once offer/answer agreed on ``a=rtcp-mux`` (``rtcp_mux``), else from the RTCP
+port. We always send RTP from the port we receive on (symmetric RTP, RFC 4961), so a peer
+behind NAT that latches on our source reaches us back. A call with an IPv6 pair beside its IPv4 one
 (net/media_family.py) receives on both and sends each datagram from the pair of its
 destination's family.
 """
@@ -68,6 +69,7 @@ class RtpSocket:
         self.on_dtls: Receiver | None = None  # the call's DTLS-SRTP handshake, if it has one
         self._early_dtls: list[tuple[bytes, Address]] = []
         self.dropped = 0  # DTLS without a handler, unknown first bytes
+        self.rtcp_mux = False  # send RTCP from the RTP port (RFC 5761 §5.1.1)
         self.protection: MediaProtection = CLEARTEXT  # unprotects what arrives (RFC 3711)
         self.local: Address = ("", 0)
         self._rtp: _Endpoint | None = None
@@ -131,8 +133,12 @@ class RtpSocket:
         self._send(self._route(self._rtp, self._rtp6, addr), data, addr)
 
     def send_rtcp(self, data: bytes, addr: Address) -> None:
-        """Send an RTCP datagram from the RTCP port (of ``addr``'s family)."""
-        self._send(self._route(self._rtcp, self._rtcp6, addr), data, addr)
+        """Send an RTCP datagram from the RTCP port, or the RTP port when multiplexed (of
+        ``addr``'s family)."""
+        if self.rtcp_mux:
+            self._send(self._route(self._rtp, self._rtp6, addr), data, addr)
+        else:
+            self._send(self._route(self._rtcp, self._rtcp6, addr), data, addr)
 
     @staticmethod
     def _route(first: _Endpoint | None, v6: _Endpoint | None, addr: Address) -> _Endpoint | None:

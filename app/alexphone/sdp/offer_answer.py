@@ -7,7 +7,8 @@ first usable audio stream with the common codecs in its own preference order but
 offerer's payload type numbers (``make_answer``, RFC 3264 §6.1). The offerer then reads the
 answer back against its offer (``apply_answer``, §7). Both sides end with a NegotiatedMedia:
 how *we* send (codec under the peer's payload type, peer address, ptime) and which way media
-flows from our point of view.
+flows from our point of view. RTCP shares the RTP port when both sides wrote
+``a=rtcp-mux`` (RFC 5761 §5.1.1); otherwise it goes to ``a=rtcp`` or the RTP port + 1.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ __all__ = [
 
 DEFAULT_PTIME = 20  # ms; RFC 3551 §4.5 default packetisation for audio
 SAVP = "RTP/SAVP"  # RFC 3711 §12
+RTCP_MUX = "rtcp-mux"  # RFC 5761 §5.1.1: RTP and RTCP on one port
 
 
 class OfferAnswerError(RemoteProtocolError):
@@ -101,6 +103,7 @@ class LocalMedia:
     dtls: Fingerprint | None = None  # our DTLS certificate (RFC 5763); None = no DTLS-SRTP
     dtls_required: bool = False  # offer UDP/TLS/RTP/SAVP and refuse streams without DTLS-SRTP
     offer_dtls: bool = False  # a=fingerprint, a=setup:actpass in offers (best effort on RTP/AVP)
+    rtcp_mux: bool = True  # offer a=rtcp-mux and accept it in offers (RFC 5761 §5.1.1)
 
     @property
     def offer_proto(self) -> str:
@@ -146,6 +149,7 @@ class NegotiatedMedia:
     remote_rtcp: Address | None = None
     srtp: SrtpKeys | None = None  # the SDES keys, None for plain RTP
     dtls: DtlsParams | None = None  # DTLS-SRTP: the keys come from the handshake (RFC 5764)
+    rtcp_mux: bool = False  # RTCP shares the RTP port both ways (RFC 5761 §5.1.1)
 
     @property
     def remote_on_hold_address(self) -> bool:
@@ -163,7 +167,13 @@ class SdpAnswer:
 
 
 def _audio_media(
-    local: LocalMedia, port: int, codecs: list[Codec], proto: str, keys: Sequence[Attribute] = ()
+    local: LocalMedia,
+    port: int,
+    codecs: list[Codec],
+    proto: str,
+    keys: Sequence[Attribute] = (),
+    *,
+    mux: bool,
 ) -> Media:
     """Build our audio m= section; ``codecs`` are written in order under their own PTs."""
     attributes: list[Attribute] = list(keys)  # a=crypto, or a=fingerprint and a=setup
@@ -175,6 +185,8 @@ def _audio_media(
         attributes.append(Attribute("ptime", str(local.ptime)))
     if local.rtcp_port is not None:
         attributes.append(Attribute("rtcp", str(RtcpAddress(local.rtcp_port))))
+    if mux:  # RFC 5761 §5.1.1; the RTCP port stays open for a peer that does not take it
+        attributes.append(Attribute(RTCP_MUX))
     attributes.append(local.direction.attribute())
     formats = tuple(str(c.payload_type) for c in codecs)
     return Media("audio", port, proto, formats, attributes=tuple(attributes))
@@ -204,7 +216,7 @@ def make_offer(
     keys = [Attribute("crypto", str(c)) for c in offered]
     if local.offers_dtls and local.dtls is not None:
         keys += dtls_attributes(local.dtls, Setup.ACTPASS)  # RFC 5763 §5
-    media = _audio_media(local, local.port, codecs, local.offer_proto, keys)
+    media = _audio_media(local, local.port, codecs, local.offer_proto, keys, mux=local.rtcp_mux)
     return _description(local, local.address, str(session_id), session_version, [media])
 
 
@@ -232,8 +244,11 @@ def _telephone_event(local: LocalMedia, offered: list[Codec], rate: int) -> Code
     return next((c for c in events if c.clock_rate == rate), events[0] if events else None)
 
 
-def _remote_rtcp(media: Media, endpoint: Address) -> Address:
-    """Return where the peer takes RTCP: a=rtcp (RFC 3605) else RTP port + 1 (RFC 3550 §11)."""
+def _remote_rtcp(media: Media, endpoint: Address, mux: bool) -> Address:
+    """Return where the peer takes RTCP: its RTP address when multiplexed (RFC 5761), else
+    a=rtcp (RFC 3605), else RTP port + 1 (RFC 3550 §11)."""
+    if mux:
+        return endpoint
     rtcp = media.rtcp
     if rtcp is None:
         return (endpoint[0], endpoint[1] + 1)
@@ -319,7 +334,10 @@ def _answer_audio(
         theirs_dir.receives and local.direction.sends, theirs_dir.sends and local.direction.receives
     )
     answer_local = replace(local, direction=ours_dir)
-    answer_media = _audio_media(answer_local, local.port, answered, media.proto, security[0])
+    mux = local.rtcp_mux and media.attribute(RTCP_MUX) is not None  # RFC 5761 §5.1.1
+    answer_media = _audio_media(
+        answer_local, local.port, answered, media.proto, security[0], mux=mux
+    )
     remote = _endpoint(offer, media)
     negotiated = NegotiatedMedia(
         codec=pairs[0][1],
@@ -330,9 +348,10 @@ def _answer_audio(
         ptime=media.ptime or local.ptime or DEFAULT_PTIME,
         codecs=tuple(theirs for _, theirs in pairs),
         telephone_event_rate=event.clock_rate if event is not None else None,
-        remote_rtcp=_remote_rtcp(media, remote),
+        remote_rtcp=_remote_rtcp(media, remote, mux),
         srtp=security[1],
         dtls=security[2],
+        rtcp_mux=mux,
     )
     return answer_media, negotiated
 
@@ -417,6 +436,8 @@ def apply_answer(offer: SessionDescription, answer: SessionDescription) -> Negot
     dtls = _applied_dtls(ours, answer, theirs)
     srtp = None if dtls is not None else _applied_srtp(ours, theirs)
     remote = _endpoint(answer, theirs)
+    # RFC 5761 §5.1.1: multiplexed only if we offered it and the answer has it too
+    mux = ours.attribute(RTCP_MUX) is not None and theirs.attribute(RTCP_MUX) is not None
     mine, peer = offer.direction_of(ours), _remote_direction(answer, theirs)
     return NegotiatedMedia(
         codec=audio[0],
@@ -427,9 +448,10 @@ def apply_answer(offer: SessionDescription, answer: SessionDescription) -> Negot
         ptime=theirs.ptime or ours.ptime or DEFAULT_PTIME,
         codecs=tuple(audio),
         telephone_event_rate=event.clock_rate if event is not None else None,
-        remote_rtcp=_remote_rtcp(theirs, remote),
+        remote_rtcp=_remote_rtcp(theirs, remote, mux),
         srtp=srtp,
         dtls=dtls,
+        rtcp_mux=mux,
     )
 
 

@@ -214,7 +214,9 @@ def _hub(tmp_path: Path, port: int, events: list[Event]) -> AlexHub:
 
 
 def _sdp(port: MediaPort) -> SessionDescription:
-    return SdpSession(LocalMedia(port.host, port.port), session_id=1).create_offer()
+    """An SDP without a=rtcp-mux, as linphonec 5.1 writes it."""
+    local = LocalMedia(port.host, port.port, rtcp_mux=False)
+    return SdpSession(local, session_id=1).create_offer()
 
 
 def test_both_components_are_checked_and_rtcp_takes_its_own_pair(tmp_path: Path) -> None:

@@ -356,3 +356,15 @@ def test_a_stalling_event_loop_is_not_taken_for_network_jitter() -> None:
     assert (stats.stalls, stats.dropped, stats.accelerated, stats.expanded) == (0, 0, 0, 0)
     assert pair.b.concealed == 0 and len(pair.b_sink.frames) == 1500
     assert max(delays) - min(delays) < 1e-9
+
+
+def test_multiplexed_rtcp_follows_the_rtp_address_and_leaves_it_when_mux_ends() -> None:
+    pair = Pair(PCMU)
+    muxed = replace(pair.b.media, remote=("192.168.1.10", 5000), rtcp_mux=True)
+    pair.b.update(replace(muxed, remote_rtcp=muxed.remote))
+    assert pair.b.remote_rtcp == ("192.168.1.10", 5000)
+    nat = ("198.51.100.7", 31000)
+    pair.b.receive_rtp(bytes(RtpPacket(0, 1, 160, 0x1111, bytes(160))), nat, 101.0)
+    assert pair.b.remote_rtcp == nat  # RFC 5761: RTCP goes where RTP goes
+    pair.b.update(replace(pair.b.media, rtcp_mux=False, remote_rtcp=("192.168.1.10", 5001)))
+    assert pair.b.remote == nat and pair.b.remote_rtcp == ("192.168.1.10", 5001)

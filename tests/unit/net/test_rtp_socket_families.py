@@ -1,4 +1,5 @@
-"""An RtpSocket with an IPv6 pair: receives on both, sends from the destination's family."""
+"""An RtpSocket with an IPv6 pair: receives on both, sends from the destination's family;
+multiplexed RTCP (RFC 5761) leaves from the RTP port."""
 
 from __future__ import annotations
 
@@ -65,5 +66,25 @@ def test_each_family_sends_from_its_own_pair_and_both_receive() -> None:
             media.close()
             peer4.close()
             peer6.close()
+
+    asyncio.run(scenario())
+
+
+def test_multiplexed_rtcp_leaves_from_the_rtp_port() -> None:
+    async def scenario() -> None:
+        port = MediaPort("127.0.0.1", start=17320)
+        media = RtpSocket(lambda d, a: None, lambda d, a: None)
+        await media.open(port)
+        peer = _peer(socket.AF_INET, "127.0.0.1")
+        here = (str(peer.getsockname()[0]), int(peer.getsockname()[1]))
+        try:
+            media.send_rtcp(RTCP, here)
+            assert (await _recv(peer))[1] == ("127.0.0.1", port.port + 1)
+            media.rtcp_mux = True  # RFC 5761 §5.1.1
+            media.send_rtcp(RTCP, here)
+            assert await _recv(peer) == (RTCP, ("127.0.0.1", port.port))
+        finally:
+            media.close()
+            peer.close()
 
     asyncio.run(scenario())

@@ -59,6 +59,7 @@ def test_offer_lists_our_codecs_in_order() -> None:
         "a=rtpmap:101 telephone-event/8000",
         "a=fmtp:101 0-16",
         "a=ptime:20",
+        "a=rtcp-mux",
         "a=sendrecv",
     )
 
@@ -71,7 +72,7 @@ def test_offer_options_ipv6_direction_rtcp_no_events() -> None:
     assert offer.origin.addr_type == "IP6"
     assert offer.media[0].formats == ("8",)
     assert [str(a) for a in offer.media[0].attributes] == [
-        "rtpmap:8 PCMA/8000", "rtcp:20011", "recvonly",
+        "rtpmap:8 PCMA/8000", "rtcp:20011", "rtcp-mux", "recvonly",
     ]  # fmt: skip
 
 
