@@ -17,6 +17,7 @@ from typing import Protocol
 
 from alexphone.engine.call import Call
 from alexphone.engine.events import CallChanged, CallState, CallTransferred, Event, TransferState
+from alexphone.engine.settings import AccountSettings
 from alexphone.engine.signaling import Signaling
 from alexphone.net.rate_limit import TokenBucket
 from alexphone.sip.message import Request, make_response
@@ -51,9 +52,14 @@ class Transferee(Signaling, Protocol):
     """What a transfer needs from the user agent beyond a call's signaling."""
 
     def place_call(
-        self, target: SipUri, referred_by: str | None = None, replaces: Replaces | None = None
+        self,
+        target: SipUri,
+        referred_by: str | None = None,
+        replaces: Replaces | None = None,
+        account: AccountSettings | None = None,
     ) -> Call:
-        """Start an outgoing call to ``target`` (naming who referred us, RFC 3892)."""
+        """Start an outgoing call to ``target`` from ``account`` (naming who referred us,
+        RFC 3892)."""
 
 
 @dataclass(slots=True)
@@ -120,7 +126,10 @@ class Transfers:
         subscription = ReferSubscription(referral)
         transfer = _Transfer(call, subscription)
         self._emit(transfer)
-        new = self.ua.place_call(referral.target, referral.referred_by, referral.replaces)
+        # the transferee calls from the account the transferred call came to or went out from
+        new = self.ua.place_call(
+            referral.target, referral.referred_by, referral.replaces, call.account
+        )
         self._by_new_call[new.call_id] = transfer
         self._feed(transfer, TransferInput.STARTED)
 
