@@ -239,8 +239,8 @@ def test_symmetric_nats_relay_the_audio(lab: Lab) -> None:
     assert paths and paths[-1] == "relay", paths
     last_media = [e for e in events if e.get("event") == "call.media"][-1]
     assert last_media["local"] == ours["audio"]["local"]  # the selected address, not the SDP's
-    # the stop rule waits ~1 s for the direct pairs, but audio moves to the relay pair as soon
-    # as its check is answered, before the nomination
+    # the relay pair is nominated a relay round trip after its first answer (the relay rule),
+    # but audio moves to it as soon as that answer arrives, before the nomination
     names = [(e.get("event"), e.get("path") or e.get("flow")) for e in events]
     assert names.index(("call.media", "relay")) < names.index(("alex.selected", "audio")), names
     # ALEX cache: cold, every direct pair had to fail first; warm, the cached relay pair is
