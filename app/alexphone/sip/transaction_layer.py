@@ -15,17 +15,24 @@ matching nothing (a retransmitted 2xx after Timer M) are handed to the TU as the
 Overload: at most ``max_servers`` server transactions live at once (each lives up to
 32 s after its final response, Timers H/J). A new request beyond that is answered
 statelessly 503 with Retry-After (RFC 3261 §21.5.4) and never reaches the TU, so a
-request flood cannot grow the layer, or the work every timer scan does, without bound.
+request flood cannot grow the layer without bound.
 Before refusing, the oldest transaction that is only waiting out its Timer H/I/J/K (final
 response sent: Completed or Confirmed) is let go to make room; it would do nothing but
 absorb retransmissions, and a flood's transactions are almost all of that kind. A request
 is refused only when the live ones that still wait for an answer fill the layer. The last
 ``dialog_reserve`` places (an eighth by default) are kept for requests inside a dialog
 (with a To tag, §12.2), so the BYE or re-INVITE of a call gets through even then.
+
+Timers: every transaction's next deadline goes on one heap each time the layer has fed it
+(``_drain``); entries whose transaction is gone or has moved its deadline are dropped when
+they reach the top. ``get_timer`` and ``handle_timer`` so cost O(log n) per deadline instead
+of a scan of every live transaction, which under a request flood (a thousand transactions
+waiting out Timer H/J) ran after every datagram and took most of the daemon's CPU.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
 
 from alexphone.core.errors import LocalProtocolError
@@ -109,6 +116,7 @@ class TransactionLayer:
         self._keys: dict[TransactionId, Key] = {}
         self._output: deque[Outgoing] = deque()
         self._events: deque[TransactionEvent] = deque()
+        self._deadlines: list[tuple[float, TransactionId]] = []  # a lazy heap (see the top)
 
     def __len__(self) -> int:
         return len(self._transactions)
@@ -169,16 +177,30 @@ class TransactionLayer:
 
     def get_timer(self) -> float | None:
         """Return the earliest timer deadline over all transactions."""
-        deadlines = [t for tx in self._transactions.values() if (t := tx.get_timer()) is not None]
-        return min(deadlines, default=None)
+        heap = self._deadlines
+        while heap:
+            deadline, transaction_id = heap[0]
+            if self._current(transaction_id, deadline) is not None:
+                return deadline
+            heapq.heappop(heap)  # stale: the transaction is gone or moved its deadline
+        return None
 
     def handle_timer(self, now: float) -> None:
         """Fire every timer due at ``now``."""
-        for transaction in list(self._transactions.values()):
-            deadline = transaction.get_timer()
-            if deadline is not None and deadline <= now:
+        heap = self._deadlines
+        while heap and heap[0][0] <= now:  # each firing leaves its transaction's next > now
+            deadline, transaction_id = heapq.heappop(heap)
+            transaction = self._current(transaction_id, deadline)
+            if transaction is not None:
                 transaction.handle_timer(now)
                 self._drain(transaction)
+
+    def _current(self, transaction_id: TransactionId, deadline: float) -> Transaction | None:
+        """The live transaction whose next deadline is ``deadline``, None if the entry is stale."""
+        transaction = self._transactions.get(transaction_id)
+        if transaction is None or transaction.get_timer() != deadline:
+            return None
+        return transaction
 
     def next_output(self) -> Outgoing | None:
         """Pop the oldest message to send, None if there is none."""
@@ -261,6 +283,9 @@ class TransactionLayer:
             self._events.append(event)
             if isinstance(event, TransactionTerminated):
                 self._forget(transaction)
+        deadline = transaction.get_timer()
+        if deadline is not None and transaction.id in self._transactions:
+            heapq.heappush(self._deadlines, (deadline, transaction.id))
 
     def _forget(self, transaction: Transaction) -> None:
         key = self._keys.pop(transaction.id)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from test_transaction_layer import SOURCE, request
 
 from alexphone.sip.message import Response, make_response
-from alexphone.sip.transaction import RequestReceived
+from alexphone.sip.transaction import RequestReceived, Transaction
 from alexphone.sip.transaction_layer import TransactionLayer
 
 
@@ -83,3 +84,23 @@ def test_an_answered_transaction_makes_room_before_a_503() -> None:
     assert events[0].transaction_id == answered.transaction_id
     assert [r.status for r in responses] == [503]  # the other two still wait for the TU
     assert (layer.evicted, layer.overloaded, len(layer)) == (1, 1, 2)
+
+
+def test_timer_lookups_do_not_scan_every_live_transaction(monkeypatch: pytest.MonkeyPatch) -> None:
+    layer = TransactionLayer()
+    for n in range(500):  # a flood's answered transactions, each waiting out Timer J
+        layer.receive(request("OPTIONS", f"z9hG4bKflood{n}"), SOURCE, 0.0, reliable=False)
+        event = layer.next_event()
+        assert isinstance(event, RequestReceived)
+        layer.respond(event.transaction_id, make_response(event.request, 200), 0.0)
+    drain(layer)
+    calls = []
+    original = Transaction.get_timer
+    monkeypatch.setattr(Transaction, "get_timer", lambda self: calls.append(1) or original(self))
+
+    deadline = layer.get_timer()
+    assert deadline is not None and len(calls) <= 2  # the heap's top, not 500 transactions
+    calls.clear()
+    layer.handle_timer(deadline)  # every Timer J of the same instant fires: 500 ends
+    assert len(layer) == 0 and len(calls) <= 3 * 500
+    assert layer.get_timer() is None
