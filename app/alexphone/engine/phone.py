@@ -341,25 +341,32 @@ class Phone:
     def _place_call(self, ua: UserAgent, text: str, name: str | None) -> None:
         try:
             account = self.settings.find_account(name) if name else self.settings.account
+        except ConfigError as exc:
+            self._call_failed(text, exc)
+            return
+        try:
             target = self._target(text, account)
         except ConfigError as exc:
             lan = self.lan
-            known = not name or any(name == a.key for a in self.settings.accounts)
-            if known and lan is not None and lan.browsing and not is_telephone_number(text):
+            if lan is not None and lan.browsing and not is_telephone_number(text):
                 error = exc  # maybe a LAN peer not seen yet
-                lan.when_found(text, LAN_WAIT, lambda t: self._found(ua, text, t, error, name))
+                lan.when_found(text, LAN_WAIT, lambda t: self._found(ua, text, t, error, account))
                 return
             self._call_failed(text, exc)
             return
         ua.place_call(target, account=account)
 
     def _found(
-        self, ua: UserAgent, text: str, target: SipUri | None, exc: ConfigError, name: str | None
+        self,
+        ua: UserAgent,
+        text: str,
+        target: SipUri | None,
+        exc: ConfigError,
+        account: AccountSettings | None,
     ) -> None:
         if target is None:
             self._call_failed(text, ConfigError(f"{exc} and no LAN peer is called so"))
         else:
-            account = self.settings.find_account(name) if name else self.settings.account
             ua.place_call(target, account=account)
 
     def _call_failed(self, text: str, exc: ConfigError) -> None:
