@@ -97,7 +97,7 @@ class MediaController:
         self.emit = emit
         self.rng = rng
         self.running: dict[str, _Running] = {}
-        self._tasks = TaskSet(log, "media start")
+        self._tasks = TaskSet(log, "media start or device rescan")
         self.audio = PortAudio()
         self.shared = SharedAudio(settings, self.audio, emit)  # one microphone, one speaker
         self.sounds = SoundController(self.audio, emit)  # ringtone, ringback, test tone
@@ -409,7 +409,11 @@ class MediaController:
 
     def list_devices(self) -> None:
         """Rescan the sound cards (only while no stream uses PortAudio) and announce them."""
-        devices = self.audio.refresh()
+        self._tasks.spawn(self._list_devices())
+
+    async def _list_devices(self) -> None:
+        # restarting PortAudio takes 0.1 s, a second on a loaded machine: not on the loop
+        devices = await asyncio.to_thread(self.audio.refresh)
         self.emit(
             AudioDevicesListed(
                 tuple(d.name for d in devices if d.inputs > 0),

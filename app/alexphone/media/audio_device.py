@@ -56,20 +56,20 @@ class PortAudio:
     """One PortAudio session shared by a phone's streams, started on first use.
 
     Starting PortAudio probes every ALSA/JACK backend (~0.1 s, a second or more on a loaded
-    machine), so it is done once, not per call, and a phone can do it on a worker thread at
-    start-up (``session`` is thread-safe; the rest runs on the engine loop). PortAudio only
-    rescans devices when restarted: ``refresh`` does that while no stream is open (hot-plug)
-    and returns the new list.
+    machine), so it is done once, not per call. PortAudio only rescans devices when
+    restarted: ``refresh`` does that while no stream is open (hot-plug) and returns the new
+    list. ``session`` and ``refresh`` may run on a worker thread: ``lock`` is held while
+    PortAudio starts or stops and while a stream opens or closes, so neither can meet the other.
     """
 
     def __init__(self) -> None:
         self._pa: Any = None
-        self._starting = threading.Lock()
+        self.lock = threading.RLock()
         self.open_streams = 0
 
     def session(self) -> Any:
         """Return the PyAudio object, starting PortAudio if needed; OSError if it cannot."""
-        with self._starting:  # a start-up on a worker thread finishes before the loop's use
+        with self.lock:
             if self._pa is None:
                 self._pa = _pyaudio()
             return self._pa
@@ -84,13 +84,14 @@ class PortAudio:
 
     def refresh(self) -> list[AudioDevice]:
         """Rescan (only while no stream is open) and return the device list."""
-        if self.open_streams == 0:
-            self.close()
-        return self.devices()
+        with self.lock:
+            if self.open_streams == 0:
+                self.close()
+            return self.devices()
 
     def close(self) -> None:
         """Stop PortAudio."""
-        with self._starting:
+        with self.lock:
             if self._pa is not None:
                 self._pa.terminate()
                 self._pa = None
@@ -146,6 +147,10 @@ class _DeviceStream:
             self._stream = None
 
     def _start(self, name: str) -> None:
+        with self.system.lock:  # a rescan on a worker thread must not restart PortAudio now
+            self._start_stream(name)
+
+    def _start_stream(self, name: str) -> None:
         pa = self.system.session()
         if name:
             count = pa.get_device_count()
@@ -220,12 +225,13 @@ class _DeviceStream:
     def _close_stream(self) -> None:
         stream, self._stream = self._stream, None
         if stream is not None:
-            self.system.open_streams -= 1
-            try:
-                stream.stop_stream()
-                stream.close()
-            except OSError as exc:
-                log.debug("closing audio stream: %s", exc)
+            with self.system.lock:
+                self.system.open_streams -= 1
+                try:
+                    stream.stop_stream()
+                    stream.close()
+                except OSError as exc:
+                    log.debug("closing audio stream: %s", exc)
 
     def close(self) -> None:
         """Stop the stream (PortAudio stays up for the next call)."""
