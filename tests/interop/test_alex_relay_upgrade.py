@@ -5,7 +5,7 @@ nat1 calls bob on b behind nat2). Both NATs keep endpoint-independent mappings, 
 every UDP datagram from the other NAT's public address (a firewall rule in the raw table,
 before connection tracking): the direct pairs go unanswered and only the pairs through
 coturn's allocations work, as across two symmetric NATs. Relayed selection must not wait for
-the stop rule (docs/ALEX.md "Relay without waiting"): 200 OK → audio selection within one
+the stop rule (docs/ALEX.md "Nomination and the stop rule"): 200 OK → audio selection within one
 relay round trip + 150 ms.
 
 Then both rules go, mid-call. The direct checks still retransmit (RFC 8489 timers), so one of

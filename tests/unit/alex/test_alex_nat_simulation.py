@@ -246,7 +246,7 @@ TWO_ROUND_TRIPS = pytest.mark.xfail(
 
 @pytest.mark.parametrize("rtt", [0.020, pytest.param(0.100, marks=TWO_ROUND_TRIPS)])
 def test_symmetric_nats_select_the_relay_within_one_round_trip_and_150_ms(rtt: float) -> None:
-    # the goal for relayed paths (docs/ALEX.md "Relay without waiting"), in simulated time:
+    # the goal for relayed paths (docs/ALEX.md "Nomination and the stop rule"), in simulated time:
     # every datagram takes rtt / 2; A (the nominating side) selects within the relay pair's
     # round trip + 150 ms of the start of checks
     pair = pair_behind(SYMMETRIC, SYMMETRIC, latency=rtt / 2)
