@@ -77,6 +77,7 @@ def test_a_handshake_that_never_completes_ends_the_call(
     states = {e["state"]: e for e in events if e["event"] == "call.state"}
     assert "confirmed" in states and "ended" in states, (code, events)
     assert states["ended"]["reason"] == "media encryption failed", states["ended"]
+    assert code == 1, code  # `alexphone call` says the call failed
     took = states["ended"]["ts"] - states["confirmed"]["ts"]
     assert HANDSHAKE_TIMEOUT - 0.5 <= took <= HANDSHAKE_TIMEOUT + 3.0, took
     media = [e for e in events if e["event"] == "call.media"]

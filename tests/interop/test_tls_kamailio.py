@@ -156,14 +156,13 @@ def test_daemon_calls_srtp_baresip_over_tls(
     alice = tls_alice(lab, flat_lan[0], lan_kamailio, f"file:{padded}", f"file:{got}")
     seconds = read_wav(reference)[1].size / 16000 + 1.5
 
-    # sips: the whole way must be TLS (RFC 3261 §26.2.2). baresip's srtp-mand takes only
-    # RTP/SAVP, which the daemon offers when SRTP is mandatory (the default offers
-    # RTP/AVP with a=crypto over TLS, which srtp-mand refuses as "no common codecs")
-    code, events = alice.run_call(
-        f"sips:bob@{DOMAIN}", "--media-encryption", "mandatory", duration=seconds, timeout=60
-    )
+    # sips: the whole way must be TLS (RFC 3261 §26.2.2). The default policy offers RTP/AVP
+    # with a=crypto (over TLS) and a=fingerprint; baresip's srtp-mand takes only RTP/SAVP and
+    # refuses that with 488 ("no common codecs"), and the daemon offers RTP/SAVP once more
+    code, events = alice.run_call(f"sips:bob@{DOMAIN}", "-v", duration=seconds, timeout=60)
 
     assert code == 0, alice.stderr_tail()
+    assert "488 to our RTP/AVP offer: offering RTP/SAVP" in alice.stderr_tail(10**7)
     states = [e["state"] for e in events if e["event"] == "call.state"]
     assert "confirmed" in states and states[-1] == "ended", states
     media = [e for e in events if e["event"] == "call.media"][-1]

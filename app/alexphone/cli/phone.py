@@ -17,6 +17,7 @@ from pathlib import Path
 
 from alexphone.cli.accounts import accounts_from
 from alexphone.core.errors import ConfigError
+from alexphone.engine.call_dtls import MEDIA_ENCRYPTION_FAILED
 from alexphone.engine.client import PhoneClient
 from alexphone.engine.commands import HangUp, PlaceCall, SendDtmf, Shutdown
 from alexphone.engine.control_host import run_served_phone
@@ -42,6 +43,8 @@ from alexphone.engine.settings import (
 from alexphone.store.profile_check import check_writable
 
 DTMF_DIGITS = "0123456789*#ABCDabcd"
+# reasons with which the phone itself ended an answered call that failed: exit status 1
+CALL_FAILED_REASONS = frozenset({MEDIA_ENCRYPTION_FAILED})
 
 
 def default_profile() -> Path:
@@ -129,7 +132,10 @@ class _CallScript:
             if self.dtmf:
                 client.submit(SendDtmf(event.call_id, self.dtmf))
         elif event.state is CallState.ENDED:
-            self.ended_normally = self.answered and (event.code is None or event.code < 300)
+            failed = event.reason in CALL_FAILED_REASONS  # we ended it with BYE, no status
+            self.ended_normally = (
+                self.answered and (event.code is None or event.code < 300) and not failed
+            )
             client.submit(Shutdown())
 
 
@@ -183,7 +189,8 @@ def run_daemon(args: argparse.Namespace) -> int:
 
 
 def run_call(args: argparse.Namespace) -> int:
-    """Run ``call``: 0 if the call was answered and ended normally, else 1."""
+    """Run ``call``: 0 if the call was answered and ended normally, else 1 (also when the
+    phone ended it for a failure, e.g. "media encryption failed")."""
     settings = settings_from(args)
     if args.dtmf.strip(DTMF_DIGITS):
         raise ConfigError(f"--dtmf: {args.dtmf!r}: digits are 0-9 * # A-D")

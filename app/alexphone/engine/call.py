@@ -42,7 +42,7 @@ from alexphone.sip.invite_events import (
     SessionState,
 )
 from alexphone.sip.invite_session import InviteSession
-from alexphone.sip.message import Request, Response, make_response
+from alexphone.sip.message import Request, Response, make_response, next_attempt
 from alexphone.sip.transaction import TransactionId, build_cancel
 from alexphone.sip.uri import SipUri, Uri
 
@@ -195,7 +195,26 @@ class Call:
             self.alex.peer_headers(response.headers, final=status >= 200)  # the UAS's 18x/2xx
         if status == 183 and self.dialog is None and not self.ended:
             self._early_answer(response)  # before the session says EARLY: media can start
+        if status == 488 and self._offer_savp():
+            return  # the session goes on with the new INVITE, as after a challenge
         self._feed(lambda now: self.session.invite_response(response, now))
+
+    def _offer_savp(self) -> bool:
+        """Send the INVITE once more offering RTP/SAVP, if the refused offer was best-effort
+        SDES and no early dialog exists (CSeq + 1, a new Via branch: RFC 3261 §8.1.3.5)."""
+        invite = self.session.invite
+        calling = self.session.state in (SessionState.CALLING, SessionState.PROCEEDING)
+        if invite is None or not calling or self.dialog is not None:
+            return False
+        if not self.sdp.offer_pending or not self.sdp.fall_back_to_savp():
+            return False
+        log.info("call %s: 488 to our RTP/AVP offer: offering RTP/SAVP", self.call_id)
+        retry = next_attempt(invite)
+        self.sdp.cancel_offer()
+        self.attach_sdp(retry, self.sdp.create_offer())
+        self.session.use_invite(retry)
+        self.signaling.send_request(retry, _InviteOutcome(self))
+        return True
 
     def _early_answer(self, response: Response) -> None:
         """Take the SDP of a 183 as an early answer, so its media plays (RFC 3960 §3)."""

@@ -103,6 +103,17 @@ class SdpSession:
         self.remote = answer
         return self.negotiated
 
+    def fall_back_to_savp(self) -> bool:
+        """Make the next offer RTP/SAVP with our SDES keys alone, once, if the last one was
+        best effort with keys (RTP/AVP with a=crypto): a peer that insists on RTP/SAVP
+        refuses that with 488 (baresip's srtp-mand). False: no such offer to fall back to."""
+        local = self._local
+        best_effort = local.crypto and local.offer_crypto and not local.crypto_required
+        if not best_effort or local.dtls_required:
+            return False
+        self._local = replace(local, crypto_required=True, offer_dtls=False)
+        return True
+
     def cancel_offer(self) -> None:
         """Forget the pending offer (its request failed); the media stays as it was."""
         self._pending_offer = None

@@ -24,6 +24,7 @@ __all__ = [
     "Response",
     "canonical_name",
     "make_response",
+    "next_attempt",
     "response_reason",
     "split_values",
 ]
@@ -309,3 +310,13 @@ def make_response(
         elif key == "timestamp" and status == 100:
             fields.append((key, name, value))  # RFC 3261 §8.2.6.1
     return Response(status, reason if reason is not None else response_reason(status), headers)
+
+
+def next_attempt(request: Request) -> Request:
+    """Copy ``request`` for a new try after a failure: CSeq + 1, no Via (the sender adds one
+    with a new branch), no body (RFC 3261 §8.1.3.5: a new transaction, same Call-ID)."""
+    headers = request.headers.copy()
+    headers.remove("Via")
+    headers.set("CSeq", str(CSeq(request.cseq.seq + 1, request.cseq.method)))
+    headers.remove("Content-Type")
+    return Request(request.method, request.uri, headers, b"", request.version)
