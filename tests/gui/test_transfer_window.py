@@ -134,6 +134,30 @@ def test_consult_first_calls_the_target_then_completes_the_transfer(
     qtbot.waitUntil(lambda: not panel.complete_transfer_button.isVisible(), timeout=1000)
 
 
+def test_a_consultation_that_ends_untransferred_leaves_no_stale_words(
+    qtbot: QtBot, make_window: WindowFactory
+) -> None:
+    window = make_window()
+    window.show()
+    panel = window.call_panel
+    window.bridge.forward(state("a", CallState.CONFIRMED))
+    for consult in ("b", "c"):  # b never gets up (no route); c answers, then hangs up
+        dialog = picker(qtbot, window)
+        dialog.target.setEditText("sip:carol@example.com")
+        dialog.consult.setChecked(True)
+        qtbot.mouseClick(dialog.transfer_button, CLICK)
+        qtbot.waitUntil(lambda: "first" in panel.transfer_line.text(), timeout=1000)
+        if consult == "c":
+            window.bridge.forward(state(consult, CallState.CALLING))
+            window.bridge.forward(state(consult, CallState.CONFIRMED))
+            qtbot.waitUntil(panel.complete_transfer_button.isVisible, timeout=1000)
+        window.bridge.forward(state(consult, CallState.ENDED))
+        window.bridge.forward(state("a", CallState.CONFIRMED))  # back to the first call
+        qtbot.waitUntil(lambda: panel.call is not None and panel.call.call_id == "a", timeout=1000)
+        qtbot.waitUntil(lambda: panel.transfer_line.isHidden(), timeout=1000)
+        assert not window.transfers.consults and not panel.complete_transfer_button.isVisible()
+
+
 # -- real engines on loopback ---------------------------------------------------------------
 
 

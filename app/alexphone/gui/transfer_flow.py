@@ -91,6 +91,7 @@ class TransferFlow(QObject):
         self._dialling: tuple[str, frozenset[str]] | None = None  # call, ids known then
         self._lines: dict[str, str] = {}  # the call being transferred -> its latest words
         self._busy: set[str] = set()  # calls with our REFER out
+        self._consulting: set[str] = set()  # calls whose line says the consultation is on
         parts.panel.transfer_requested.connect(self.open_picker)
         parts.panel.complete_transfer_requested.connect(self.complete)
         parts.dispatcher.call_updated.connect(self._call_updated)  # after the panel's
@@ -120,6 +121,7 @@ class TransferFlow(QObject):
         self._lines[choice.call_id] = (
             f"Calling {choice.target} first; complete the transfer once they answer."
         )
+        self._consulting.add(choice.call_id)
         self.submit(PlaceCall(choice.target))
         self._refresh()
 
@@ -141,22 +143,35 @@ class TransferFlow(QObject):
 
     def _call_updated(self, call: CallInfo) -> None:
         dialling = self._dialling
-        if dialling is not None and call.direction is Direction.OUT and call.active:
+        if dialling is not None and call.direction is Direction.OUT:
             original, known = dialling
             if call.call_id not in known and call.call_id != original:
-                self.consults[call.call_id] = original
                 self._dialling = None
+                if call.active:
+                    self.consults[call.call_id] = original
+                else:  # the consultation failed at once (bad address, no route)
+                    self._consult_over(original)
         if not call.active:
             pair = self._pair(call.call_id)
-            if pair is not None:  # the last words stay with both calls
-                del self.consults[pair[1]]
-                if pair[0] in self._lines:
-                    self._lines.setdefault(pair[1], self._lines[pair[0]])
+            if pair is not None:
+                original, consult = pair
+                del self.consults[consult]
+                if call.call_id == consult:
+                    self._consult_over(original)
+                if original in self._lines:  # the last words stay with both calls
+                    self._lines.setdefault(consult, self._lines[original])
         self._refresh()
+
+    def _consult_over(self, original: str) -> None:
+        """The consultation ended untransferred: its "calling first" line goes."""
+        if original in self._consulting:
+            self._consulting.discard(original)
+            self._lines.pop(original, None)
 
     def _transfer_changed(self, event: CallTransferred) -> None:
         attended = self._pair(event.call_id) is not None
         self._lines[event.call_id] = transfer_words(event, attended)
+        self._consulting.discard(event.call_id)
         if event.role is TransferRole.TRANSFEROR:
             if event.state in _FINAL:
                 self._busy.discard(event.call_id)
