@@ -62,10 +62,10 @@ def cpu_call(workdir: Path, seconds: float, rounds: int) -> dict[str, float | st
     """% of one core per process: Opus call with echo cancellation on, off, and baresip's;
     the median of ``rounds`` rounds, each round running the three calls one after the other."""
     runs: dict[str, list[float]] = {"on": [], "off": [], "baresip": []}
-    lab = fresh_lab(workdir, "cpu")
-    try:
-        with pulse_server(lab):
-            for n in range(rounds):
+    for n in range(rounds):  # each round its own lab and PulseAudio, stopped at its end
+        lab = fresh_lab(workdir, f"cpu-{n}")
+        try:
+            with pulse_server(lab):
                 base = 27060 + 40 * n
                 for setting in ("on", "off"):
                     options = ["--echo-cancel", setting]
@@ -78,8 +78,8 @@ def cpu_call(workdir: Path, seconds: float, rounds: int) -> dict[str, float | st
                     print(f"round {n + 1}: the baresip call failed: {exc}".splitlines()[0])
                     continue
                 runs["baresip"].append(theirs)
-    finally:
-        lab.close()
+        finally:
+            lab.close()
     theirs = statistics.median(runs["baresip"])
     results: dict[str, float | str] = {"baresip_cpu_pct_per_process": theirs}
     for setting in ("on", "off"):
