@@ -98,12 +98,15 @@ def test_a_lost_network_and_a_refused_move_are_said_on_the_status_line(tmp_path:
     dispatcher.status_changed.connect(lines.append)
 
     dispatcher.dispatch(NetworkChanged(NetworkState.NO_ROUTE, ()))
+    dispatcher.dispatch(NetworkChanged(NetworkState.OTHER_FAMILY, ("fd00:2::2",)))
     dispatcher.dispatch(NetworkChanged(NetworkState.CONNECTED, ("10.0.2.2",)))
     dispatcher.dispatch(CallMoved("c1", MoveOutcome.FOLLOWED, "10.0.2.2", 200))
     dispatcher.dispatch(CallMoved("c1", MoveOutcome.REFUSED, "10.0.2.2", 488, "may drop"))
 
     assert lines == [
         "No network: calls resume when a connection returns",
+        "This network has no route of the address family the phone uses:"
+        " calls resume when one returns",
         "Network connected: calls follow",
         "Network changed: may drop",
     ]

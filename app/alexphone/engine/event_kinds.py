@@ -58,6 +58,8 @@ class MoveOutcome(Enum):
     OFFERED = "offered"  # the re-INVITE with our new address is out
     FOLLOWED = "followed"  # the peer accepted it: its media comes to the new address
     REFUSED = "refused"  # the peer kept the old session (or never answered): it may drop
+    # nothing answered through the new network (a captive portal, a firewall): tried again
+    UNANSWERED = "unanswered"
 
 
 class NetworkState(Enum):
@@ -65,6 +67,9 @@ class NetworkState(Enum):
 
     CONNECTED = "connected"  # a default route: calls follow us here
     NO_ROUTE = "no_route"  # no default route: calls wait for one
+    # a default route only in an address family we do not listen on (an IPv6-only network
+    # for a phone on IPv4): calls and the registration wait as without a route
+    OTHER_FAMILY = "other_family"
 
 
 class Direction(Enum):

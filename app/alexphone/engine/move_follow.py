@@ -13,18 +13,27 @@ peer where we are now, whatever the peer speaks:
   one that cannot go yet (another offer of ours is out) goes a second later; a peer that
   refuses it keeps the old session, and ``call.moved`` says the call may drop.
 
+A follow that nobody answered (its transaction timed out, or could not be sent: RFC 3261
+§8.1.3.1) says more about the new network than about the peer: a captive portal or a firewall
+that drops UDP and TCP. ``call.moved`` says ``unanswered`` and the follow goes again a moment
+later, up to ``UNANSWERED_TRIES`` times, so the call comes back when the network lets it
+through; only then is the user told the call may drop.
+
 Moves are folded by ``MoveGuard`` (at most one follow step per second), and a plain call whose
 announced address is still one of ours gets nothing: a second uplink coming up leaves the old
 one in use (make-before-break: the re-INVITE goes when the old address goes), and a link that
 flaps back leaves the peer on the address it was moved to. A network without a default route
-is reported once (``network.changed`` ``no_route``) and followed when a route comes back.
+is reported once (``network.changed`` ``no_route``) and followed when a route comes back; so
+is one whose default routes are all in a family we do not listen on (``other_family``: an
+IPv6-only network for a phone on IPv4, where our signaling and media cannot go).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+import socket
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Protocol
 
@@ -40,6 +49,10 @@ OFFER_RETRY = 1.0  # seconds: a follow waits for our other offer's answer (e.g. 
 RESTART_RETRY = 0.25  # seconds: a move during a restart restarts again after it
 WILDCARDS = ("0.0.0.0", "::", "")
 MAY_DROP = "the peer kept the old session: the call may drop"
+NO_ANSWER = (408, 503)  # the follow timed out, or could not be sent (RFC 3261 §8.1.3.1)
+UNANSWERED_RETRY = 2.0  # seconds: then an unanswered follow goes again (each try waits Timer B)
+UNANSWERED_TRIES = 10  # unanswered follows before the user is told the call may drop
+UNANSWERED = "no answer through the new network (a captive portal or a firewall?): trying again"
 
 
 class MediaPort(Protocol):
@@ -91,10 +104,11 @@ class MoveFollow:
         self._emit = emit
         self._loop: Scheduler = loop if loop is not None else asyncio.get_running_loop()
         self._driver = CoreDriver(guard or MoveGuard(), self._flush, loop=self._loop)
-        self._routed: bool | None = None  # None until the first report
+        self._state: NetworkState | None = None  # None until the first report
         self._addresses: frozenset[str] | None = None  # ours after the last report
         self.reinvites = 0  # plain follows sent (restarts are counted by the restart)
         self._restarting: set[str] = set()  # Call-IDs whose move restart is out
+        self._unanswered: dict[str, int] = {}  # Call-ID -> follows in a row nobody answered
         restart.on_outcome = self._restarted
 
     @property
@@ -102,16 +116,16 @@ class MoveFollow:
         """The guard that folds flapping moves."""
         return self._driver.core
 
-    def network_changed(self, addresses: list[str], network: str, *, routed: bool) -> None:
-        """The monitor reported a move to ``network``; ``routed``: it has a default route."""
-        was, self._routed = self._routed, routed
+    def network_changed(self, addresses: list[str], network: str, state: NetworkState) -> None:
+        """The monitor reported a move to ``network`` (``state``: can it carry our calls)."""
+        was, self._state = self._state, state
         self._addresses = frozenset(addresses)
-        if not routed:
-            if was is not False:
-                log.info("no default route: calls wait for one")
-                self._emit(NetworkChanged(NetworkState.NO_ROUTE, tuple(addresses)))
+        if state is not NetworkState.CONNECTED:
+            if was is not state:
+                log.info("network %s: calls wait for a usable route", state.value)
+                self._emit(NetworkChanged(state, tuple(addresses)))
             return
-        if was is False:
+        if was is not None and was is not NetworkState.CONNECTED:
             self._emit(NetworkChanged(NetworkState.CONNECTED, tuple(addresses)))
         self.guard.moved(network, self._driver.now())
         self._driver.transmit()
@@ -135,6 +149,7 @@ class MoveFollow:
         moved = address != call.sdp.local.address and not self._still_ours(call)
         if moved:
             call.sdp.update_local(replace(call.sdp.local, address=address))
+            self._unanswered.pop(call.call_id, None)  # a new move: its own tries
         # a call that runs checks restarts on every move: a new uplink is checked before
         # the old one goes (make-before-break)
         if self._restart.restart(call, "local addresses changed", keep_gathered=False):
@@ -175,6 +190,16 @@ class MoveFollow:
         log.info("call %s: re-INVITE to follow us to %s", call.call_id, call.sdp.local.address)
         self._emit(CallMoved(call.call_id, MoveOutcome.OFFERED, call.sdp.local.address))
 
+    def _retry(self, call: FollowingCall) -> None:
+        """Tell the peer our address again after a follow nobody answered."""
+        if call.call_id not in self._unanswered:
+            return  # answered meanwhile, or a newer move took over
+        if self._restart.restart(call, "no answer after a move", keep_gathered=False):
+            self._restarting.add(call.call_id)
+            self._emit(CallMoved(call.call_id, MoveOutcome.OFFERED, call.sdp.local.address))
+        else:
+            self._reoffer(call)
+
     def _restarted(self, call_id: str, code: int, reason: str) -> None:
         """A restart re-INVITE has its outcome: report it if a move started it."""
         call = self._calls.get(call_id)
@@ -186,11 +211,35 @@ class MoveFollow:
         """The follow re-INVITE of ``call`` ended with ``code``."""
         address = call.sdp.local.address
         if 200 <= code < 300:
+            self._unanswered.pop(call.call_id, None)
             self._emit(CallMoved(call.call_id, MoveOutcome.FOLLOWED, address, code))
             return
+        if code in NO_ANSWER:
+            tries = self._unanswered[call.call_id] = self._unanswered.get(call.call_id, 0) + 1
+            if tries < UNANSWERED_TRIES:
+                log.info("call %s: no answer to our move (%d): trying again", call.call_id, code)
+                self._emit(
+                    CallMoved(call.call_id, MoveOutcome.UNANSWERED, address, code, UNANSWERED)
+                )
+                self._later(UNANSWERED_RETRY, call, self._retry)
+                return
+            self._unanswered.pop(call.call_id, None)
         log.info("call %s: the peer refused our move: %d %s", call.call_id, code, reason)
         text = f"{reason}; {MAY_DROP}" if reason else MAY_DROP
         self._emit(CallMoved(call.call_id, MoveOutcome.REFUSED, address, code, text))
+
+
+def network_state(
+    routed: Iterable[socket.AddressFamily], listening: Iterable[socket.AddressFamily]
+) -> NetworkState:
+    """Whether a network whose default routes are in the ``routed`` families can carry calls
+    of a phone listening in the ``listening`` families."""
+    routed = frozenset(routed)
+    if not routed:
+        return NetworkState.NO_ROUTE
+    if routed.isdisjoint(listening):
+        return NetworkState.OTHER_FAMILY
+    return NetworkState.CONNECTED
 
 
 class _FollowOutcome:

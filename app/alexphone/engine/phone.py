@@ -54,18 +54,20 @@ from alexphone.engine.events import (
     Event,
     Flow,
     ListenPortTaken,
+    NetworkState,
     SipMessageLogged,
     UaReady,
 )
 from alexphone.engine.history import CallHistory
 from alexphone.engine.lan_discovery import LanDiscovery
-from alexphone.engine.move_follow import MoveFollow
+from alexphone.engine.move_follow import MoveFollow, network_state
 from alexphone.engine.registrations import Registrations
 from alexphone.engine.settings import AccountSettings, PhoneSettings
 from alexphone.engine.sip_stack import SipStack
 from alexphone.engine.switchboard import Switchboard
 from alexphone.engine.transferor import TransferRefused
 from alexphone.engine.user_agent import UserAgent
+from alexphone.net.flow import ip_family
 from alexphone.net.interfaces import InterfaceAddress
 from alexphone.net.network_monitor import NetworkMonitor
 from alexphone.net.transport import TransportKind
@@ -191,15 +193,19 @@ class Phone:
 
     def _network_changed(self, addresses: list[InterfaceAddress], fingerprint: str) -> None:
         """Mobility: our addresses moved, so re-register from the new ones and calls follow."""
-        routed = self._monitor is None or self._monitor.routed
-        if self.registrations is not None and routed:  # without a route it could not go
+        state = NetworkState.CONNECTED
+        if self._monitor is not None and self.ua is not None:
+            listening = (ip_family(spec.host) for spec in self.ua.stack.transport.listeners)
+            state = network_state(self._monitor.families, listening)
+        usable = state is NetworkState.CONNECTED  # without a route of ours it could not go
+        if self.registrations is not None and usable:
             self.registrations.network_changed()
         if self.ua is not None:  # calls follow (docs/ALEX.md "Restart")
             if self.ua.alex is not None:
                 self.ua.alex.forget_mappings()  # the REGISTER answer tells the new one
             if self.follow is not None:
                 shown = [a.address for a in addresses if not a.is_link_local]
-                self.follow.network_changed(shown, fingerprint, routed=routed)
+                self.follow.network_changed(shown, fingerprint, state)
         if self.lan is not None:  # another network may offer another outbound proxy
             self.lan.network_changed()
 

@@ -121,10 +121,13 @@ class EventDispatcher(QObject):
                 self.registration_changed.emit(account, state.value)
             case ErrorReported(where=where, message=message):
                 self.error_reported.emit(where, message)
-            case CallMoved(outcome=MoveOutcome.REFUSED, reason=reason):
+            case CallMoved(outcome=MoveOutcome.REFUSED | MoveOutcome.UNANSWERED, reason=reason):
                 self.status_changed.emit(f"Network changed: {reason}")
             case NetworkChanged(state=NetworkState.NO_ROUTE):
                 self.status_changed.emit("No network: calls resume when a connection returns")
+            case NetworkChanged(state=NetworkState.OTHER_FAMILY):
+                text = "This network has no route of the address family the phone uses"
+                self.status_changed.emit(f"{text}: calls resume when one returns")
             case NetworkChanged(state=NetworkState.CONNECTED):
                 self.status_changed.emit("Network connected: calls follow")
             case CallMedia(call_id=call_id, codec=codec, local=local, remote=remote, path=path):

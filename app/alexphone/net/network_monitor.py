@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Awaitable, Callable
 
 from alexphone.net.change_settler import DEFAULT_TIMES, ChangeSettler, SettleTimes
@@ -56,7 +57,7 @@ class NetworkMonitor:
         self.fingerprint: str | None = None
         self._seen: frozenset[str] | None = None  # our addresses: a renumbering in the same
         # prefix keeps the fingerprint but still moves our Contact
-        self._routed = False  # the last snapshot had a default route
+        self._gateways: tuple[str, ...] = ()  # the last snapshot's default gateways
         self.watching = asyncio.Event()  # set once kernel announcements are subscribed
         self.polling = False  # True when falling back to polling
         self._tasks = TaskSet(log, "network watch")
@@ -64,7 +65,14 @@ class NetworkMonitor:
     @property
     def routed(self) -> bool:
         """Tell whether the last snapshot had a default route."""
-        return self._routed
+        return bool(self._gateways)
+
+    @property
+    def families(self) -> frozenset[socket.AddressFamily]:
+        """The address families in which the last snapshot had a default route."""
+        return frozenset(
+            socket.AF_INET6 if ":" in gateway else socket.AF_INET for gateway in self._gateways
+        )
 
     def start(self) -> None:
         """Take the first snapshot now, then follow kernel announcements (or poll)."""
@@ -87,7 +95,7 @@ class NetworkMonitor:
             log.debug("cannot read interfaces: %s", exc)
             return False
         fingerprint = network_fingerprint(addresses, gateways)
-        self._routed = bool(gateways)
+        self._gateways = tuple(gateways)
         # link-local addresses come and go with every link and carry no call
         seen = frozenset(a.address for a in addresses if not a.is_link_local)
         changed = self._seen is not None and (fingerprint, seen) != (self.fingerprint, self._seen)
@@ -135,7 +143,7 @@ class NetworkMonitor:
                 log.debug("cannot read interfaces: %s", exc)
                 taken = None
             # the route usually follows the address within ms: report the move once, whole
-            half_moved = taken is not None and self._routed and not taken[1]
+            half_moved = taken is not None and self.routed and not taken[1]
             if taken is not None and not (half_moved and self._settler.defer(now)):
                 self._settler.checked(now, self.check(taken), routed=bool(taken[1]))
         self._arm()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Callable
 
 from alexphone.net.change_settler import SettleTimes
@@ -50,6 +51,21 @@ def test_renumbering_inside_the_same_prefix_is_a_change() -> None:
 
     assert monitor.check() is True
     assert seen == ["192.168.1.99"]
+
+
+def test_the_families_with_a_default_route_are_known_after_each_look() -> None:
+    v6_only = ([InterfaceAddress("eth1", 4, "fd00:2::2", 64)], ["fd00:2::1"])
+    current = [HOME]
+    monitor = NetworkMonitor(lambda a, f: None, snapshot=lambda: current[0])
+
+    monitor.check()
+    assert monitor.families == {socket.AF_INET} and monitor.routed
+    current[0] = v6_only
+    monitor.check()
+    assert monitor.families == {socket.AF_INET6} and monitor.routed
+    current[0] = ([], [])
+    monitor.check()
+    assert monitor.families == frozenset() and not monitor.routed
 
 
 class FakeWatch:
