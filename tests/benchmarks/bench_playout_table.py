@@ -9,8 +9,12 @@ Rows: codec × loss % × random jitter ms. Each round runs, in one fresh three-h
   sender speaks into a call to `alexphone daemon --audio-out file:` and into a call to a
   second baresip that records what it decodes), and
 - phone → baresip (`lab_playout.send_speech`: baresip records what it decodes).
-Loss is iptables' random drop of RTP entering each receiver; jitter is nfqueue_delay.py on
-the sender's RTP. Every row also prints the codec-only ceiling: the source encoded and
+Loss and jitter are nfqueue_delay.py on the sender's RTP: loss drops the packets at seeded
+places of each stream (sequence number minus the stream's first), so baresip → phone and
+baresip → baresip lose the same packets of the sentence in every round and the two columns
+differ only by what each receiver makes of them; jitter holds each packet 0..J ms. Round i
+uses seed i + 1 for both: rounds differ in which packets are lost, receivers do not.
+Every row also prints the codec-only ceiling: the source encoded and
 decoded with no network (PCMU; Opus at the bitrate baresip sent, and at our own 32 kb/s
 for phone → baresip). PESQ-NB for PCMU, PESQ-WB for Opus; median and worst over rounds.
 A round takes about a minute (three 11 s calls and the labs), so the full table at 5 rounds
@@ -38,17 +42,17 @@ COLUMNS = ("to_phone", "to_baresip", "ceiling_in", "phone_to_baresip", "ceiling_
 PHONE_STATS = ("received", "lost", "late", "concealed", "stretched", "playout_delay_ms")
 
 
-def one_round(workdir: Path, codec: str, loss: float, jitter: float) -> dict[str, float]:
+def one_round(workdir: Path, codec: str, loss: float, jitter: float, seed: int) -> dict[str, float]:
     """Both directions in fresh labs; PESQ of each receiver and the two ceilings."""
     lab = Lab(workdir / "in")
     try:
-        got = receive_speech(lab, lab.flat_lan(3), codec, jitter_ms=jitter, loss=loss)
+        got = receive_speech(lab, lab.flat_lan(3), codec, jitter_ms=jitter, loss=loss, seed=seed)
     finally:
         lab.close()
     print(f"  phone's call: { {k: got.phone_stats.get(k) for k in PHONE_STATS} }", flush=True)
     lab = Lab(workdir / "out")
     try:
-        sent = send_speech(lab, lab.flat_lan(2), codec, jitter_ms=jitter, loss=loss)
+        sent = send_speech(lab, lab.flat_lan(2), codec, jitter_ms=jitter, loss=loss, seed=seed)
     finally:
         lab.close()
     reference = workdir / "in" / "speech.wav"
@@ -81,7 +85,7 @@ def main() -> None:
                         workdir = Path(tmp) / f"{codec}-{loss:g}-{jitter:g}-{i}"
                         (workdir / "in").mkdir(parents=True)
                         (workdir / "out").mkdir()
-                        rounds.append(one_round(workdir, codec, loss, jitter))
+                        rounds.append(one_round(workdir, codec, loss, jitter, seed=i + 1))
                         print(f"{row} round {i}: {rounds[-1]}", flush=True)
                     table[row] = {
                         c: (round(float(np.median([r[c] for r in rounds])), 2),

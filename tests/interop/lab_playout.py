@@ -6,7 +6,8 @@ decodes (h2, sndfile). baresip's decoded stream is the ceiling: the same encoder
 decoded with no playout in between. Both receivers are pinned to one CPU; `busy` pins a
 spinning process there too (a desktop doing other work); `jitter_ms` delays the sender's
 RTP by a random 0..J ms each (tests/benchmarks/nfqueue_delay.py in the sender's namespace,
-so packets also overtake each other).
+so packets also overtake each other) and `loss` drops the same places of both calls'
+streams there (a seeded decision per place in the stream, not a random one per packet).
 
 With `--audio-out file:` the phone's audio clock is the driver's 20 ms schedule: the file
 gets one frame per scheduled tick (late ticks catch up), as a sound card would take one
@@ -122,22 +123,18 @@ def codec_only(reference: Path, codec: str, workdir: Path, kbps: float = 32.0) -
     return pesq_score(reference, decoded, CODECS[codec][3], workdir)
 
 
-def drop_rtp(lab: Lab, ns: str, percent: float) -> None:
-    """Drop `percent` % of the RTP (and RTCP) entering `ns` at random (iptables statistic).
+def _impair(lab: Lab, ns: str, jitter_ms: float, loss: float, seconds: float, seed: int) -> None:
+    """Hold every non-SIP UDP packet leaving `ns` a random 0..jitter_ms, and drop `loss` %
+    of its RTP at places of each stream fixed by a seed (nfqueue_delay.py --loss-percent).
 
-    Every UDP datagram but SIP's: baresip picks its RTP port anywhere in 1024-49151 (its
-    default `rtp_ports`), and a rule on our own range (16384 and up) let its stream through
-    untouched whenever it chose a lower port: the reference receiver then scored a lossless
-    path against our lossy one.
+    The loss is taken on the sender's way out and keyed on each packet's place in its
+    stream, so every receiver of one sender loses the same packets of the sentence: a
+    comparison of two receivers is not decided by which packets each happened to lose.
+    Every UDP datagram but SIP's goes through the queue: baresip picks its RTP port anywhere
+    in 1024-49151 (its default `rtp_ports`).
     """
-    rule = ["-p", "udp", "!", "--dport", SIP_PORT, "-m", "statistic", "--mode", "random",
-            "--probability", f"{percent / 100:.4f}", "-j", "DROP"]  # fmt: skip
-    lab.run(ns, ["iptables", "-I", "INPUT", "1", *rule])
-
-
-def _jitter(lab: Lab, ns: str, jitter_ms: float, seconds: float) -> None:
-    """Delay every non-SIP UDP packet leaving `ns` by a random 0..jitter_ms."""
     argv = [sys.executable, str(DELAYER), "--delay-ms", "0", "--jitter-ms", f"{jitter_ms:g}",
+            "--loss-percent", f"{loss:g}", "--seed", str(seed),
             "--duration", f"{seconds:g}"]  # fmt: skip
     lab.spawn(ns, argv, lab.workdir / "delayer.log", timeout=seconds + 5).wait_for_log(
         "DELAYER READY", 10
@@ -155,11 +152,14 @@ def receive_speech(
     jitter_ms: float = 0.0,
     loss: float = 0.0,
     with_reference: bool = True,
+    seed: int = 1,
 ) -> Received:
     """Run both calls in `lab` (3 hosts) and score what each receiver played.
 
-    `loss` % of the RTP entering each receiver is dropped at random. Without `with_reference`
-    only the phone's call runs (11 s less), for tests that do not compare with baresip.
+    `loss` % of the sender's RTP is dropped, the same places of both calls' streams (which
+    places, and the jitter's draws, follow `seed`).
+    Without `with_reference` only the phone's call runs (11 s less), for tests that do not
+    compare with baresip.
     """
     sdp_codec, rate, channels, mode = CODECS[codec]
     workdir = lab.workdir
@@ -189,11 +189,9 @@ def receive_speech(
                      audio_source=f"aufile,{source}").start()  # fmt: skip
         assert tx.process is not None and tx.ctrl is not None
         _pin(tx.process.pid, 1 - RECEIVER_CPU)
-        if jitter_ms:
-            _jitter(lab, h3.ns, jitter_ms, (2 if with_reference else 1) * seconds + 40)
-        if loss:
-            drop_rtp(lab, h1.ns, loss)
-            drop_rtp(lab, h2.ns, loss)
+        if jitter_ms or loss:
+            calls = 2 if with_reference else 1
+            _impair(lab, h3.ns, jitter_ms, loss, calls * seconds + 40, seed)
 
         # baresip's aufile ends each call once the sentence has been sent
         tx.dial(f"sip:alexphone@{h1.ipv4}:5060")
@@ -247,11 +245,12 @@ def send_speech(
     busy: bool = False,
     jitter_ms: float = 0.0,
     loss: float = 0.0,
+    seed: int = 1,
 ) -> Sent:
     """The phone (h1) speaks the sentence into a call answered by baresip (h2), which records.
 
     baresip is pinned to the receivers' CPU (with the spinner when `busy`); the phone's RTP
-    gets the random `jitter_ms` on the way out and `loss` % is dropped entering h2.
+    gets the random `jitter_ms` and loses `loss` % (seeded places) on the way out.
     """
     sdp_codec, rate, channels, mode = CODECS[codec]
     workdir = lab.workdir
@@ -270,10 +269,8 @@ def send_speech(
         phone = Alexphone(lab, h1.ns, "caller", listen=[f"udp:{h1.ipv4}:5060"],
                           audio_in=f"file:{reference}", audio_out="null",
                           args=["--codecs", codec], program=pinned)  # fmt: skip
-        if jitter_ms:
-            _jitter(lab, h1.ns, jitter_ms, seconds + 40)
-        if loss:
-            drop_rtp(lab, h2.ns, loss)
+        if jitter_ms or loss:
+            _impair(lab, h1.ns, jitter_ms, loss, seconds + 40, seed)
         code, _ = phone.run_call(f"sip:rx@{h2.ipv4}:5060", duration=seconds, timeout=seconds + 40)
         assert code == 0, phone.stderr_tail()
         rx.wait_event("CALL_CLOSED", timeout=15)
