@@ -50,6 +50,10 @@ def one_round(workdir: Path, codec: str, loss: float, jitter: float, seed: int) 
     finally:
         lab.close()
     print(f"  phone's call: { {k: got.phone_stats.get(k) for k in PHONE_STATS} }", flush=True)
+    delayer = workdir / "in" / "delayer.log"
+    if delayer.exists():  # the sender's streams the loss and jitter were keyed on
+        streams = [x for x in delayer.read_text().splitlines() if x.startswith("DELAYER STREAM")]
+        print(f"  sender's streams: {streams}", flush=True)
     lab = Lab(workdir / "out")
     try:
         sent = send_speech(lab, lab.flat_lan(2), codec, jitter_ms=jitter, loss=loss, seed=seed)
