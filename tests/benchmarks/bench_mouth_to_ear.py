@@ -10,17 +10,20 @@ with a null sink (lab_pulse.py), its monitor as the microphone. Every half secon
 sender's frame carries a click (what the microphone delivered is replaced by silence and
 the click, so what is played never comes back as a second click). Per click:
 
-- capture timestamp = when the click's sample reached the microphone: the tick that read it,
-  less the samples still waiting in the DeviceSource behind it (their age), less the input
-  latency PortAudio reports for the stream (``get_input_latency``);
-- playout timestamp = when the click leaves the speaker: the tick that wrote it, plus the
-  samples queued in the DeviceSink ahead of it, plus the output latency PortAudio reports
-  (``get_output_latency``).
+- capture timestamp = when the click's sample met the microphone's ADC: the time of the
+  last input callback, less the samples waiting in the DeviceSource behind it, less the
+  input latency PortAudio reports for the stream (``get_input_latency``: ADC of a buffer's
+  first sample → its callback);
+- playout timestamp = when the click meets the speaker's DAC: the next output callback (one
+  20 ms period after the last), plus the samples queued in the DeviceSink ahead of it, plus
+  the output latency PortAudio reports (``get_output_latency``: callback → DAC).
 
 Mouth-to-ear = playout - capture, median and worst over the clicks (the first second left out:
-the streams start). The parts are printed too: the pipeline alone (click read → click
-written: encoder, loopback, jitter buffer, decoder, the ticks), our two device queues, and
-PortAudio's two reported latencies. Samples are converted to time at the nominal rate; the
+the streams start). Its three parts are printed too: the capture side (ADC → the tick that
+reads the click: device input latency and our capture queue), the pipeline (that tick → the
+tick that writes the click to the DeviceSink: encoder, loopback, jitter buffer, decoder),
+and the playout side (our playout queue and the device's output latency); and PortAudio's
+two reported latencies. Samples are converted to time at the nominal rate; the
 device's measured consumption rate is printed beside it (see docs/TESTING.md on this VM's
 null sink). Goal: ≤ 60 ms.
 """
@@ -65,23 +68,27 @@ class _Mic:
     def __init__(self, device: DeviceSource, loop: asyncio.AbstractEventLoop) -> None:
         self.device, self.loop, self.rate = device, loop, device.rate
         self.frames = 0
-        self.sent: list[float] = []
-        self.waited: list[float] = []  # seconds the click's sample sat in our queue
+        self.sent: list[float] = []  # capture timestamp of each click
+        self.read_at: list[float] = []  # loop time the tick read it (the pipeline's start)
 
     def available(self) -> int | None:
         return self.device.available()
 
     def read(self, samples: int) -> bytes:
         waiting = self.device.available() or 0
+        last_callback = self.device.last_callback
         self.device.read(samples)  # the microphone's samples are read, then replaced
         self.frames += 1
         frame = np.zeros(samples)
         if self.frames % CLICK_EVERY == 5:
             at = samples // 2
             frame[at : at + 48] = 20000
-            age = max(waiting - at, 0) / self.rate
-            self.waited.append(age)
-            self.sent.append(self.loop.time() - age - self.device.latency)
+            # PortAudio: the first sample of a callback's buffer met the ADC input-latency
+            # before the callback; the newest sample waiting came with the last callback
+            behind = max(waiting - at, 1)  # 1: the newest sample
+            period = self.rate // 50
+            self.sent.append(last_callback - self.device.latency + (period - behind) / self.rate)
+            self.read_at.append(self.loop.time() + at / self.rate)
         return frame.astype("<i2").tobytes()
 
     def close(self) -> None:
@@ -93,9 +100,8 @@ class _Speaker:
 
     def __init__(self, device: DeviceSink, loop: asyncio.AbstractEventLoop) -> None:
         self.device, self.loop, self.rate = device, loop, device.rate
-        self.heard: list[float] = []
-        self.written: list[float] = []  # loop time the click was written (pipeline's end)
-        self.queued_s: list[float] = []  # seconds queued ahead of the click in our FIFO
+        self.heard: list[float] = []  # playout timestamp of each click
+        self.written: list[float] = []  # loop time the tick wrote it (the pipeline's end)
         self._quiet = True
 
     def queued(self) -> int | None:
@@ -104,11 +110,15 @@ class _Speaker:
     def write(self, pcm: bytes) -> None:
         loud = np.abs(to_samples(pcm)) > 4000
         if loud.any() and self._quiet:
-            ahead = ((self.device.queued() or 0) + int(np.argmax(loud))) / self.rate
-            now = self.loop.time()
-            self.written.append(now + int(np.argmax(loud)) / self.rate)
-            self.queued_s.append(ahead)
-            self.heard.append(now + ahead + self.device.latency)
+            at = int(np.argmax(loud))
+            ahead = (self.device.queued() or 0) + at
+            # the next callback (one 20 ms period after the last) takes the head of the
+            # queue; PortAudio: its first sample meets the DAC output-latency later
+            period = self.rate // 50
+            self.heard.append(
+                self.device.last_callback + (period + ahead) / self.rate + self.device.latency
+            )
+            self.written.append(self.loop.time() + at / self.rate)
         self._quiet = not loud.any()
         self.device.write(pcm)
 
@@ -161,14 +171,11 @@ async def _run(codec: Codec, seconds: float, system: PortAudio) -> dict[str, Any
     first = mic.sent[0] if mic.sent else 0.0
     pairs = [(i, j) for i, j in _pairs(mic.sent, speaker.heard) if mic.sent[i] - first >= WARMUP]
     m2e = [speaker.heard[j] - mic.sent[i] for i, j in pairs]
-    pipeline = [
-        speaker.written[j] - (mic.sent[i] + mic.waited[i] + mic.device.latency) for i, j in pairs
-    ]
     return {
         "m2e": m2e,
-        "pipeline": pipeline,
-        "mic_queue": [mic.waited[i] for i, _ in pairs],
-        "speaker_queue": [speaker.queued_s[j] for _, j in pairs],
+        "pipeline": [speaker.written[j] - mic.read_at[i] for i, j in pairs],
+        "capture_side": [mic.read_at[i] - mic.sent[i] for i, _ in pairs],
+        "playout_side": [speaker.heard[j] - speaker.written[j] for _, j in pairs],
         "input_latency": mic.device.latency,
         "output_latency": speaker.device.latency,
         "device_rate": rate,
@@ -194,8 +201,8 @@ def measure(codecs: list[Codec], seconds: float) -> dict[str, Any]:
             name = codec.name.lower()
             out[f"{name}_mouth_to_ear_ms"] = _ms(got["m2e"])
             out[f"{name}_pipeline_ms"] = _ms(got["pipeline"])
-            out[f"{name}_mic_queue_ms"] = _ms(got["mic_queue"])
-            out[f"{name}_speaker_queue_ms"] = _ms(got["speaker_queue"])
+            out[f"{name}_capture_side_ms"] = _ms(got["capture_side"])
+            out[f"{name}_playout_side_ms"] = _ms(got["playout_side"])
             out[f"{name}_portaudio_in_out_ms"] = (
                 f"{1000 * got['input_latency']:.1f} + {1000 * got['output_latency']:.1f}"
             )
