@@ -159,9 +159,11 @@ async def _run(codec: Codec, seconds: float, system: PortAudio) -> dict[str, Any
                                  rng=random.Random(i), ssrc=i + 1, cname="m"))  # fmt: skip
         drivers.append(driver)
     start = time.monotonic()
-    requested0 = speaker.device.requested
+    requested0, captured0 = speaker.device.requested, mic.device.captured
     await asyncio.sleep(seconds)
-    consumed = (speaker.device.requested - requested0) / (time.monotonic() - start)
+    elapsed = time.monotonic() - start
+    consumed = (speaker.device.requested - requested0) / elapsed
+    produced = (mic.device.captured - captured0) / elapsed
     for driver in drivers:
         driver.stop()
     for sock in sockets:
@@ -178,8 +180,7 @@ async def _run(codec: Codec, seconds: float, system: PortAudio) -> dict[str, Any
         "playout_side": [speaker.heard[j] - speaker.written[j] for _, j in pairs],
         "input_latency": mic.device.latency,
         "output_latency": speaker.device.latency,
-        "device_rate": rate,
-        "consumed_rate": consumed,
+        "device_rates": (speaker.device.native_rate, consumed, mic.device.native_rate, produced),
         "devices": [mic.device.device_name, speaker.device.device_name],
         "changes": changes,
     }
@@ -207,8 +208,8 @@ def measure(codecs: list[Codec], seconds: float) -> dict[str, Any]:
                 f"{1000 * got['input_latency']:.1f} + {1000 * got['output_latency']:.1f}"
             )
             out[f"{name}_clicks"] = len(got["m2e"])
-            out[f"{name}_device_rate_nominal_measured"] = (
-                f"{got['device_rate']} {got['consumed_rate']:.0f}"
+            out[f"{name}_out_in_rate_nominal_measured"] = "{} {:.0f} / {} {:.0f}".format(
+                *got["device_rates"]
             )
             out[f"{name}_devices"] = " | ".join(got["devices"])
             if got["changes"]:
