@@ -3,13 +3,14 @@
 ``off``: plain RTP; a=crypto and a=fingerprint in offers are ignored, RTP/SAVP and
 UDP/TLS/RTP/SAVP offers are refused. ``optional`` (default): we answer SDES offers (RTP/SAVP,
 or best-effort a=crypto on RTP/AVP) with SRTP and DTLS-SRTP offers (UDP/TLS/RTP/SAVP(F), or
-a=fingerprint with a=setup on RTP/AVP) with DTLS-SRTP. Our own offers are best effort: RTP/AVP
-with a=fingerprint and a=setup:actpass (a peer without DTLS-SRTP ignores both, as baresip and
-Linphone do with theirs), and a=crypto beside them only when the INVITE leaves over TLS: SDES
-keys travel in the SDP, so over cleartext signaling anyone on the path could read them
-(RFC 4568 §8.3), while DTLS-SRTP keys never do. ``mandatory``: we offer RTP/SAVP, answer SDES
-and DTLS-SRTP offers and refuse cleartext ones with 488. ``dtls``: we offer UDP/TLS/RTP/SAVP
-with our certificate's fingerprint and refuse any offer without DTLS-SRTP with 488.
+a=fingerprint with a=setup on RTP/AVP) with DTLS-SRTP, and put a=crypto into our own offers
+only when the INVITE leaves over TLS: SDES keys travel in the SDP, so over cleartext signaling
+anyone on the path could read them (RFC 4568 §8.3). Our offers under ``optional`` do not carry
+a=fingerprint yet: a best-effort DTLS offer would turn every call between two of our phones
+into a DTLS handshake on the ALEX path before the first audio, which is not proven on every
+path (relays, moves) yet. ``mandatory``: we offer RTP/SAVP, answer SDES and DTLS-SRTP offers
+and refuse cleartext ones with 488. ``dtls``: we offer UDP/TLS/RTP/SAVP with our certificate's
+fingerprint and refuse any offer without DTLS-SRTP with 488.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def with_policy(
         offer_crypto=False,  # the caller turns it on when the INVITE goes over TLS
         dtls=fingerprint(),
         dtls_required=dtls_only,
-        offer_dtls=policy is not MediaEncryption.MANDATORY,  # RTP/SAVP + a=crypto there
+        offer_dtls=dtls_only,
     )
 
 
