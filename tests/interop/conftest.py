@@ -13,7 +13,8 @@ from pathlib import Path
 import pluggy
 import pytest
 from lab import Host, Lab, NatNet, sweep_stale
-from lab_peers import Kamailio
+from lab_peers import USERS, Baresip, Kamailio, baresip_account
+from lab_uplinks import Uplinks, uplinks_topology
 
 
 @pytest.fixture(scope="session")
@@ -48,6 +49,19 @@ def nat_net(lab: Lab) -> NatNet:
 def kamailio(lab: Lab, nat_net: NatNet) -> Kamailio:
     """Registrar/proxy for lab.test in pub on 198.51.100.1 and fd42:99::1, UDP+TCP 5060."""
     return Kamailio(lab, nat_net.pub.ns, [nat_net.pub.ipv4, nat_net.pub.ipv6]).start()
+
+
+@pytest.fixture
+def uplinks(lab: Lab) -> Iterator[tuple[Uplinks, Kamailio, Baresip]]:
+    """The routed lab of lab_uplinks, Kamailio, and bob's baresip registered through it."""
+    net = uplinks_topology(lab)
+    kamailio = Kamailio(lab, net.server.ns, [net.server.ipv4]).start()
+    outbound = f"sip:{net.server.ipv4}:5060;transport=udp"
+    account = baresip_account("bob", password=USERS["bob"], outbound=outbound, regint=60)
+    bob = Baresip(lab, net.peer.ns, account).start()
+    kamailio.wait_registered("bob", timeout=60)
+    yield net, kamailio, bob
+    bob.quit()
 
 
 @pytest.hookimpl(hookwrapper=True)

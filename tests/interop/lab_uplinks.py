@@ -9,6 +9,9 @@ Topology (no NAT, so a plain SIP peer can reach whatever address we announce):
 
 ``add_uplink`` brings eth1 up with its own default route (a worse metric while eth0 lives),
 ``drop_uplink`` takes a link down (its routes go with it, as when Wi-Fi goes off).
+Networks that cannot carry a call: ``add_ipv6_uplink`` gives eth1 only IPv6 (no IPv4 address
+or route), ``close_portal`` makes the router drop every UDP and TCP packet of an uplink (a
+captive portal before its login; ICMP still passes) until ``open_portal``.
 
 ``Capture`` runs tcpdump on every interface of a namespace; ``handoff`` reads it back: the
 last RTP packet between the peer and our old address, the first with our new one, and what
@@ -82,6 +85,35 @@ def raise_uplink(lab: Lab, net: Uplinks, name: str, lan: int, metric: int) -> st
     gateway = ["via", f"10.0.{lan}.1", "dev", name, "metric", str(metric)]
     lab.ip(net.mover.ns, "route", "replace", "default", *gateway)
     return f"10.0.{lan}.2"
+
+
+def add_ipv6_uplink(lab: Lab, net: Uplinks, name: str = "eth1", lan: int = 2) -> str:
+    """Give the mover an uplink with only IPv6 (fd00:<lan>::2/64, an IPv6 default route, no
+    IPv4 address or route); its address."""
+    lab.veth(net.mover.ns, name, net.router.ns, f"p-m{lan}")
+    lab.sysctl(net.router.ns, "net.ipv6.conf.all.forwarding=1")
+    lab.address(net.router.ns, f"p-m{lan}", f"fd00:{lan}::1/64")
+    address = f"fd00:{lan}::2"
+    lab.address(net.mover.ns, name, f"{address}/64")
+    lab.ip(net.mover.ns, "-6", "route", "add", "default", "via", f"fd00:{lan}::1", "dev", name)
+    return address
+
+
+def close_portal(lab: Lab, net: Uplinks, lan: int = 2) -> None:
+    """The router drops all UDP and TCP to and from the mover's uplink on 10.0.<lan>.0/24."""
+    rules = [
+        "add table inet portal",
+        "add chain inet portal forward { type filter hook forward priority 0; }",
+        f"add rule inet portal forward iifname p-m{lan} meta l4proto {{ tcp, udp }} drop",
+        f"add rule inet portal forward oifname p-m{lan} meta l4proto {{ tcp, udp }} drop",
+    ]
+    for rule in rules:
+        lab.run(net.router.ns, ["nft", *rule.split()])
+
+
+def open_portal(lab: Lab, net: Uplinks) -> None:
+    """Let the mover's traffic through again (the portal's login went through)."""
+    lab.run(net.router.ns, ["nft", "delete", "table", "inet", "portal"])
 
 
 def drop_uplink(lab: Lab, net: Uplinks, name: str = "eth0") -> None:

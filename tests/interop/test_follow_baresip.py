@@ -16,13 +16,12 @@ BYE, which reaches alice only through the Contact her re-INVITE refreshed.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from lab import Lab
 from lab_alexphone import Alexphone
-from lab_peers import DOMAIN, USERS, Baresip, Event, Kamailio, baresip_account
+from lab_peers import DOMAIN, USERS, Baresip, Event, Kamailio
 from lab_uplinks import (
     Capture,
     Handoff,
@@ -31,7 +30,6 @@ from lab_uplinks import (
     drop_uplink,
     handoff,
     sent_after,
-    uplinks_topology,
 )
 
 pytestmark = [pytest.mark.interop, pytest.mark.slow, pytest.mark.needs("kamailio", "baresip")]
@@ -54,19 +52,6 @@ class Move:
     registered: Event  # alice's registration from the new address
     no_route: Event | None  # network.changed no_route (break-before-make)
     dropped: float  # Unix time the old uplink went down
-
-
-@pytest.fixture
-def uplinks(lab: Lab) -> Iterator[tuple[Uplinks, Kamailio, Baresip]]:
-    """The routed lab, Kamailio, and bob's baresip registered through it."""
-    net = uplinks_topology(lab)
-    kamailio = Kamailio(lab, net.server.ns, [net.server.ipv4]).start()
-    outbound = f"sip:{net.server.ipv4}:5060;transport=udp"
-    account = baresip_account("bob", password=USERS["bob"], outbound=outbound, regint=60)
-    bob = Baresip(lab, net.peer.ns, account).start()
-    kamailio.wait_registered("bob", timeout=60)
-    yield net, kamailio, bob
-    bob.quit()
 
 
 def alice_phone(lab: Lab, net: Uplinks) -> Alexphone:
