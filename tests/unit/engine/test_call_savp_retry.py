@@ -60,7 +60,7 @@ def _audio(body: bytes) -> tuple[str, int, bool]:
 def test_a_488_to_our_best_effort_offer_over_tls_brings_one_rtp_savp_offer() -> None:
     call, signaling, events = _outgoing(tls=True)
     invite, handler = signaling.requests[0]
-    assert _audio(invite.body) == ("RTP/AVP", 3, True)
+    assert _audio(invite.body) == ("RTP/AVP", 3, False)
     handler.on_response(make_response(invite, 488, "Not Acceptable Here", to_tag="b1"))
 
     retry, handler = signaling.requests[1]
@@ -90,7 +90,7 @@ def test_a_second_488_ends_the_call() -> None:
 def test_over_cleartext_signaling_a_488_ends_the_call_with_no_keys_sent() -> None:
     _, signaling, events = _outgoing(tls=False)
     invite, handler = signaling.requests[0]
-    assert _audio(invite.body) == ("RTP/AVP", 0, True)
+    assert _audio(invite.body) == ("RTP/AVP", 0, False)
     handler.on_response(make_response(invite, 488, to_tag="b1"))
     assert signaling.methods() == ["INVITE"]
     assert events[-1].state is CallState.ENDED and events[-1].code == 488
