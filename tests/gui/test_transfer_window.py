@@ -187,16 +187,25 @@ def _started(qtbot: QtBot, window: MainWindow) -> None:
         window.start_engine()
 
 
+def _transfer_picked(
+    qtbot: QtBot, window: MainWindow, callee: str, target: str
+) -> tuple[CallInfo, TransferDialog]:
+    """Start the window's engine, call ``callee`` and open the picker on ``target``."""
+    _started(qtbot, window)
+    original = _call(qtbot, window, callee)
+    dialog = picker(qtbot, window)
+    dialog.target.setEditText(target)
+    return original, dialog
+
+
 def test_the_window_transfers_a_real_call_blind_to_a_third_phone(
     qtbot: QtBot, make_window: WindowFactory, peer_phone: PeerPhone, tmp_path: Path
 ) -> None:
     carol = PeerPhone(qtbot, tmp_path / "carol")
     try:
         window = make_window()
-        _started(qtbot, window)
-        original = _call(qtbot, window, peer_phone.uri("bob"))
-        dialog = picker(qtbot, window)
-        dialog.target.setEditText(carol.uri("carol"))
+        bob, target = peer_phone.uri("bob"), carol.uri("carol")
+        original, dialog = _transfer_picked(qtbot, window, bob, target)
         with qtbot.waitSignal(
             window.dispatcher.transfer_changed, timeout=3 * WAIT_MS, check_params_cb=_finished
         ) as done:
@@ -221,10 +230,8 @@ def test_a_real_transfer_that_fails_gives_the_call_back(
     qtbot: QtBot, make_window: WindowFactory, peer_phone: PeerPhone
 ) -> None:
     window = make_window()
-    _started(qtbot, window)
-    original = _call(qtbot, window, peer_phone.uri("bob"))
-    dialog = picker(qtbot, window)
-    dialog.target.setEditText("sip:nobody@127.0.0.1:9;transport=tcp")  # nobody listens there
+    nobody = "sip:nobody@127.0.0.1:9;transport=tcp"  # nobody listens there
+    original, dialog = _transfer_picked(qtbot, window, peer_phone.uri("bob"), nobody)
     with qtbot.waitSignal(
         window.dispatcher.transfer_changed, timeout=3 * WAIT_MS, check_params_cb=_finished
     ) as done:
@@ -247,10 +254,8 @@ def test_the_window_consults_then_completes_a_real_attended_transfer(
     carol = PeerPhone(qtbot, tmp_path / "carol")
     try:
         window = make_window()
-        _started(qtbot, window)
-        original = _call(qtbot, window, peer_phone.uri("bob"))
-        dialog = picker(qtbot, window)
-        dialog.target.setEditText(carol.uri("carol"))
+        bob, target = peer_phone.uri("bob"), carol.uri("carol")
+        original, dialog = _transfer_picked(qtbot, window, bob, target)
         dialog.consult.setChecked(True)
         qtbot.mouseClick(dialog.transfer_button, CLICK)
         panel = window.call_panel
